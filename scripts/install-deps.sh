@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what vigil needs to build, test and benchmark on Debian 12. Idempotent: a package that
+# is already installed is not touched, and apt is not called at all when nothing is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libsqlite3-dev libpq-dev libspdlog-dev libcli11-dev libjwt-dev libexpected-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  curl
+)
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(wrk nginx libnginx-mod-nchan jq hyperfine)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,36 @@
+#include "core/cursor.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+
+namespace vigil::core {
+
+std::string FormatEventId(EventId id) {
+  char buf[40];
+  int n = std::snprintf(buf, sizeof buf, "%lld_%06d", static_cast<long long>(id.ts_ms), id.seq);
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+std::optional<EventId> ParseEventId(std::string_view text) {
+  size_t us = text.find('_');
+  if (us == std::string_view::npos || us == 0 || us > 15) return std::nullopt;
+  std::string_view ts = text.substr(0, us), seq = text.substr(us + 1);
+  if (seq.size() != 6) return std::nullopt;
+  auto all_digits = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (!all_digits(ts) || !all_digits(seq)) return std::nullopt;
+  EventId id;
+  std::from_chars(ts.data(), ts.data() + ts.size(), id.ts_ms);
+  std::from_chars(seq.data(), seq.data() + seq.size(), id.seq);
+  return id;
+}
+
+EventId NextEventId(EventId last, int64_t now_ms) {
+  if (now_ms > last.ts_ms) return {now_ms, 0};
+  if (last.seq < kMaxSequence) return {last.ts_ms, last.seq + 1};
+  return {last.ts_ms + 1, 0};
+}
+
+}  // namespace vigil::core

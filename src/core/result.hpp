@@ -1,0 +1,64 @@
+// Result<T> and Error: how every layer of vigil reports failure.
+//
+// An Error's code is chosen by what the caller should do next, not by where the failure happened:
+//   kInvalidArgument   fix the request (HTTP 400)
+//   kUnauthenticated   present credentials (401)
+//   kPermissionDenied  do not retry with these credentials (403)
+//   kNotFound          the thing does not exist for this caller (404)
+//   kMethodNotAllowed  use another method on this path (405)
+//   kConflict          the request is illegal in the current state: re-read and decide (409)
+//   kStaleVersion      the resource changed since it was read: re-read and retry (409)
+//   kPayloadTooLarge   send less (413)
+//   kUnsupportedMedia  send JSON (415)
+//   kRateLimited       wait, then retry (429)
+//   kUnavailable       retry the same call later (503)
+//   kInternal          a bug; retrying may not help (500)
+// The one table from code to HTTP status lives in http/problem.cpp.
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include <boost/json/object.hpp>
+#include <tl/expected.hpp>
+
+namespace vigil {
+
+enum class ErrorCode {
+  kInvalidArgument,
+  kUnauthenticated,
+  kPermissionDenied,
+  kNotFound,
+  kMethodNotAllowed,
+  kConflict,
+  kStaleVersion,
+  kPayloadTooLarge,
+  kUnsupportedMedia,
+  kRateLimited,
+  kUnavailable,
+  kInternal,
+};
+
+// Stable, machine-readable name of a code ("invalid_argument", ...); used in problem `type`s.
+const char* ErrorCodeName(ErrorCode code);
+
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;  // human-readable, safe to show to the client
+  std::string field;    // the offending input, e.g. "events[3].data.tool_execution_id"; may be empty
+  boost::json::object extra;  // further members for the problem body (e.g. "allowed": [...])
+
+  Error() = default;
+  Error(ErrorCode c, std::string m, std::string f = {})
+      : code(c), message(std::move(m)), field(std::move(f)) {}
+};
+
+template <typename T>
+using Result = tl::expected<T, Error>;
+
+inline tl::unexpected<Error> Fail(ErrorCode code, std::string message, std::string field = {}) {
+  return tl::unexpected<Error>(Error(code, std::move(message), std::move(field)));
+}
+inline tl::unexpected<Error> Fail(Error e) { return tl::unexpected<Error>(std::move(e)); }
+
+}  // namespace vigil

@@ -1,0 +1,42 @@
+// Bearer tokens: JWT, HS256 with a shared secret (VIGIL_JWT_SECRET).
+//
+// A token carries `sub` (the user id), `roles` (an array of "read", "dev", "admin", or a string
+// with them separated by spaces or commas) and `exp`; `nbf` and `iat` are honoured when present.
+// The algorithm is pinned: a token whose header names another algorithm, or none, is refused.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/principal.hpp"
+#include "core/result.hpp"
+
+namespace vigil::http {
+
+struct Request;
+
+class Authenticator {
+ public:
+  // `secret` must be at least 32 bytes (checked by the configuration).
+  Authenticator(std::string secret, const core::Clock& clock, int leeway_seconds = 30);
+
+  // kUnauthenticated with a reason when the token is malformed, forged, expired or not yet valid.
+  Result<core::Principal> Verify(std::string_view token) const;
+  // From `Authorization: Bearer <token>`.
+  Result<core::Principal> Authenticate(const Request& request) const;
+
+ private:
+  std::string secret_;
+  const core::Clock& clock_;
+  int leeway_seconds_;
+};
+
+// Signs a token for `subject` with `roles`, valid for ttl_seconds from now.
+Result<std::string> MintToken(std::string_view secret, std::string_view subject,
+                              const std::vector<std::string>& roles, int64_t ttl_seconds,
+                              int64_t now_ms);
+
+}  // namespace vigil::http

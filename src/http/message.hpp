@@ -1,0 +1,59 @@
+// Request and Response as the rest of vigil sees them: plain data, no Boost.Beast.
+// The server (server.cpp) translates between these and the wire.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/principal.hpp"
+
+namespace vigil::http {
+
+enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
+
+std::string_view MethodName(Method m);
+
+struct Request {
+  Method method = Method::kGet;
+  std::string target;  // as received, e.g. "/api/v1/investigations?status=running"
+  std::string path;    // percent-decoded path, without the query
+  std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-case, in order
+  std::string body;
+  std::string request_id;      // unique per request; echoed as X-Request-Id
+  std::string remote_address;  // "127.0.0.1"
+
+  // Filled in by the router and the middleware before a handler runs.
+  std::vector<std::string> path_params;  // the {name} segments of the route, in order
+  std::string route;                     // the matched route pattern, for logs and metrics
+  core::Principal principal;             // empty subject when the route needs no auth
+
+  // The first header with this lower-case name, or empty.
+  std::string_view Header(std::string_view lower_name) const;
+  // The first query parameter with this name, or nullopt.
+  std::optional<std::string_view> Query(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;  // Content-Length is added by the server
+  std::string body;
+
+  // Replaces the header if present.
+  void Set(std::string_view name, std::string value);
+  std::string_view Get(std::string_view name) const;  // case-insensitive; empty when absent
+};
+
+// A handler answers by calling its Responder exactly once, from any thread. The Request stays
+// valid until then.
+using Responder = std::function<void(Response)>;
+using Handler = std::function<void(const Request&, Responder)>;
+
+// Builders for the common responses.
+Response JsonResponse(int status, std::string body);
+
+}  // namespace vigil::http

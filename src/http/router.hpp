@@ -1,0 +1,46 @@
+// Router: maps (method, path) to a handler. Patterns are literal segments and {name} captures,
+// e.g. "/api/v1/investigations/{id}/progress"; a capture matches one non-empty segment.
+// A path no route matches is answered 404, a path matched with another method 405 with `Allow`;
+// both are ordinary problem+json responses, never exceptions.
+//
+// Not thread-safe to Add while Dispatch runs; build it before the server starts.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/message.hpp"
+
+namespace vigil::http {
+
+class Authenticator;
+
+struct RouteOptions {
+  bool auth = true;  // requires a verified principal (401 otherwise)
+};
+
+class Router {
+ public:
+  // `auth` may be null when no route needs it.
+  explicit Router(std::shared_ptr<const Authenticator> auth);
+
+  void Add(Method method, std::string pattern, Handler handler, RouteOptions options = {});
+
+  // Matches, authenticates when the route asks for it, and calls the handler; or answers 401, 404
+  // or 405 itself. Thread-safe once built.
+  void Dispatch(Request& request, Responder respond) const;
+
+ private:
+  struct Route {
+    Method method;
+    std::string pattern;
+    std::vector<std::string> segments;  // "{}" marks a capture
+    Handler handler;
+    RouteOptions options;
+  };
+  std::vector<Route> routes_;
+  std::shared_ptr<const Authenticator> auth_;
+};
+
+}  // namespace vigil::http

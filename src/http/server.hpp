@@ -1,0 +1,52 @@
+// Server: HTTP/1.1 on Boost.Beast, one port, a fixed pool of I/O threads.
+//
+// Each connection is a coroutine on its own strand: read a request (with a body limit and a read
+// timeout), hand it to the dispatcher, write the answer, keep the connection alive. The dispatcher
+// may answer from any thread; the answer is posted back to the connection's strand. One access-log
+// line per request (method, route, status, bytes, milliseconds, request id).
+//
+// This header keeps Beast out of its includers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/result.hpp"
+#include "http/message.hpp"
+
+namespace vigil::http {
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 8080;  // 0: any free port (see Server::port())
+  int threads = 0;       // 0: one per core
+  size_t body_limit = 1 << 20;
+  size_t header_limit = 16 << 10;
+  std::chrono::seconds read_timeout{30};
+  std::chrono::seconds idle_timeout{75};
+};
+
+using Dispatcher = std::function<void(Request&, Responder)>;
+
+class Server {
+ public:
+  Server(ServerOptions options, Dispatcher dispatcher);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts the I/O threads. kUnavailable when the address cannot be bound.
+  Result<void> Start();
+  uint16_t port() const;  // the bound port, after Start
+  // Stops accepting, closes connections, joins the threads. Idempotent.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil::http

@@ -1,0 +1,98 @@
+// Store: where investigations and their event logs are kept. One interface, two implementations
+// (SQLite, the embedded default; PostgreSQL for scale-out), one contract test suite for both
+// (tests/store/store_contract_test.cpp).
+//
+// Threading: reads may be called from any thread, concurrently with each other and with the
+// writer. Writes happen only inside a WriteTransaction, and at most one WriteTransaction exists at
+// a time: the engine's single writer thread owns it (group commit), so implementations need not
+// serialize writers themselves.
+//
+// Nothing here is specific to one database: savepoints, keyset pagination and a unique key per
+// (investigation, idempotency key) exist in both.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/cursor.hpp"
+#include "core/event.hpp"
+#include "core/lifecycle.hpp"
+#include "core/result.hpp"
+
+namespace vigil::store {
+
+// An investigation's row: the fields lists and filters need, plus its progress snapshot as of
+// `version` (the public JSON of /progress). The log is the truth; this row is a projection of it
+// written in the same transaction as the events that produced it.
+struct InvestigationRow {
+  std::string id;
+  std::string owner;
+  std::string name;
+  core::State state = core::State::kCreated;
+  std::string run_id;
+  int64_t version = 0;
+  core::EventId last_event_id;  // zero when the log is empty
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+  int completion_percent = 0;
+  std::string snapshot_json;
+};
+
+struct EventQuery {
+  std::string investigation_id;
+  core::EventId after;                 // exclusive; zero reads from the start
+  size_t limit = 100;                  // at most this many
+  std::vector<core::EventType> types;  // empty: every type
+};
+
+struct InvestigationQuery {
+  std::optional<std::string> owner;  // nullopt: every owner's
+  std::vector<core::State> states;   // empty: every state
+  // Newest first, by (created_at_ms DESC, id DESC); when set, start strictly after this position.
+  std::optional<std::pair<int64_t, std::string>> after;
+  size_t limit = 50;
+};
+
+// A write transaction. Destroying one that was not committed rolls it back.
+class WriteTransaction {
+ public:
+  virtual ~WriteTransaction() = default;
+
+  // One level of savepoint, so that one job of a group commit can fail alone.
+  virtual Result<void> Savepoint() = 0;
+  virtual Result<void> ReleaseSavepoint() = 0;
+  virtual Result<void> RollbackToSavepoint() = 0;
+
+  // kConflict when an investigation with this id exists.
+  virtual Result<void> InsertInvestigation(const InvestigationRow& row) = 0;
+  // kNotFound when there is no such investigation.
+  virtual Result<void> UpdateInvestigation(const InvestigationRow& row) = 0;
+  // Appends in order. kConflict when an (investigation, id) or (investigation, key) pair exists.
+  virtual Result<void> AppendEvents(std::span<const core::Event> events) = 0;
+  // The id of the event appended earlier with this idempotency key, if any (also one appended
+  // earlier in this transaction).
+  virtual Result<std::optional<core::EventId>> FindByKey(const std::string& investigation_id,
+                                                               const std::string& key) = 0;
+  // Durable when it returns success: survives a crash of the process.
+  virtual Result<void> Commit() = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // kUnavailable when the database cannot be written now (the caller may retry).
+  virtual Result<std::unique_ptr<WriteTransaction>> BeginWrite() = 0;
+
+  virtual Result<std::optional<InvestigationRow>> GetInvestigation(const std::string& id) = 0;
+  virtual Result<std::vector<InvestigationRow>> ListInvestigations(
+      const InvestigationQuery& query) = 0;
+  // Events after `query.after`, ascending by id.
+  virtual Result<std::vector<core::Event>> ReadEvents(const EventQuery& query) = 0;
+};
+
+}  // namespace vigil::store
