@@ -1,0 +1,39 @@
+// The HTTP API: one file per resource, each handler thin and of one shape —
+// parse and validate, call the engine, map the result. No SQL and no Beast here.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "core/clock.hpp"
+#include "core/input.hpp"
+#include "engine/engine.hpp"
+#include "http/router.hpp"
+
+namespace vigil::api {
+
+struct ApiOptions {
+  core::InputLimits limits;
+  size_t event_feed_default_limit = 100;    // EVENT_FEED_DEFAULT_LIMIT
+  size_t event_feed_max_limit = 1000;       // EVENT_FEED_MAX_LIMIT
+  int event_feed_cursor_expiry_days = 30;   // EVENT_FEED_CURSOR_EXPIRY_DAYS
+  int poll_interval_active_ms = 1000;       // POLL_INTERVAL_ACTIVE_MS
+  int poll_interval_idle_ms = 5000;         // POLL_INTERVAL_IDLE_MS
+  size_t list_default_limit = 50;
+  size_t list_max_limit = 200;
+};
+
+struct ApiContext {
+  engine::Engine& engine;
+  const core::Clock& clock;
+  ApiOptions options;
+};
+
+// Registers every /api/v1 route and /healthz, /readyz. `ctx` must outlive the router.
+void RegisterRoutes(http::Router& router, const ApiContext& ctx);
+
+// The interval a poller of an investigation in `state` should wait, in ms; nullopt when it should
+// stop (terminal states).
+std::optional<int> RecommendedIntervalMs(const ApiOptions& options, core::State state);
+
+}  // namespace vigil::api

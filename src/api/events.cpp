@@ -1,0 +1,187 @@
+// /events: producers report batches (POST); watchers page the log with a cursor (GET).
+#include <charconv>
+#include <cstdio>
+
+#include <boost/json/serialize.hpp>
+
+#include "api/api.hpp"
+#include "api/handler_util.hpp"
+#include "core/cursor.hpp"
+#include "http/conditional.hpp"
+
+namespace vigil::api {
+
+namespace json = boost::json;
+using http::Request;
+using http::Responder;
+
+namespace {
+
+void Report(const ApiContext& ctx, const Request& req, Responder respond) {
+  if (auto ok = RequireWriter(req); !ok) return RespondError(req, respond, ok.error());
+  auto body = JsonBody(req);
+  if (!body) return RespondError(req, respond, body.error());
+  auto events = core::ParseEventBatch(*body, ctx.options.limits);
+  if (!events) return RespondError(req, respond, events.error());
+  ctx.engine.Report(
+      req.principal, req.path_params[0], std::move(*events),
+      [&req, respond](Result<engine::ReportOutcome> r) {
+        if (!r) return RespondError(req, respond, r.error());
+        json::array items;
+        size_t duplicates = 0;
+        for (const auto& item : r->items) {
+          duplicates += item.duplicate;
+          items.push_back(json::object{{"index", item.index},
+                                       {"event_id", core::FormatEventId(item.event_id)},
+                                       {"duplicate", item.duplicate}});
+        }
+        const core::Investigation& inv = r->snapshot->investigation();
+        json::object out{{"investigation_id", inv.id},
+                         {"version", inv.version},
+                         {"last_event_id", core::FormatEventId(inv.last_event_id)},
+                         {"appended", r->items.size() - duplicates},
+                         {"duplicates", duplicates},
+                         {"events", std::move(items)}};
+        respond(Json(200, json::serialize(out)));
+      });
+}
+
+struct FeedQuery {
+  core::EventId since;
+  size_t limit = 100;
+  std::vector<core::EventType> types;
+  std::string types_text;
+};
+
+Result<FeedQuery> ParseFeedQuery(const ApiContext& ctx, const Request& req) {
+  FeedQuery q;
+  q.limit = ctx.options.event_feed_default_limit;
+  if (auto since = req.Query("since"); since && !since->empty()) {
+    auto id = core::ParseEventId(*since);
+    if (!id) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "malformed cursor '" + std::string(*since) +
+                      "'; expected {timestamp_ms}_{sequence:06d}, e.g. 1730668800000_000127",
+                  "since");
+    }
+    int64_t oldest = ctx.clock.NowMs() -
+                     int64_t{ctx.options.event_feed_cursor_expiry_days} * 86'400'000;
+    if (id->ts_ms < oldest) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "cursor expired: it is older than " +
+                      std::to_string(ctx.options.event_feed_cursor_expiry_days) +
+                      " days; page from the start or from /progress's last_event_id",
+                  "since");
+    }
+    q.since = *id;
+  }
+  if (auto limit = req.Query("limit")) {
+    size_t n = 0;
+    auto [end, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), n);
+    if (ec != std::errc() || end != limit->data() + limit->size() || n < 1 ||
+        n > ctx.options.event_feed_max_limit) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "'limit' must be an integer from 1 to " +
+                      std::to_string(ctx.options.event_feed_max_limit),
+                  "limit");
+    }
+    q.limit = n;
+  }
+  if (auto types = req.Query("event_type"); types && !types->empty()) {
+    q.types_text = *types;
+    std::string_view rest = *types;
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      std::string_view name = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      auto type = core::ParseEventType(name);
+      if (!type) {
+        std::string allowed;
+        for (core::EventType t : core::AllEventTypes()) {
+          allowed += (allowed.empty() ? "" : ", ") + std::string(core::EventTypeName(t));
+        }
+        return Fail(ErrorCode::kInvalidArgument,
+                    "unknown event_type '" + std::string(name) + "'; allowed: " + allowed,
+                    "event_type");
+      }
+      q.types.push_back(*type);
+    }
+  }
+  return q;
+}
+
+// Covers the query and the log's head: a page can only change when the investigation's version
+// does, so the same tag is right for every page a client holds.
+std::string FeedETag(const engine::Snapshot& s, const FeedQuery& q) {
+  uint32_t h = 2166136261u;
+  auto mix = [&h](std::string_view text) {
+    for (unsigned char c : text) h = (h ^ c) * 16777619u;
+    h = (h ^ 0xff) * 16777619u;
+  };
+  mix(s.etag());
+  mix(core::FormatEventId(q.since));
+  mix(std::to_string(q.limit));
+  mix(q.types_text);
+  char buf[64];
+  int n = std::snprintf(buf, sizeof buf, "\"e%lld-%08x\"", static_cast<long long>(s.version()), h);
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+void Feed(const ApiContext& ctx, const Request& req, Responder respond) {
+  auto q = ParseFeedQuery(ctx, req);
+  if (!q) return RespondError(req, respond, q.error());
+  ctx.engine.Get(
+      req.principal, req.path_params[0],
+      [&ctx, &req, respond, q = std::move(*q)](Result<engine::SnapshotPtr> r) {
+        if (!r) return RespondError(req, respond, r.error());
+        engine::SnapshotPtr snapshot = *r;
+        std::string etag = FeedETag(*snapshot, q);
+        auto interval = RecommendedIntervalMs(ctx.options, snapshot->state());
+        auto headers = [etag, interval](http::Response& res) {
+          res.Set("ETag", etag);
+          res.Set("Cache-Control", "private, no-cache");
+          if (interval) res.Set("X-Recommended-Interval", std::to_string(*interval));
+        };
+        std::string_view inm = req.Header("if-none-match");
+        if (!inm.empty() && http::IfNoneMatchMatches(inm, etag)) {
+          http::Response res;
+          res.status = 304;
+          headers(res);
+          return respond(std::move(res));
+        }
+        store::EventQuery query{snapshot->id(), q.since, q.limit + 1, q.types};
+        ctx.engine.ReadEvents(
+            std::move(query), [respond, &req, headers, etag, interval, limit = q.limit](
+                                  Result<std::vector<core::Event>> events) {
+              if (!events) return RespondError(req, respond, events.error());
+              bool has_more = events->size() > limit;
+              if (has_more) events->resize(limit);
+              json::array items;
+              items.reserve(events->size());
+              for (const core::Event& e : *events) items.push_back(core::EventToJson(e));
+              json::object body{
+                  {"items", std::move(items)},
+                  {"next_cursor", events->empty()
+                                      ? json::value(nullptr)
+                                      : json::value(core::FormatEventId(events->back().id))},
+                  {"has_more", has_more},
+                  {"poll_after_seconds",
+                   interval ? json::value((*interval + 999) / 1000) : json::value(nullptr)},
+                  {"etag", etag}};
+              http::Response res = http::JsonResponse(200, json::serialize(body));
+              headers(res);
+              respond(std::move(res));
+            });
+      });
+}
+
+}  // namespace
+
+void RegisterEventRoutes(http::Router& router, const ApiContext& ctx) {
+  router.Add(http::Method::kPost, "/api/v1/investigations/{id}/events",
+             [&ctx](const Request& q, Responder r) { Report(ctx, q, r); });
+  router.Add(http::Method::kGet, "/api/v1/investigations/{id}/events",
+             [&ctx](const Request& q, Responder r) { Feed(ctx, q, r); });
+}
+
+}  // namespace vigil::api

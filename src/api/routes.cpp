@@ -1,0 +1,44 @@
+// Route table, health and readiness.
+#include "api/api.hpp"
+#include "api/handler_util.hpp"
+
+namespace vigil::api {
+
+void RegisterInvestigationRoutes(http::Router& router, const ApiContext& ctx);
+void RegisterProgressRoutes(http::Router& router, const ApiContext& ctx);
+void RegisterEventRoutes(http::Router& router, const ApiContext& ctx);
+
+namespace {
+
+// Ready when the store answers a read.
+void Ready(const ApiContext& ctx, const http::Request& req, http::Responder respond) {
+  store::InvestigationQuery probe;
+  probe.owner = "";
+  probe.limit = 1;
+  ctx.engine.List(probe, [&req, respond](Result<std::vector<store::InvestigationRow>> r) {
+    if (!r) {
+      return RespondError(req, respond,
+                          Error(ErrorCode::kUnavailable, "the store is not answering: " +
+                                                             r.error().message));
+    }
+    respond(Json(200, R"({"status":"ready"})"));
+  });
+}
+
+}  // namespace
+
+void RegisterRoutes(http::Router& router, const ApiContext& ctx) {
+  using http::Method;
+  router.Add(
+      Method::kGet, "/healthz",
+      [](const http::Request&, http::Responder r) { r(Json(200, R"({"status":"ok"})")); },
+      {.auth = false});
+  router.Add(
+      Method::kGet, "/readyz",
+      [&ctx](const http::Request& q, http::Responder r) { Ready(ctx, q, r); }, {.auth = false});
+  RegisterInvestigationRoutes(router, ctx);
+  RegisterProgressRoutes(router, ctx);
+  RegisterEventRoutes(router, ctx);
+}
+
+}  // namespace vigil::api

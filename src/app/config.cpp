@@ -1,0 +1,132 @@
+#include "app/config.hpp"
+
+#include <charconv>
+#include <cstdlib>
+
+namespace vigil::app {
+
+void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
+  auto opt = [&cmd](const std::string& flag, auto& var, const std::string& env,
+                    const std::string& help) {
+    return cmd.add_option(flag, var, help)->envname(env)->capture_default_str();
+  };
+  opt("--listen", c.listen, "VIGIL_LISTEN", "address and port to listen on (port 0: any free)");
+  opt("--db", c.db, "VIGIL_DB", "SQLite database file");
+  cmd.add_option("--port-file", c.port_file,
+                 "write the bound port to this file once listening (for tests and scripts)");
+  cmd.add_flag("--demo", c.demo, "run simulated demo investigations and print a login token")
+      ->envname("VIGIL_DEMO");
+  opt("--demo-investigations", c.demo_investigations, "DEMO_INVESTIGATIONS",
+      "simulated investigations kept running in demo mode")
+      ->check(CLI::Range(0, 50));
+  opt("--demo-speed", c.demo_speed, "DEMO_SPEED",
+      "speed of simulated tools (2 = twice as fast)")
+      ->check(CLI::Range(0.1, 100.0));
+  opt("--log-level", c.log_level, "VIGIL_LOG_LEVEL", "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+
+  opt("--threads", c.server.threads, "VIGIL_THREADS", "I/O threads (0: one per core)")
+      ->check(CLI::Range(0, 256));
+  opt("--read-threads", c.engine.read_threads, "VIGIL_READ_THREADS",
+      "threads that read from the store")
+      ->check(CLI::Range(1, 64));
+  opt("--body-limit", c.server.body_limit, "HTTP_BODY_LIMIT_BYTES", "largest request body")
+      ->check(CLI::Range(size_t{1024}, size_t{64} << 20));
+  cmd.add_option_function<int>(
+         "--read-timeout",
+         [&c](int s) { c.server.read_timeout = std::chrono::seconds(s); },
+         "seconds allowed to read one request (default 30)")
+      ->envname("HTTP_READ_TIMEOUT_SECONDS")
+      ->check(CLI::Range(1, 3600));
+  cmd.add_option_function<int>(
+         "--idle-timeout",
+         [&c](int s) { c.server.idle_timeout = std::chrono::seconds(s); },
+         "seconds a keep-alive connection may idle (default 75)")
+      ->envname("HTTP_IDLE_TIMEOUT_SECONDS")
+      ->check(CLI::Range(1, 3600));
+
+  opt("--event-feed-default-limit", c.api.event_feed_default_limit, "EVENT_FEED_DEFAULT_LIMIT",
+      "events per /events page when no limit is given")
+      ->check(CLI::Range(1, 100000));
+  opt("--event-feed-max-limit", c.api.event_feed_max_limit, "EVENT_FEED_MAX_LIMIT",
+      "largest /events page")
+      ->check(CLI::Range(1, 100000));
+  opt("--event-feed-cursor-expiry-days", c.api.event_feed_cursor_expiry_days,
+      "EVENT_FEED_CURSOR_EXPIRY_DAYS", "cursors older than this are refused")
+      ->check(CLI::Range(1, 3650));
+  opt("--poll-interval-active-ms", c.api.poll_interval_active_ms, "POLL_INTERVAL_ACTIVE_MS",
+      "X-Recommended-Interval while an investigation runs")
+      ->check(CLI::Range(100, 600000));
+  opt("--poll-interval-idle-ms", c.api.poll_interval_idle_ms, "POLL_INTERVAL_IDLE_MS",
+      "X-Recommended-Interval while it waits (created, queued, paused)")
+      ->check(CLI::Range(100, 600000));
+  opt("--event-batch-max", c.api.limits.max_batch_events, "EVENT_BATCH_MAX",
+      "events in one report")
+      ->check(CLI::Range(1, 10000));
+  opt("--group-commit-max", c.engine.max_group, "GROUP_COMMIT_MAX",
+      "write jobs committed together")
+      ->check(CLI::Range(1, 10000));
+}
+
+Result<void> ValidateServeConfig(ServeConfig& c) {
+  size_t colon = c.listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "--listen / VIGIL_LISTEN must be HOST:PORT, got '" + c.listen + "'", "listen");
+  }
+  unsigned port = 0;
+  std::string_view port_text = std::string_view(c.listen).substr(colon + 1);
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "--listen / VIGIL_LISTEN has an invalid port: '" + c.listen + "'", "listen");
+  }
+  c.server.address = c.listen.substr(0, colon);
+  if (c.server.address.size() > 2 && c.server.address.front() == '[') {
+    c.server.address = c.server.address.substr(1, c.server.address.size() - 2);
+  }
+  c.server.port = static_cast<uint16_t>(port);
+
+  const char* secret = std::getenv("VIGIL_JWT_SECRET");
+  c.jwt_secret = secret ? secret : "";
+  if (c.jwt_secret.size() < 32) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "VIGIL_JWT_SECRET must be set to at least 32 bytes (it signs and verifies tokens; "
+                "e.g. export VIGIL_JWT_SECRET=$(head -c 48 /dev/urandom | base64))",
+                "VIGIL_JWT_SECRET");
+  }
+  if (c.api.event_feed_default_limit > c.api.event_feed_max_limit) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "EVENT_FEED_DEFAULT_LIMIT (" + std::to_string(c.api.event_feed_default_limit) +
+                    ") is larger than EVENT_FEED_MAX_LIMIT (" +
+                    std::to_string(c.api.event_feed_max_limit) + ")",
+                "EVENT_FEED_DEFAULT_LIMIT");
+  }
+  // A full batch of maximal events must fit in a body.
+  if (c.server.body_limit < 64 * 1024) {
+    return Fail(ErrorCode::kInvalidArgument, "HTTP_BODY_LIMIT_BYTES must be at least 65536",
+                "HTTP_BODY_LIMIT_BYTES");
+  }
+  return {};
+}
+
+Result<int64_t> ParseDuration(std::string_view text) {
+  if (text.empty()) return Fail(ErrorCode::kInvalidArgument, "empty duration");
+  int64_t unit = 1;
+  switch (text.back()) {
+    case 's': unit = 1; text.remove_suffix(1); break;
+    case 'm': unit = 60; text.remove_suffix(1); break;
+    case 'h': unit = 3600; text.remove_suffix(1); break;
+    case 'd': unit = 86400; text.remove_suffix(1); break;
+    default: break;
+  }
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n <= 0 || n > 10 * 365 * 86400) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "a duration is a positive number with s, m, h or d, e.g. 8h");
+  }
+  return n * unit;
+}
+
+}  // namespace vigil::app

@@ -1,0 +1,42 @@
+// Configuration of `vigil serve`: every setting comes from a flag or from the environment (the
+// flag wins), each has a default, and all are validated before anything starts. The one table of
+// them is docs/configuration.md; keep it in step with AddServeOptions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "api/api.hpp"
+#include "engine/engine.hpp"
+#include "http/server.hpp"
+
+namespace vigil::app {
+
+struct ServeConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string db = "data/vigil.db";
+  std::string port_file;
+  bool demo = false;
+  int demo_investigations = 3;
+  double demo_speed = 1.0;
+  std::string log_level = "info";
+  std::string jwt_secret;  // environment only: VIGIL_JWT_SECRET
+
+  http::ServerOptions server;
+  engine::EngineOptions engine;
+  api::ApiOptions api;
+};
+
+// Declares the options of `serve` on `cmd`, bound to `config`.
+void AddServeOptions(CLI::App& cmd, ServeConfig& config);
+
+// Checks what CLI11 cannot check alone (address syntax, secret length, relations between values)
+// and fills derived fields. An error names the setting and says what is wrong.
+Result<void> ValidateServeConfig(ServeConfig& config);
+
+// "8h", "30m", "90s", "3600" -> seconds.
+Result<int64_t> ParseDuration(std::string_view text);
+
+}  // namespace vigil::app

@@ -1,0 +1,205 @@
+// vigil: the command line. `serve`, `migrate`, `token`.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <pthread.h>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "api/api.hpp"
+#include "app/config.hpp"
+#include "core/clock.hpp"
+#include "engine/engine.hpp"
+#include "http/auth.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+#include "runner/runner.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace vigil::app {
+namespace {
+
+void SetUpLogging(const std::string& level) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  for (const char* name : {"app", "http", "engine", "runner"}) {
+    auto logger = std::make_shared<spdlog::logger>(name, sink);
+    logger->set_level(spdlog::level::from_str(level));
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
+    spdlog::register_logger(logger);
+  }
+  spdlog::set_default_logger(spdlog::get("app"));
+}
+
+// Writes the port atomically, so a reader never sees a partial file.
+bool WritePortFile(const std::string& path, uint16_t port) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+    if (!out) return false;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  return !ec;
+}
+
+int Serve(ServeConfig& config) {
+  SetUpLogging(config.log_level);
+  auto log = spdlog::get("app");
+  if (auto ok = ValidateServeConfig(config); !ok) {
+    log->error("configuration: {}", ok.error().message);
+    return 2;
+  }
+  // Signals are taken by sigwait below; every thread started from here on inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto store = store::OpenSqliteStore({.path = config.db});
+  if (!store) {
+    log->error("{}", store.error().message);
+    return 1;
+  }
+  core::SystemClock clock;
+  engine::Engine engine(**store, clock, config.engine);
+  std::unique_ptr<runner::Runner> runner;
+  runner::RunnerOptions runner_options;
+  runner_options.speed = config.demo_speed;
+  runner_options.keep_running = config.demo ? config.demo_investigations : 0;
+  runner = std::make_unique<runner::Runner>(engine, clock, runner_options);
+  engine.AddCommitListener([r = runner.get()](const engine::SnapshotPtr& s,
+                                              std::span<const core::Event> events) {
+    r->OnCommit(s, events);
+  });
+  engine.Start();
+
+  auto auth = std::make_shared<http::Authenticator>(config.jwt_secret, clock);
+  http::Router router(auth);
+  api::ApiContext ctx{engine, clock, config.api};
+  api::RegisterRoutes(router, ctx);
+  http::Server server(config.server,
+                      [&router](http::Request& req, http::Responder respond) {
+                        router.Dispatch(req, std::move(respond));
+                      });
+  if (auto started = server.Start(); !started) {
+    log->error("{}", started.error().message);
+    return 1;
+  }
+  std::string host = config.server.address.find(':') != std::string::npos
+                         ? "[" + config.server.address + "]"
+                         : config.server.address;
+  log->info("vigil listening on http://{}:{} (database {})", host, server.port(), config.db);
+  if (!config.port_file.empty() && !WritePortFile(config.port_file, server.port())) {
+    log->error("cannot write the port file {}", config.port_file);
+    return 1;
+  }
+  runner->Start();
+  if (config.demo) {
+    auto token = http::MintToken(config.jwt_secret, "demo", {"read", "dev"}, 7 * 86400,
+                                 clock.NowMs());
+    std::printf(
+        "\n  vigil is running at http://%s:%u  (demo mode: simulated investigations)\n"
+        "  demo bearer token (user demo, roles read,dev, valid 7 days):\n\n  %s\n\n"
+        "  try: curl -H \"Authorization: Bearer $TOKEN\" http://%s:%u/api/v1/investigations\n\n",
+        host.c_str(), server.port(), token ? token->c_str() : "(error)", host.c_str(),
+        server.port());
+    std::fflush(stdout);
+  }
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  log->info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  runner->Stop();
+  server.Stop();
+  engine.Stop();
+  log->info("stopped");
+  return 0;
+}
+
+int Migrate(const std::string& db) {
+  std::filesystem::path parent = std::filesystem::path(db).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent);
+  auto report = store::MigrateSqlite(db);
+  if (!report) {
+    std::fprintf(stderr, "vigil migrate: %s\n", report.error().message.c_str());
+    return 1;
+  }
+  if (report->from_version == report->to_version) {
+    std::printf("%s is at schema version %d; nothing to do\n", db.c_str(), report->to_version);
+  } else {
+    std::printf("migrated %s from schema version %d to %d\n", db.c_str(), report->from_version,
+                report->to_version);
+  }
+  return 0;
+}
+
+int Token(const std::string& user, const std::string& roles_text, const std::string& ttl) {
+  const char* secret = std::getenv("VIGIL_JWT_SECRET");
+  if (!secret || std::string_view(secret).size() < 32) {
+    std::fprintf(stderr, "vigil token: VIGIL_JWT_SECRET must be set to at least 32 bytes\n");
+    return 2;
+  }
+  auto seconds = ParseDuration(ttl);
+  if (!seconds) {
+    std::fprintf(stderr, "vigil token: --ttl: %s\n", seconds.error().message.c_str());
+    return 2;
+  }
+  std::vector<std::string> roles;
+  std::string_view rest = roles_text;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string role(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    if (role != "read" && role != "dev" && role != "admin") {
+      std::fprintf(stderr, "vigil token: unknown role '%s' (read, dev, admin)\n", role.c_str());
+      return 2;
+    }
+    roles.push_back(role);
+  }
+  core::SystemClock clock;
+  auto token = http::MintToken(secret, user, roles, *seconds, clock.NowMs());
+  if (!token) {
+    std::fprintf(stderr, "vigil token: %s\n", token.error().message.c_str());
+    return 1;
+  }
+  std::printf("%s\n", token->c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace vigil::app
+
+int main(int argc, char** argv) {
+  using namespace vigil::app;
+  CLI::App app{"vigil: live progress of long-running investigations"};
+  app.require_subcommand(1);
+
+  ServeConfig serve_config;
+  CLI::App* serve = app.add_subcommand("serve", "run the server");
+  AddServeOptions(*serve, serve_config);
+
+  std::string migrate_db = "data/vigil.db";
+  CLI::App* migrate = app.add_subcommand("migrate", "create or upgrade the database schema");
+  migrate->add_option("--db", migrate_db, "SQLite database file")
+      ->envname("VIGIL_DB")
+      ->capture_default_str();
+
+  std::string user, roles = "read,dev", ttl = "8h";
+  CLI::App* token = app.add_subcommand("token", "print a bearer token signed with VIGIL_JWT_SECRET");
+  token->add_option("--user", user, "the user id (the token's subject)")->required();
+  token->add_option("--roles", roles, "comma-separated: read, dev, admin")->capture_default_str();
+  token->add_option("--ttl", ttl, "lifetime, e.g. 30m, 8h, 7d")->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+  if (*serve) return Serve(serve_config);
+  if (*migrate) return Migrate(migrate_db);
+  if (*token) return Token(user, roles, ttl);
+  return 2;
+}

@@ -1,0 +1,404 @@
+#include "engine/engine.hpp"
+
+#include <cstdio>
+#include <exception>
+#include <limits>
+#include <random>
+
+#include "core/json_util.hpp"
+
+namespace vigil::engine {
+
+namespace json = boost::json;
+
+namespace {
+
+// Random ids for investigations and runs: a prefix and 96 bits of hex.
+std::string NewId(const char* prefix) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[48];
+  uint64_t a = rng(), b = rng();
+  int n = std::snprintf(buf, sizeof buf, "%s%016llx%08llx", prefix,
+                        static_cast<unsigned long long>(a),
+                        static_cast<unsigned long long>(b >> 32));
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+Error NotFound() { return Error(ErrorCode::kNotFound, "investigation not found"); }
+
+store::InvestigationRow RowOf(const Snapshot& s) {
+  const core::Investigation& inv = s.investigation();
+  store::InvestigationRow row;
+  row.id = inv.id;
+  row.owner = inv.owner;
+  row.name = inv.name;
+  row.state = inv.state;
+  row.run_id = inv.run_id;
+  row.version = inv.version;
+  row.last_event_id = inv.last_event_id;
+  row.created_at_ms = inv.created_at_ms;
+  row.updated_at_ms = inv.updated_at_ms;
+  row.completion_percent = inv.run.completion_percent;
+  row.snapshot_json = s.progress_json();
+  return row;
+}
+
+}  // namespace
+
+struct Engine::Job {
+  std::function<Result<void>(WriteContext&)> run;
+  // Called after the group commits (or fails) with the investigation's newest snapshot.
+  std::function<void(Result<SnapshotPtr>)> finish;
+};
+
+// What one job sees while it runs: a working copy of one investigation, the events it appends,
+// and the transaction. Nothing it does is visible to anyone until the group commits.
+class Engine::WriteContext {
+ public:
+  using Staged = std::unordered_map<std::string, SnapshotPtr>;
+
+  WriteContext(Engine& engine, store::WriteTransaction& txn, const Staged& staged)
+      : engine_(engine), txn_(txn), staged_(staged) {}
+
+  // Works on an existing investigation the principal may see.
+  Result<void> Open(const core::Principal& principal, const std::string& id) {
+    SnapshotPtr base;
+    if (auto it = staged_.find(id); it != staged_.end()) {
+      base = it->second;
+    } else if (SnapshotPtr cached = engine_.Cached(id)) {
+      base = cached;
+    } else {
+      auto loaded = engine_.LoadBlocking(id);
+      if (!loaded) return Fail(loaded.error());
+      base = *loaded;
+    }
+    if (!principal.MaySee(base->owner())) return Fail(NotFound());
+    work_ = base->investigation();
+    base_ = base;
+    return {};
+  }
+
+  // Works on a new investigation (its first event must be investigation_created).
+  void OpenNew() { is_new_ = true; }
+
+  core::Investigation& inv() { return work_; }
+
+  // Assigns the event its id, checks it against the working copy and folds it in.
+  Result<core::EventId> Append(core::Event e) {
+    e.investigation_id = is_new_ && work_.id.empty() ? e.investigation_id : work_.id;
+    if (e.run_id.empty()) e.run_id = work_.run_id;
+    if (auto ok = core::Check(work_, e); !ok) return Fail(ok.error());
+    e.id = core::NextEventId(work_.last_event_id, engine_.clock_.NowMs());
+    core::Apply(work_, e);
+    events_.push_back(std::move(e));
+    return events_.back().id;
+  }
+
+  // The id of an earlier event with this idempotency key: in this job, or in the log.
+  Result<std::optional<core::EventId>> FindKey(const std::string& key) {
+    for (const core::Event& e : events_) {
+      if (e.key == key) return e.id;
+    }
+    if (is_new_) return std::optional<core::EventId>();
+    return txn_.FindByKey(work_.id, key);
+  }
+
+  // Writes what the job appended; builds the snapshot it leads to.
+  Result<void> Persist() {
+    if (events_.empty()) {
+      snapshot_ = base_;
+      return {};
+    }
+    snapshot_ = std::make_shared<const Snapshot>(std::move(work_));
+    store::InvestigationRow row = RowOf(*snapshot_);
+    auto written = is_new_ ? txn_.InsertInvestigation(row) : txn_.UpdateInvestigation(row);
+    if (!written) return written;
+    return txn_.AppendEvents(events_);
+  }
+
+  const SnapshotPtr& snapshot() const { return snapshot_; }
+  std::vector<core::Event>& events() { return events_; }
+
+ private:
+  Engine& engine_;
+  store::WriteTransaction& txn_;
+  const Staged& staged_;
+  bool is_new_ = false;
+  core::Investigation work_;
+  SnapshotPtr base_;
+  SnapshotPtr snapshot_;
+  std::vector<core::Event> events_;
+};
+
+Engine::Engine(store::Store& store, const core::Clock& clock, EngineOptions options)
+    : store_(store), clock_(clock), options_(options) {}
+
+Engine::~Engine() { Stop(); }
+
+void Engine::AddCommitListener(CommitListener listener) {
+  listeners_.push_back(std::move(listener));
+}
+
+void Engine::Start() {
+  readers_.Start(options_.read_threads);
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+void Engine::Stop() {
+  {
+    std::lock_guard lock(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  readers_.Stop();
+}
+
+void Engine::Submit(std::function<Result<void>(WriteContext&)> run,
+                    std::function<void(Result<SnapshotPtr>)> finish) {
+  {
+    std::lock_guard lock(queue_mu_);
+    if (!stopping_) {
+      queue_.push_back(Job{std::move(run), std::move(finish)});
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  finish(Fail(ErrorCode::kUnavailable, "vigil is shutting down"));
+}
+
+void Engine::WriterLoop() {
+  for (;;) {
+    std::vector<Job> jobs;
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and every job is done
+      while (!queue_.empty() && jobs.size() < options_.max_group) {
+        jobs.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    RunGroup(jobs);
+  }
+}
+
+void Engine::RunGroup(std::vector<Job>& jobs) {
+  auto txn = store_.BeginWrite();
+  if (!txn) {
+    for (Job& job : jobs) job.finish(Fail(txn.error()));
+    return;
+  }
+  WriteContext::Staged staged;
+  std::vector<Result<std::string>> outcomes;  // the investigation each job wrote, or its error
+  std::vector<std::pair<std::string, std::vector<core::Event>>> published;
+  size_t event_count = 0;
+  for (Job& job : jobs) {
+    WriteContext ctx(*this, **txn, staged);
+    Result<void> ran = (*txn)->Savepoint();
+    if (ran) {
+      try {
+        ran = job.run(ctx);
+        if (ran) ran = ctx.Persist();
+      } catch (const std::exception& ex) {
+        ran = Fail(ErrorCode::kInternal, std::string("write failed: ") + ex.what());
+      }
+      if (ran) {
+        ran = (*txn)->ReleaseSavepoint();
+      } else {
+        (void)(*txn)->RollbackToSavepoint();
+        (void)(*txn)->ReleaseSavepoint();
+      }
+    }
+    if (!ran) {
+      outcomes.push_back(Fail(ran.error()));
+      continue;
+    }
+    const std::string& id = ctx.snapshot()->id();
+    outcomes.push_back(id);
+    if (!ctx.events().empty()) {
+      staged[id] = ctx.snapshot();
+      event_count += ctx.events().size();
+      published.emplace_back(id, std::move(ctx.events()));
+    }
+  }
+
+  if (auto committed = (*txn)->Commit(); !committed) {
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      jobs[i].finish(outcomes[i] ? Fail(committed.error()) : Fail(outcomes[i].error()));
+    }
+    return;
+  }
+  for (auto& [id, snapshot] : staged) Install(snapshot);
+  {
+    std::lock_guard lock(stats_mu_);
+    ++stats_.commits;
+    stats_.jobs += jobs.size();
+    stats_.events += event_count;
+  }
+  for (auto& [id, events] : published) {
+    const SnapshotPtr& snapshot = staged[id];
+    for (const CommitListener& listener : listeners_) listener(snapshot, events);
+  }
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (!outcomes[i]) {
+      jobs[i].finish(Fail(outcomes[i].error()));
+      continue;
+    }
+    auto it = staged.find(*outcomes[i]);
+    jobs[i].finish(it != staged.end() ? it->second : Cached(*outcomes[i]));
+  }
+}
+
+SnapshotPtr Engine::Install(SnapshotPtr snapshot) {
+  std::unique_lock lock(cache_mu_);
+  SnapshotPtr& slot = cache_[snapshot->id()];
+  if (!slot || slot->version() < snapshot->version()) slot = std::move(snapshot);
+  return slot;
+}
+
+SnapshotPtr Engine::Cached(const std::string& id) const {
+  std::shared_lock lock(cache_mu_);
+  auto it = cache_.find(id);
+  return it == cache_.end() ? nullptr : it->second;
+}
+
+Result<SnapshotPtr> Engine::LoadBlocking(const std::string& id) {
+  store::EventQuery query;
+  query.investigation_id = id;
+  query.limit = std::numeric_limits<size_t>::max();
+  auto events = store_.ReadEvents(query);
+  if (!events) return Fail(events.error());
+  if (events->empty() || events->front().type != core::EventType::kInvestigationCreated) {
+    return Fail(NotFound());
+  }
+  core::Investigation inv;
+  for (const core::Event& e : *events) core::Apply(inv, e);
+  {
+    std::lock_guard lock(stats_mu_);
+    ++stats_.loads;
+  }
+  return Install(std::make_shared<const Snapshot>(std::move(inv)));
+}
+
+void Engine::Create(const core::Principal& principal, json::object create_data,
+                    Done<SnapshotPtr> done) {
+  Submit(
+      [principal, data = std::move(create_data)](WriteContext& ctx) -> Result<void> {
+        ctx.OpenNew();
+        core::Event e;
+        e.type = core::EventType::kInvestigationCreated;
+        e.investigation_id = NewId("inv_");
+        e.run_id = NewId("run_");
+        e.actor = principal.subject;
+        e.data = data;
+        e.data["owner"] = principal.subject;
+        auto appended = ctx.Append(std::move(e));
+        if (!appended) return Fail(appended.error());
+        return {};
+      },
+      std::move(done));
+}
+
+namespace {
+
+// Fills in what vigil writes into a status_change: where it came from, and the run a retry starts.
+void CompleteStatusChange(const core::Investigation& inv, core::Event& e) {
+  e.data["from"] = core::StateName(inv.state);
+  if (core::ParseState(core::StringOr(e.data, "to")) == core::State::kRetrying) {
+    e.run_id = NewId("run_");
+    e.data["run_id"] = e.run_id;
+  }
+}
+
+}  // namespace
+
+void Engine::Report(const core::Principal& principal, std::string investigation_id,
+                    std::vector<core::EventInput> inputs, Done<ReportOutcome> done) {
+  auto outcome = std::make_shared<ReportOutcome>();
+  Submit(
+      [principal, id = std::move(investigation_id), inputs = std::move(inputs),
+       outcome](WriteContext& ctx) -> Result<void> {
+        if (auto opened = ctx.Open(principal, id); !opened) return opened;
+        outcome->items.clear();
+        for (size_t i = 0; i < inputs.size(); ++i) {
+          const core::EventInput& in = inputs[i];
+          if (!in.key.empty()) {
+            auto earlier = ctx.FindKey(in.key);
+            if (!earlier) return Fail(earlier.error());
+            if (*earlier) {
+              outcome->items.push_back({i, **earlier, true});
+              continue;
+            }
+          }
+          core::Event e;
+          e.type = in.type;
+          e.actor = in.actor.empty() ? principal.subject : in.actor;
+          e.data = in.data;
+          e.key = in.key;
+          if (e.type == core::EventType::kStatusChange) CompleteStatusChange(ctx.inv(), e);
+          auto appended = ctx.Append(std::move(e));
+          if (!appended) {
+            Error err = appended.error();
+            std::string prefix = "events[" + std::to_string(i) + "]";
+            err.field = err.field.empty() ? prefix : prefix + "." + err.field;
+            err.message = prefix + ": " + err.message;
+            return Fail(std::move(err));
+          }
+          outcome->items.push_back({i, *appended, false});
+        }
+        return {};
+      },
+      [outcome, done = std::move(done)](Result<SnapshotPtr> r) {
+        if (!r) return done(Fail(r.error()));
+        outcome->snapshot = *r;
+        done(std::move(*outcome));
+      });
+}
+
+void Engine::Transition(const core::Principal& principal, std::string investigation_id,
+                        core::TransitionInput transition, Done<SnapshotPtr> done) {
+  Submit(
+      [principal, id = std::move(investigation_id), transition](WriteContext& ctx) -> Result<void> {
+        if (auto opened = ctx.Open(principal, id); !opened) return opened;
+        core::Event e;
+        e.type = core::EventType::kStatusChange;
+        e.actor = principal.subject;
+        e.data["to"] = core::StateName(transition.to);
+        e.data["reason"] = transition.reason;
+        CompleteStatusChange(ctx.inv(), e);
+        auto appended = ctx.Append(std::move(e));
+        if (!appended) return Fail(appended.error());
+        return {};
+      },
+      std::move(done));
+}
+
+void Engine::Get(const core::Principal& principal, const std::string& id, Done<SnapshotPtr> done) {
+  auto answer = [principal, done](Result<SnapshotPtr> r) {
+    if (r && !principal.MaySee((*r)->owner())) return done(Fail(NotFound()));
+    done(std::move(r));
+  };
+  if (SnapshotPtr cached = Cached(id)) return answer(cached);
+  readers_.Post([this, id, answer] { answer(LoadBlocking(id)); });
+}
+
+void Engine::ReadEvents(store::EventQuery query, Done<std::vector<core::Event>> done) {
+  readers_.Post([this, query = std::move(query), done = std::move(done)] {
+    done(store_.ReadEvents(query));
+  });
+}
+
+void Engine::List(store::InvestigationQuery query,
+                  Done<std::vector<store::InvestigationRow>> done) {
+  readers_.Post([this, query = std::move(query), done = std::move(done)] {
+    done(store_.ListInvestigations(query));
+  });
+}
+
+Engine::Stats Engine::stats() const {
+  std::lock_guard lock(stats_mu_);
+  return stats_;
+}
+
+}  // namespace vigil::engine

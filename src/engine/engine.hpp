@@ -1,0 +1,146 @@
+// Engine: the hot state of every investigation, and the only path by which anything is written.
+//
+// Writes (create, report, transition) are jobs queued to one writer thread. The writer takes every
+// job that is waiting (up to a limit), runs them in one store transaction, each inside its own
+// savepoint so one job can fail alone, commits once (group commit: one fsync for many requests),
+// and only then installs the new snapshots, answers the callers and tells the commit listeners
+// (the live hub). So an event is visible to readers and subscribers only after it is durable, and
+// event ids are assigned under the writer's exclusive hold of the investigation: strictly
+// increasing per investigation.
+//
+// Reads are served from immutable Snapshots held in memory. An investigation not in memory is
+// loaded by folding its log from the store on the read pool, never on the caller's thread.
+//
+// Callbacks (`Done`) run on the writer thread or a read-pool thread, or on the calling thread
+// when the answer is already in memory; they must not block.
+//
+// Thread-safety: every public method may be called from any thread.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "core/clock.hpp"
+#include "core/event.hpp"
+#include "core/input.hpp"
+#include "core/investigation.hpp"
+#include "core/principal.hpp"
+#include "core/result.hpp"
+#include "engine/snapshot.hpp"
+#include "engine/work_queue.hpp"
+#include "store/store.hpp"
+
+namespace vigil::engine {
+
+template <typename T>
+using Done = std::function<void(Result<T>)>;
+
+using SnapshotPtr = std::shared_ptr<const Snapshot>;
+
+struct EngineOptions {
+  size_t max_group = 256;   // jobs per group commit
+  int read_threads = 2;     // threads that load from the store
+};
+
+struct ReportOutcome {
+  struct Item {
+    size_t index = 0;
+    core::EventId event_id;
+    bool duplicate = false;  // the key was reported before; event_id is the original's
+  };
+  std::vector<Item> items;
+  SnapshotPtr snapshot;  // the investigation after the report
+};
+
+// Told of every commit, on the writer thread, after the snapshot is installed.
+using CommitListener =
+    std::function<void(const SnapshotPtr& snapshot, std::span<const core::Event> events)>;
+
+class Engine {
+ public:
+  Engine(store::Store& store, const core::Clock& clock, EngineOptions options = {});
+  ~Engine();  // finishes the queued jobs, then stops
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Must be called before Start.
+  void AddCommitListener(CommitListener listener);
+  void Start();
+  void Stop();
+
+  // Creates an investigation owned by `principal` from a validated create request
+  // (core::ParseCreateRequest).
+  void Create(const core::Principal& principal, boost::json::object create_data,
+              Done<SnapshotPtr> done);
+  // Appends a validated batch: all or nothing. kNotFound when the principal may not see it;
+  // kConflict (with the index in the field) when an event is illegal in the current state.
+  void Report(const core::Principal& principal, std::string investigation_id,
+              std::vector<core::EventInput> events, Done<ReportOutcome> done);
+  // Moves the lifecycle. kConflict naming the current state and the allowed targets.
+  void Transition(const core::Principal& principal, std::string investigation_id,
+                  core::TransitionInput transition, Done<SnapshotPtr> done);
+
+  // The snapshot if it is in memory; nullptr otherwise. Never blocks on I/O.
+  SnapshotPtr Cached(const std::string& investigation_id) const;
+  // The snapshot, from memory or loaded on the read pool. kNotFound when the principal may not
+  // see it (the same answer as for an id that does not exist).
+  void Get(const core::Principal& principal, const std::string& investigation_id,
+           Done<SnapshotPtr> done);
+  // Reads events on the read pool.
+  void ReadEvents(store::EventQuery query, Done<std::vector<core::Event>> done);
+  void List(store::InvestigationQuery query, Done<std::vector<store::InvestigationRow>> done);
+
+  // Counters for /metrics and tests.
+  struct Stats {
+    uint64_t commits = 0;
+    uint64_t jobs = 0;
+    uint64_t events = 0;
+    uint64_t loads = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct Job;
+  class WriteContext;
+
+  void Submit(std::function<Result<void>(WriteContext&)> run,
+              std::function<void(Result<SnapshotPtr>)> finish);
+  void WriterLoop();
+  void RunGroup(std::vector<Job>& jobs);
+  Result<SnapshotPtr> LoadBlocking(const std::string& investigation_id);
+  // Installs `snapshot` unless a newer version is installed; returns the installed one.
+  SnapshotPtr Install(SnapshotPtr snapshot);
+
+  store::Store& store_;
+  const core::Clock& clock_;
+  const EngineOptions options_;
+  std::vector<CommitListener> listeners_;  // fixed after Start
+
+  mutable std::shared_mutex cache_mu_;
+  std::unordered_map<std::string, SnapshotPtr> cache_;  // Guarded by cache_mu_
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Job> queue_;  // Guarded by queue_mu_
+  bool stopping_ = false;  // Guarded by queue_mu_
+  std::thread writer_;
+
+  WorkQueue readers_;
+
+  mutable std::mutex stats_mu_;
+  Stats stats_;  // Guarded by stats_mu_
+};
+
+}  // namespace vigil::engine

@@ -1,0 +1,27 @@
+#include "engine/snapshot.hpp"
+
+#include <cstdio>
+
+#include <boost/json/serialize.hpp>
+
+namespace vigil::engine {
+
+namespace {
+// FNV-1a; only has to tell investigations (and databases) apart, not resist anyone.
+uint32_t Fnv1a(std::string_view s, uint32_t h = 2166136261u) {
+  for (unsigned char c : s) h = (h ^ c) * 16777619u;
+  return h;
+}
+}  // namespace
+
+Snapshot::Snapshot(core::Investigation investigation) : inv_(std::move(investigation)) {
+  progress_json_ = boost::json::serialize(core::ProgressToJson(inv_));
+  investigation_json_ = boost::json::serialize(core::InvestigationToJson(inv_));
+  uint32_t h = Fnv1a(inv_.id);
+  h = Fnv1a(std::to_string(inv_.created_at_ms), h);
+  char buf[48];
+  int n = std::snprintf(buf, sizeof buf, "\"%lld-%08x\"", static_cast<long long>(inv_.version), h);
+  etag_.assign(buf, static_cast<size_t>(n));
+}
+
+}  // namespace vigil::engine
