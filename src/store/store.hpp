@@ -72,6 +72,7 @@ class WriteTransaction {
   // kNotFound when there is no such investigation.
   virtual Result<void> UpdateInvestigation(const InvestigationRow& row) = 0;
   // Appends in order. kConflict when an (investigation, id) or (investigation, key) pair exists.
+  // On failure none of `events` is appended.
   virtual Result<void> AppendEvents(std::span<const core::Event> events) = 0;
   // The id of the event appended earlier with this idempotency key, if any (also one appended
   // earlier in this transaction).

@@ -6,6 +6,10 @@
 // read-only connections; WAL lets readers run while the writer commits.
 // Schema: versioned migrations (sqlite/migrations.cpp), applied only by `vigil migrate`.
 // OpenSqliteStore refuses a database whose schema version differs from the one this build expects.
+//
+// Thread-safety: as store.hpp says. A read waits for a free read connection when all are in use.
+// A WriteTransaction borrows the writer connection; BeginWrite fails with kInternal while another
+// exists. The store must outlive its transactions.
 #pragma once
 
 #include <memory>
@@ -32,8 +36,9 @@ struct MigrationReport {
   int from_version = 0;
   int to_version = 0;
 };
-// Creates the file if needed and applies every migration it lacks, each in its own transaction.
-// kConflict when the database is newer than this build.
+// Creates the file (and its directory) if needed and applies every migration it lacks, each in its
+// own transaction. kConflict when the database is newer than this build; kInvalidArgument when the
+// file is not a vigil database (not SQLite, or another program's), which is left untouched.
 Result<MigrationReport> MigrateSqlite(const std::string& path);
 
 }  // namespace vigil::store

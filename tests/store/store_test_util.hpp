@@ -1,0 +1,73 @@
+// Helpers shared by the store tests: a temporary directory per test, assertions on Result, and
+// readable printing of the core types in failure messages.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <system_error>
+
+#include "core/cursor.hpp"
+#include "core/event.hpp"
+#include "core/lifecycle.hpp"
+#include "core/result.hpp"
+
+namespace vigil::store::testing {
+
+// A fresh directory under /tmp, removed with everything in it when destroyed.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = "/tmp/vigil-store-test-XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) {
+      ADD_FAILURE() << "mkdtemp failed";
+      return;
+    }
+    path_ = pattern;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// EXPECT_TRUE(IsOk(result)): on failure, prints the error.
+template <typename T>
+::testing::AssertionResult IsOk(const Result<T>& result) {
+  if (result) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << ErrorCodeName(result.error().code) << ": " << result.error().message;
+}
+
+// EXPECT_TRUE(FailsWith(result, ErrorCode::kConflict)): the error a test expects, by name.
+template <typename T>
+::testing::AssertionResult FailsWith(const Result<T>& result, ErrorCode code) {
+  if (result) {
+    return ::testing::AssertionFailure() << "succeeded; expected " << ErrorCodeName(code);
+  }
+  if (result.error().code != code) {
+    return ::testing::AssertionFailure()
+           << "failed with " << ErrorCodeName(result.error().code) << " (" << result.error().message
+           << "); expected " << ErrorCodeName(code);
+  }
+  return ::testing::AssertionSuccess() << result.error().message;
+}
+
+}  // namespace vigil::store::testing
+
+// Found by argument-dependent lookup, so gtest prints these types readably.
+namespace vigil::core {
+inline void PrintTo(const EventId& id, std::ostream* os) { *os << FormatEventId(id); }
+inline void PrintTo(State state, std::ostream* os) { *os << StateName(state); }
+inline void PrintTo(EventType type, std::ostream* os) { *os << EventTypeName(type); }
+}  // namespace vigil::core
