@@ -137,7 +137,7 @@ void AddOrUpdateEntity(Investigation& inv, const json::object& e, int64_t at_ms)
   auto it = inv.entity_index.find(entity.id);
   if (it != inv.entity_index.end()) {
     Entity& existing = inv.entities[it->second];
-    existing.label = entity.label;
+    if (!StringOr(e, "label").empty()) existing.label = entity.label;
     for (const auto& kv : entity.metadata) existing.metadata[kv.key()] = kv.value();
     return;
   }

@@ -1,0 +1,213 @@
+// The engine against a real SQLite store in a temporary directory.
+#include "engine/engine.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "core/input.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace vigil::engine {
+namespace {
+
+namespace json = boost::json;
+
+template <typename T, typename Start>
+Result<T> Await(Start start) {
+  std::promise<Result<T>> promise;
+  auto future = promise.get_future();
+  start([&promise](Result<T> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+core::Principal User(std::string name) {
+  core::Principal p;
+  p.subject = std::move(name);
+  p.can_read = p.can_write = true;
+  return p;
+}
+
+core::EventInput Risk(double overall, std::string key = {}) {
+  core::EventInput in;
+  in.type = core::EventType::kRiskUpdated;
+  in.data = {{"overall", overall}};
+  in.key = std::move(key);
+  return in;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/vigil-engine-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    path_ = dir_ + "/vigil.db";
+    ASSERT_TRUE(store::MigrateSqlite(path_));
+    Open();
+  }
+  void TearDown() override {
+    Close();
+    std::filesystem::remove_all(dir_);
+  }
+  void Open() {
+    auto s = store::OpenSqliteStore({.path = path_});
+    ASSERT_TRUE(s) << s.error().message;
+    store_ = std::move(*s);
+    engine_ = std::make_unique<Engine>(*store_, clock_);
+    engine_->AddCommitListener([this](const SnapshotPtr& s, std::span<const core::Event> events) {
+      std::lock_guard lock(mu_);
+      for (const auto& e : events) published_.push_back({s->id(), e.id, s->version()});
+    });
+    engine_->Start();
+  }
+  void Close() {
+    engine_.reset();
+    store_.reset();
+  }
+
+  std::string Create(const core::Principal& who) {
+    auto data = core::ParseCreateRequest(json::parse(R"({"name": "case"})"), {});
+    EXPECT_TRUE(data);
+    auto created = Await<SnapshotPtr>([&](auto done) { engine_->Create(who, *data, done); });
+    EXPECT_TRUE(created) << created.error().message;
+    return (*created)->id();
+  }
+
+  struct Published {
+    std::string investigation;
+    core::EventId id;
+    int64_t version;
+  };
+
+  core::SystemClock clock_;
+  std::string dir_, path_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Engine> engine_;
+  std::mutex mu_;
+  std::vector<Published> published_;
+};
+
+TEST_F(EngineTest, ConcurrentReportsAreAllAppendedWithIncreasingIds) {
+  std::string id = Create(User("alice"));
+  constexpr int kThreads = 8, kReports = 50;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kReports; ++i) {
+        auto r = Await<ReportOutcome>([&](auto done) {
+          engine_->Report(User("alice"), id, {Risk(0.1), Risk(0.2)}, done);
+        });
+        if (r && r->items.size() == 2) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kThreads * kReports);
+  SnapshotPtr s = engine_->Cached(id);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->version(), 1 + 2 * kThreads * kReports);
+  // Fewer commits than jobs: concurrent reports were grouped.
+  EXPECT_LT(engine_->stats().commits, engine_->stats().jobs);
+
+  auto events = Await<std::vector<core::Event>>([&](auto done) {
+    engine_->ReadEvents({id, {}, 100000, {}}, done);
+  });
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), static_cast<size_t>(s->version()));
+  for (size_t i = 1; i < events->size(); ++i) EXPECT_LT((*events)[i - 1].id, (*events)[i].id);
+
+  // Published after commit, in log order, each exactly once.
+  std::lock_guard lock(mu_);
+  ASSERT_EQ(published_.size(), events->size());
+  for (size_t i = 0; i < published_.size(); ++i) EXPECT_EQ(published_[i].id, (*events)[i].id);
+}
+
+TEST_F(EngineTest, AFailingJobDoesNotTakeItsGroupWithIt) {
+  std::string id = Create(User("alice"));
+  core::EventInput bad;
+  bad.type = core::EventType::kToolStarted;
+  bad.data = {{"tool_execution_id", "missing"}};
+  std::vector<std::future<bool>> results;
+  for (int i = 0; i < 20; ++i) {
+    results.push_back(std::async(std::launch::async, [&, i] {
+      auto r = Await<ReportOutcome>([&](auto done) {
+        engine_->Report(User("alice"), id,
+                        i % 2 ? std::vector<core::EventInput>{Risk(0.3), bad}
+                              : std::vector<core::EventInput>{Risk(0.3)},
+                        done);
+      });
+      if (i % 2) {
+        EXPECT_FALSE(r);
+        EXPECT_EQ(r.error().code, ErrorCode::kConflict);
+        EXPECT_EQ(r.error().field, "events[1].data.tool_execution_id");
+      }
+      return r.has_value();
+    }));
+  }
+  int ok = 0;
+  for (auto& f : results) ok += f.get();
+  EXPECT_EQ(ok, 10);
+  EXPECT_EQ(engine_->Cached(id)->version(), 11);
+}
+
+TEST_F(EngineTest, OthersSeeNotFoundAndCannotWrite) {
+  std::string id = Create(User("alice"));
+  auto read = Await<SnapshotPtr>([&](auto done) { engine_->Get(User("bob"), id, done); });
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().code, ErrorCode::kNotFound);
+  auto write = Await<ReportOutcome>(
+      [&](auto done) { engine_->Report(User("bob"), id, {Risk(0.5)}, done); });
+  ASSERT_FALSE(write);
+  EXPECT_EQ(write.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(engine_->Cached(id)->version(), 1);
+}
+
+TEST_F(EngineTest, ASnapshotRebuiltFromTheLogIsIdentical) {
+  std::string id = Create(User("alice"));
+  auto moved = Await<SnapshotPtr>([&](auto done) {
+    engine_->Transition(User("alice"), id, {core::State::kQueued, "go"}, done);
+  });
+  ASSERT_TRUE(moved);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(Await<ReportOutcome>([&](auto done) {
+      engine_->Report(User("alice"), id, {Risk(i / 20.0, "k" + std::to_string(i))}, done);
+    }));
+  }
+  std::string before = engine_->Cached(id)->progress_json();
+  Close();
+  Open();
+  EXPECT_EQ(engine_->Cached(id), nullptr);
+  auto loaded = Await<SnapshotPtr>([&](auto done) { engine_->Get(User("alice"), id, done); });
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ((*loaded)->progress_json(), before);
+  EXPECT_EQ(engine_->stats().loads, 1u);
+  // Keys are remembered across restarts.
+  auto again = Await<ReportOutcome>(
+      [&](auto done) { engine_->Report(User("alice"), id, {Risk(0.9, "k3")}, done); });
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->items[0].duplicate);
+  EXPECT_EQ((*loaded)->version(), engine_->Cached(id)->version());
+}
+
+TEST_F(EngineTest, RetryStartsANewRun) {
+  std::string id = Create(User("alice"));
+  std::string first_run = engine_->Cached(id)->investigation().run_id;
+  for (core::State s : {core::State::kFailed, core::State::kRetrying}) {
+    ASSERT_TRUE(Await<SnapshotPtr>([&](auto done) {
+      engine_->Transition(User("alice"), id, {s, "test"}, done);
+    }));
+  }
+  SnapshotPtr s = engine_->Cached(id);
+  EXPECT_NE(s->investigation().run_id, first_run);
+  EXPECT_EQ(s->state(), core::State::kRetrying);
+}
+
+}  // namespace
+}  // namespace vigil::engine

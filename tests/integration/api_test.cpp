@@ -1,0 +1,472 @@
+// HTTP integration tests: a real `vigil serve` on 127.0.0.1 (port 0) with a real SQLite file,
+// spoken to over real sockets.
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "support/http_client.hpp"
+#include "support/vigil_process.hpp"
+
+namespace vigil::test {
+namespace {
+
+namespace json = boost::json;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+class ApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(MakeTempDir());
+    VigilOptions options;
+    options.db_path = *dir_ + "/vigil.db";
+    server_ = VigilProcess::Start(options).release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override {
+    client_ = std::make_unique<HttpClient>("127.0.0.1", server_->port());
+    alice_ = Auth(TestToken("alice", {"read", "dev"}));
+    bob_ = Auth(TestToken("bob", {"read", "dev"}));
+  }
+
+  static Headers Auth(const std::string& token) {
+    return {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
+  }
+  static Headers With(Headers h, std::string name, std::string value) {
+    h.emplace_back(std::move(name), std::move(value));
+    return h;
+  }
+
+  // Creates an investigation with a two-phase plan and returns its id.
+  std::string Create(const Headers& who, std::string name = "test investigation") {
+    json::object body{
+        {"name", name},
+        {"entities", json::array{json::object{{"type", "ip"}, {"value", "203.0.113.7"}}}},
+        {"plan",
+         json::object{{"phases",
+                       json::array{json::object{{"name", "network"},
+                                                {"tools", json::array{json::object{
+                                                              {"tool_name", "ip_reputation"},
+                                                              {"agent_type", "network"}}}}},
+                                   json::object{{"name", "device"},
+                                                {"tools", json::array{json::object{
+                                                              {"tool_name", "device_fingerprint"},
+                                                              {"agent_type", "device"}}}}}}}}}};
+    HttpResult r = client_->Post("/api/v1/investigations", json::serialize(body), who);
+    EXPECT_EQ(r.status, 201) << r.body;
+    std::string id(r.Json().at("investigation_id").as_string());
+    EXPECT_EQ(r.Header("location"), "/api/v1/investigations/" + id);
+    return id;
+  }
+
+  HttpResult Report(const std::string& id, const json::array& events, const Headers& who) {
+    return client_->Post("/api/v1/investigations/" + id + "/events",
+                         json::serialize(json::object{{"events", events}}), who);
+  }
+
+  // Appends `n` error_logged events in batches of `batch`; returns their ids in order.
+  std::vector<std::string> AppendMany(const std::string& id, int n, int batch = 500) {
+    std::vector<std::string> ids;
+    for (int done = 0; done < n;) {
+      json::array events;
+      for (int i = 0; i < batch && done < n; ++i, ++done) {
+        events.push_back(json::object{
+            {"event_type", "error_logged"},
+            {"data", json::object{{"error", json::object{{"code", "E" + std::to_string(done)},
+                                                          {"message", "event " +
+                                                                          std::to_string(done)},
+                                                          {"severity", "warning"}}}}}});
+      }
+      HttpResult r = Report(id, events, alice_);
+      EXPECT_EQ(r.status, 200) << r.body;
+      json::value r_json = r.Json();  // keeps the array alive for the loop
+      for (const auto& item : r_json.at("events").as_array()) {
+        ids.emplace_back(item.at("event_id").as_string());
+      }
+    }
+    return ids;
+  }
+
+  static std::string* dir_;
+  static VigilProcess* server_;
+  std::unique_ptr<HttpClient> client_;
+  Headers alice_, bob_;
+};
+
+std::string* ApiTest::dir_ = nullptr;
+VigilProcess* ApiTest::server_ = nullptr;
+
+void ExpectProblem(const HttpResult& r, int status, std::string_view field = {}) {
+  EXPECT_EQ(r.status, status) << r.body;
+  EXPECT_EQ(r.Header("content-type"), "application/problem+json") << r.body;
+  json::object body = r.Json().as_object();
+  EXPECT_EQ(body.at("status").as_int64(), status);
+  EXPECT_TRUE(body.at("type").as_string().starts_with("urn:vigil:problem:"));
+  EXPECT_FALSE(body.at("detail").as_string().empty());
+  if (!field.empty()) {
+    ASSERT_TRUE(body.contains("field")) << r.body;
+    EXPECT_EQ(body.at("field").as_string(), field) << r.body;
+  }
+}
+
+TEST_F(ApiTest, HealthNeedsNoToken) {
+  EXPECT_EQ(client_->Get("/healthz").status, 200);
+  EXPECT_EQ(client_->Get("/readyz").status, 200);
+}
+
+TEST_F(ApiTest, ApiNeedsAValidToken) {
+  ExpectProblem(client_->Get("/api/v1/investigations"), 401);
+  ExpectProblem(client_->Get("/api/v1/investigations", {{"Authorization", "Bearer nonsense"}}),
+                401);
+}
+
+TEST_F(ApiTest, UnknownPathIs404AndWrongMethodIs405) {
+  ExpectProblem(client_->Get("/api/v1/nothing-here", alice_), 404);
+  HttpResult r = client_->Request("DELETE", "/api/v1/investigations", "", alice_);
+  ExpectProblem(r, 405);
+  EXPECT_NE(r.Header("allow").find("GET"), std::string::npos);
+}
+
+TEST_F(ApiTest, CreateReturnsTheInvestigation) {
+  std::string id = Create(alice_, "Account takeover");
+  HttpResult r = client_->Get("/api/v1/investigations/" + id, alice_);
+  ASSERT_EQ(r.status, 200);
+  json::object inv = r.Json().as_object();
+  EXPECT_EQ(inv.at("name").as_string(), "Account takeover");
+  EXPECT_EQ(inv.at("owner").as_string(), "alice");
+  EXPECT_EQ(inv.at("state").as_string(), "created");
+  EXPECT_EQ(inv.at("status").as_string(), "pending");
+  EXPECT_EQ(inv.at("lifecycle_stage").as_string(), "draft");
+  EXPECT_EQ(inv.at("version").as_int64(), 1);
+  EXPECT_EQ(inv.at("entities").as_array()[0].at("id").as_string(), "ip:203.0.113.7");
+}
+
+TEST_F(ApiTest, ReadRoleCannotCreate) {
+  ExpectProblem(client_->Post("/api/v1/investigations", R"({"name":"x"})",
+                              Auth(TestToken("carol", {"read"}))),
+                403);
+}
+
+TEST_F(ApiTest, InvalidCreateNamesTheField) {
+  ExpectProblem(client_->Post("/api/v1/investigations", R"({"name":""})", alice_), 400, "name");
+  ExpectProblem(client_->Post("/api/v1/investigations", R"({"name":"x","colour":"red"})", alice_),
+                400, "colour");
+  ExpectProblem(client_->Post("/api/v1/investigations", "{not json", alice_), 400);
+}
+
+TEST_F(ApiTest, LifecycleTransitionsAndIllegalOnesAre409) {
+  std::string id = Create(alice_);
+  std::string base = "/api/v1/investigations/" + id;
+  EXPECT_EQ(client_->Post(base + "/start", "", alice_).status, 200);
+  HttpResult bad = client_->Post(base + "/pause", "", alice_);  // queued cannot pause
+  ExpectProblem(bad, 409);
+  json::object problem = bad.Json().as_object();
+  EXPECT_EQ(problem.at("current_state").as_string(), "queued");
+  json::array allowed = problem.at("allowed").as_array();
+  EXPECT_EQ(allowed.size(), 3u);
+  EXPECT_EQ(client_->Post(base + "/transitions", R"({"to":"initializing","reason":"go"})", alice_)
+                .status,
+            200);
+  EXPECT_EQ(client_->Post(base + "/transitions", R"({"to":"running"})", alice_).status, 200);
+  EXPECT_EQ(client_->Post(base + "/pause", R"({"reason":"lunch"})", alice_).status, 200);
+  HttpResult resumed = client_->Post(base + "/resume", "", alice_);
+  ASSERT_EQ(resumed.status, 200);
+  EXPECT_EQ(resumed.Json().at("state").as_string(), "running");
+  EXPECT_EQ(client_->Post(base + "/cancel", R"({"reason":"done"})", alice_).status, 200);
+  ExpectProblem(client_->Post(base + "/resume", "", alice_), 409);
+
+  // Every transition is an event that records who and why.
+  HttpResult feed = client_->Get(base + "/events?event_type=status_change", alice_);
+  ASSERT_EQ(feed.status, 200);
+  json::array items = feed.Json().at("items").as_array();
+  ASSERT_EQ(items.size(), 6u);
+  EXPECT_EQ(items[3].at("data").at("from").as_string(), "running");
+  EXPECT_EQ(items[3].at("data").at("to").as_string(), "paused");
+  EXPECT_EQ(items[3].at("data").at("reason").as_string(), "lunch");
+  EXPECT_EQ(items[3].at("actor").as_string(), "alice");
+}
+
+TEST_F(ApiTest, ProgressFollowsReportedEvents) {
+  std::string id = Create(alice_);
+  std::string base = "/api/v1/investigations/" + id;
+  client_->Post(base + "/start", "", alice_);
+  json::array events{
+      json::object{{"event_type", "status_change"}, {"data", {{"to", "initializing"}}}},
+      json::object{{"event_type", "status_change"}, {"data", {{"to", "running"}}}},
+      json::object{{"event_type", "phase_change"},
+                   {"data", {{"phase_id", "network"}, {"status", "in_progress"}}}},
+      json::object{{"event_type", "tool_queued"},
+                   {"actor", "network_agent"},
+                   {"data",
+                    {{"tool_execution_id", "x1"}, {"tool_name", "ip_reputation"}, {"agent_type", "network"}}}},
+      json::object{{"event_type", "tool_started"}, {"data", {{"tool_execution_id", "x1"}}}},
+      json::object{{"event_type", "tool_complete"},
+                   {"data", {{"tool_execution_id", "x1"}, {"result", {{"risk_score", 0.8}}}}}},
+      json::object{{"event_type", "risk_updated"},
+                   {"data", {{"overall", 0.7}, {"by_agent", {{"network", 0.8}}}, {"confidence", 0.5}}}},
+  };
+  HttpResult r = Report(id, events, alice_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("appended").as_int64(), 7);
+
+  HttpResult p = client_->Get(base + "/progress", alice_);
+  ASSERT_EQ(p.status, 200);
+  json::object progress = p.Json().as_object();
+  EXPECT_EQ(progress.at("status").as_string(), "running");
+  EXPECT_EQ(progress.at("total_tools").as_int64(), 2);
+  EXPECT_EQ(progress.at("completed_tools").as_int64(), 1);
+  EXPECT_EQ(progress.at("completion_percent").as_int64(), 50);
+  EXPECT_EQ(progress.at("current_phase").as_string(), "network");
+  EXPECT_DOUBLE_EQ(progress.at("risk_metrics").at("overall").as_double(), 0.7);
+  EXPECT_EQ(progress.at("version").as_int64(), 9);
+  EXPECT_EQ(p.Header("cache-control"), "private, no-cache");
+  EXPECT_EQ(p.Header("x-recommended-interval"), "1000");
+
+  HttpResult tools = client_->Get(base + "/tools?status=completed", alice_);
+  ASSERT_EQ(tools.status, 200);
+  EXPECT_EQ(tools.Json().at("items").as_array().size(), 1u);
+  EXPECT_EQ(client_->Get(base + "/tools?agent_type=device", alice_).Json().at("items").as_array().size(),
+            0u);
+}
+
+TEST_F(ApiTest, ProgressAnswers304UntilSomethingChanges) {
+  std::string id = Create(alice_);
+  std::string url = "/api/v1/investigations/" + id + "/progress";
+  HttpResult first = client_->Get(url, alice_);
+  ASSERT_EQ(first.status, 200);
+  std::string etag = first.Header("etag");
+  ASSERT_FALSE(etag.empty());
+
+  HttpResult same = client_->Get(url, With(alice_, "If-None-Match", etag));
+  EXPECT_EQ(same.status, 304);
+  EXPECT_TRUE(same.body.empty());
+  EXPECT_EQ(same.Header("etag"), etag);
+  EXPECT_EQ(same.Header("cache-control"), "private, no-cache");
+  // Lists, weak tags and * match as RFC 9110 says.
+  EXPECT_EQ(client_->Get(url, With(alice_, "If-None-Match", "\"x\", W/" + etag)).status, 304);
+  EXPECT_EQ(client_->Get(url, With(alice_, "If-None-Match", "*")).status, 304);
+  EXPECT_EQ(client_->Get(url, With(alice_, "If-None-Match", "\"other\"")).status, 200);
+
+  client_->Post("/api/v1/investigations/" + id + "/start", "", alice_);
+  HttpResult changed = client_->Get(url, With(alice_, "If-None-Match", etag));
+  EXPECT_EQ(changed.status, 200);
+  EXPECT_NE(changed.Header("etag"), etag);
+}
+
+TEST_F(ApiTest, PagingTenThousandEventsReturnsEachExactlyOnceInOrder) {
+  std::string id = Create(alice_);
+  std::vector<std::string> appended = AppendMany(id, 10'000);
+  ASSERT_EQ(appended.size(), 10'000u);
+  for (int limit : {1, 7, 100, 1000}) {
+    std::vector<std::string> seen;
+    std::string cursor;
+    for (;;) {
+      std::string url = "/api/v1/investigations/" + id + "/events?limit=" + std::to_string(limit) +
+                        (cursor.empty() ? "" : "&since=" + cursor);
+      HttpResult r = client_->Get(url, alice_);
+      ASSERT_EQ(r.status, 200) << r.body;
+      json::object page = r.Json().as_object();
+      const json::array& items = page.at("items").as_array();
+      ASSERT_LE(items.size(), static_cast<size_t>(limit));
+      for (const auto& item : items) seen.emplace_back(item.at("event_id").as_string());
+      if (!page.at("has_more").as_bool()) {
+        if (!items.empty()) {
+          EXPECT_EQ(page.at("next_cursor").as_string(), seen.back());
+        }
+        break;
+      }
+      cursor = std::string(page.at("next_cursor").as_string());
+      ASSERT_EQ(cursor, seen.back());
+    }
+    // The created event comes first, then the 10,000 in the order they were acknowledged.
+    ASSERT_EQ(seen.size(), 10'001u) << "limit " << limit;
+    EXPECT_EQ(std::vector<std::string>(seen.begin() + 1, seen.end()), appended)
+        << "limit " << limit;
+    EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end(), [](const auto& a, const auto& b) {
+      return a.size() != b.size() ? a.size() < b.size() : a < b;
+    }));
+    EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), seen.size());
+  }
+}
+
+TEST_F(ApiTest, SameCursorTwiceGivesIdenticalPagesAnd304) {
+  std::string id = Create(alice_);
+  std::vector<std::string> ids = AppendMany(id, 50);
+  std::string url = "/api/v1/investigations/" + id + "/events?limit=10&since=" + ids[9];
+  HttpResult a = client_->Get(url, alice_);
+  HttpResult b = client_->Get(url, alice_);
+  ASSERT_EQ(a.status, 200);
+  EXPECT_EQ(a.Json().at("items"), b.Json().at("items"));
+  EXPECT_EQ(a.Header("etag"), b.Header("etag"));
+  EXPECT_EQ(a.Json().at("etag").as_string(), a.Header("etag"));
+  EXPECT_EQ(client_->Get(url, With(alice_, "If-None-Match", a.Header("etag"))).status, 304);
+  // Another page has another tag; a change to the log changes every tag.
+  std::string other = "/api/v1/investigations/" + id + "/events?limit=10&since=" + ids[19];
+  EXPECT_NE(client_->Get(other, alice_).Header("etag"), a.Header("etag"));
+  AppendMany(id, 1);
+  EXPECT_EQ(client_->Get(url, With(alice_, "If-None-Match", a.Header("etag"))).status, 200);
+}
+
+TEST_F(ApiTest, CaughtUpFeedHasNullCursorAndNoMore) {
+  std::string id = Create(alice_);
+  std::vector<std::string> ids = AppendMany(id, 3);
+  HttpResult r = client_->Get("/api/v1/investigations/" + id + "/events?since=" + ids.back(), alice_);
+  ASSERT_EQ(r.status, 200);
+  json::object page = r.Json().as_object();
+  EXPECT_TRUE(page.at("items").as_array().empty());
+  EXPECT_TRUE(page.at("next_cursor").is_null());
+  EXPECT_FALSE(page.at("has_more").as_bool());
+  EXPECT_EQ(page.at("poll_after_seconds").as_int64(), 5);  // created: idle interval
+}
+
+TEST_F(ApiTest, MalformedAndExpiredCursorsAre400) {
+  std::string id = Create(alice_);
+  std::string base = "/api/v1/investigations/" + id + "/events";
+  ExpectProblem(client_->Get(base + "?since=abc", alice_), 400, "since");
+  ExpectProblem(client_->Get(base + "?since=123_45", alice_), 400, "since");
+  HttpResult expired = client_->Get(base + "?since=1000000000000_000000", alice_);
+  ExpectProblem(expired, 400, "since");
+  EXPECT_NE(expired.Json().at("detail").as_string().find("expired"), std::string::npos);
+  ExpectProblem(client_->Get(base + "?limit=0", alice_), 400, "limit");
+  ExpectProblem(client_->Get(base + "?limit=1001", alice_), 400, "limit");
+  ExpectProblem(client_->Get(base + "?event_type=bogus", alice_), 400, "event_type");
+}
+
+TEST_F(ApiTest, AnotherUsersInvestigationIs404OnEveryPath) {
+  std::string id = Create(alice_);
+  std::string missing = "inv_00000000000000000000ffff";
+  Headers admin = Auth(TestToken("root", {"admin"}));
+  struct Call {
+    const char* method;
+    std::string suffix;
+    std::string body;
+  };
+  std::vector<Call> calls = {
+      {"GET", "", ""},
+      {"GET", "/progress", ""},
+      {"GET", "/events", ""},
+      {"GET", "/tools", ""},
+      {"POST", "/events", R"({"events":[{"event_type":"risk_updated","data":{"overall":0.1}}]})"},
+      {"POST", "/transitions", R"({"to":"queued"})"},
+      {"POST", "/start", ""},
+      {"POST", "/pause", ""},
+      {"POST", "/resume", ""},
+      {"POST", "/cancel", ""},
+      {"POST", "/retry", ""},
+  };
+  for (const Call& c : calls) {
+    HttpResult theirs =
+        client_->Request(c.method, "/api/v1/investigations/" + id + c.suffix, c.body, bob_);
+    HttpResult nobody =
+        client_->Request(c.method, "/api/v1/investigations/" + missing + c.suffix, c.body, bob_);
+    SCOPED_TRACE(std::string(c.method) + " " + c.suffix);
+    ExpectProblem(theirs, 404);
+    ExpectProblem(nobody, 404);
+    json::object a = theirs.Json().as_object(), b = nobody.Json().as_object();
+    EXPECT_EQ(a.at("detail"), b.at("detail"));
+    EXPECT_EQ(a.at("type"), b.at("type"));
+  }
+  // Bob's list does not show it; an admin sees it.
+  EXPECT_EQ(client_->Get("/api/v1/investigations", bob_).body.find(id), std::string::npos);
+  EXPECT_EQ(client_->Get("/api/v1/investigations/" + id + "/progress", admin).status, 200);
+  // And nothing Bob tried changed it.
+  EXPECT_EQ(client_->Get("/api/v1/investigations/" + id, alice_).Json().at("version").as_int64(),
+            1);
+}
+
+TEST_F(ApiTest, ABatchWithOneBadEventAppendsNothing) {
+  std::string id = Create(alice_);
+  std::string base = "/api/v1/investigations/" + id;
+  json::array shape_error{
+      json::object{{"event_type", "risk_updated"}, {"data", {{"overall", 0.2}}}},
+      json::object{{"event_type", "risk_updated"}, {"data", {{"overall", 7}}}},
+  };
+  ExpectProblem(Report(id, shape_error, alice_), 400, "events[1].data.overall");
+  json::array unknown{json::object{{"event_type", "tool_exploded"}, {"data", json::object()}}};
+  HttpResult u = Report(id, unknown, alice_);
+  ExpectProblem(u, 400, "events[0].event_type");
+  EXPECT_NE(u.Json().at("detail").as_string().find("tool_complete"), std::string::npos);
+  json::array state_error{
+      json::object{{"event_type", "risk_updated"}, {"data", {{"overall", 0.2}}}},
+      json::object{{"event_type", "tool_started"}, {"data", {{"tool_execution_id", "nope"}}}},
+  };
+  ExpectProblem(Report(id, state_error, alice_), 409, "events[1].data.tool_execution_id");
+  HttpResult after = client_->Get(base + "/events", alice_);
+  EXPECT_EQ(after.Json().at("items").as_array().size(), 1u);  // only investigation_created
+  EXPECT_EQ(client_->Get(base + "/progress", alice_).Json().at("version").as_int64(), 1);
+}
+
+TEST_F(ApiTest, IdempotencyKeysAppendOnce) {
+  std::string id = Create(alice_);
+  json::array events{
+      json::object{{"event_type", "risk_updated"}, {"key", "k1"}, {"data", {{"overall", 0.2}}}},
+      json::object{{"event_type", "risk_updated"}, {"key", "k2"}, {"data", {{"overall", 0.3}}}},
+  };
+  HttpResult first = Report(id, events, alice_);
+  ASSERT_EQ(first.status, 200);
+  HttpResult again = Report(id, events, alice_);
+  ASSERT_EQ(again.status, 200);
+  json::object body = again.Json().as_object();
+  EXPECT_EQ(body.at("appended").as_int64(), 0);
+  EXPECT_EQ(body.at("duplicates").as_int64(), 2);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_TRUE(body.at("events").as_array()[i].at("duplicate").as_bool());
+    EXPECT_EQ(body.at("events").as_array()[i].at("event_id"),
+              first.Json().at("events").as_array()[i].at("event_id"));
+  }
+  // A repeated key inside one batch is a duplicate of the first.
+  json::array twice{
+      json::object{{"event_type", "risk_updated"}, {"key", "k3"}, {"data", {{"overall", 0.4}}}},
+      json::object{{"event_type", "risk_updated"}, {"key", "k3"}, {"data", {{"overall", 0.4}}}},
+  };
+  HttpResult t = Report(id, twice, alice_);
+  EXPECT_EQ(t.Json().at("appended").as_int64(), 1);
+  EXPECT_EQ(client_->Get("/api/v1/investigations/" + id + "/events", alice_)
+                .Json().at("items").as_array().size(),
+            4u);
+}
+
+TEST_F(ApiTest, ListIsNewestFirstFilteredAndPaged) {
+  Headers dave = Auth(TestToken("dave", {"read", "dev"}));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(Create(dave, "case " + std::to_string(i)));
+  client_->Post("/api/v1/investigations/" + ids[1] + "/start", "", dave);
+  std::vector<std::string> seen;
+  std::string cursor;
+  do {
+    HttpResult r = client_->Get(
+        "/api/v1/investigations?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor), dave);
+    ASSERT_EQ(r.status, 200) << r.body;
+    json::value r_json = r.Json();  // keeps the array alive for the loop
+    for (const auto& item : r_json.at("items").as_array()) {
+      seen.emplace_back(item.at("investigation_id").as_string());
+    }
+    cursor = r.Json().at("next_cursor").is_null() ? ""
+                                                   : std::string(r.Json().at("next_cursor").as_string());
+  } while (!cursor.empty());
+  // Each exactly once, newest first (investigations created in the same millisecond may come in
+  // either order).
+  ASSERT_EQ(seen.size(), ids.size());
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()),
+            std::set<std::string>(ids.begin(), ids.end()));
+  std::vector<std::string> created;
+  for (const std::string& id : seen) {
+    created.emplace_back(
+        client_->Get("/api/v1/investigations/" + id, dave).Json().at("created_at").as_string());
+  }
+  EXPECT_TRUE(std::is_sorted(created.rbegin(), created.rend()));
+  HttpResult pending = client_->Get("/api/v1/investigations?status=queued", dave);
+  ASSERT_EQ(pending.Json().at("items").as_array().size(), 1u);
+  EXPECT_EQ(pending.Json().at("items").as_array()[0].at("investigation_id").as_string(), ids[1]);
+  ExpectProblem(client_->Get("/api/v1/investigations?status=sleepy", dave), 400, "status");
+}
+
+}  // namespace
+}  // namespace vigil::test
