@@ -2,8 +2,8 @@
 #include <charconv>
 #include <cstdio>
 
-#include <boost/json/serialize.hpp>
 
+#include "core/json_text.hpp"
 #include "api/api.hpp"
 #include "api/handler_util.hpp"
 #include "core/cursor.hpp"
@@ -42,7 +42,7 @@ void Report(const ApiContext& ctx, const Request& req, Responder respond) {
                          {"appended", r->items.size() - duplicates},
                          {"duplicates", duplicates},
                          {"events", std::move(items)}};
-        respond(Json(200, json::serialize(out)));
+        respond(Json(200, core::ToJsonText(out)));
       });
 }
 
@@ -168,7 +168,7 @@ void Feed(const ApiContext& ctx, const Request& req, Responder respond) {
                   {"poll_after_seconds",
                    interval ? json::value((*interval + 999) / 1000) : json::value(nullptr)},
                   {"etag", etag}};
-              http::Response res = http::JsonResponse(200, json::serialize(body));
+              http::Response res = http::JsonResponse(200, core::ToJsonText(body));
               headers(res);
               respond(std::move(res));
             });

@@ -1,8 +1,8 @@
 // /api/v1/investigations: create, list, read, and move through the lifecycle.
 #include <charconv>
 
-#include <boost/json/serialize.hpp>
 
+#include "core/json_text.hpp"
 #include "api/api.hpp"
 #include "api/handler_util.hpp"
 #include "core/clock.hpp"
@@ -126,7 +126,7 @@ void List(const ApiContext& ctx, const Request& req, Responder respond) {
                       {"next_cursor", has_more ? json::value(ListCursor(rows->back()))
                                                : json::value(nullptr)},
                       {"has_more", has_more}};
-    respond(Json(200, json::serialize(body)));
+    respond(Json(200, core::ToJsonText(body)));
   });
 }
 

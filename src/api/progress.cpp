@@ -1,6 +1,6 @@
 // GET /progress (the snapshot, with ETag / 304 answered from memory) and GET /tools.
-#include <boost/json/serialize.hpp>
 
+#include "core/json_text.hpp"
 #include "api/api.hpp"
 #include "api/handler_util.hpp"
 #include "http/conditional.hpp"
@@ -70,7 +70,7 @@ void Tools(const ApiContext& ctx, const Request& req, Responder respond) {
                                      {"run_id", inv.run_id},
                                      {"version", inv.version},
                                      {"items", std::move(items)}};
-                   http::Response res = Json(200, json::serialize(body));
+                   http::Response res = Json(200, core::ToJsonText(body));
                    res.Set("ETag", (*r)->etag());
                    res.Set("Cache-Control", "private, no-cache");
                    respond(std::move(res));

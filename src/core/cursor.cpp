@@ -21,6 +21,7 @@ std::optional<EventId> ParseEventId(std::string_view text) {
     return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
   };
   if (!all_digits(ts) || !all_digits(seq)) return std::nullopt;
+  if (ts.size() > 1 && ts.front() == '0') return std::nullopt;  // one spelling per id
   EventId id;
   std::from_chars(ts.data(), ts.data() + ts.size(), id.ts_ms);
   std::from_chars(seq.data(), seq.data() + seq.size(), id.seq);

@@ -28,8 +28,8 @@ inline constexpr int32_t kMaxSequence = 999'999;
 // "1730668800000_000127". The timestamp is written without padding, the sequence with six digits.
 std::string FormatEventId(EventId id);
 
-// Accepts exactly the format FormatEventId writes: digits, one '_', six digits; no sign, no
-// spaces; the timestamp at most 15 digits. Anything else is nullopt.
+// Accepts exactly the format FormatEventId writes: digits without a leading zero, one '_', six
+// digits; no sign, no spaces; the timestamp at most 15 digits. Anything else is nullopt.
 std::optional<EventId> ParseEventId(std::string_view text);
 
 // The id to assign to the next event, given the previous one (zero for an empty log) and now.

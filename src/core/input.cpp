@@ -4,9 +4,9 @@
 #include <set>
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include "core/investigation.hpp"
+#include "core/json_text.hpp"
 #include "core/json_util.hpp"
 
 namespace vigil::core {
@@ -390,7 +390,7 @@ Result<json::object> ParseCreateRequest(const json::value& body, const InputLimi
   out["plan"] = json::object{{"phases", std::move(phases)}};
 
   if (const json::object* settings = c.Object(*o, "", "settings", false)) {
-    if (c.ok() && json::serialize(*settings).size() > limits.max_settings_bytes) {
+    if (c.ok() && ToJsonText(*settings).size() > limits.max_settings_bytes) {
       c.Reject("settings", "'settings' may be at most " +
                                std::to_string(limits.max_settings_bytes / 1024) + " KB");
     }
@@ -432,7 +432,7 @@ Result<std::vector<EventInput>> ParseEventBatch(const json::value& body,
     if (!c.ok()) break;
     in.type = *ParseEventType(type_name);
     CheckEventData(c, in.type, *data, Checker::Join(p, "data"), limits);
-    if (c.ok() && json::serialize(*data).size() > limits.max_result_bytes) {
+    if (c.ok() && ToJsonText(*data).size() > limits.max_result_bytes) {
       c.Reject(Checker::Join(p, "data"), "an event's data may be at most " +
                                              std::to_string(limits.max_result_bytes / 1024) +
                                              " KB");
@@ -448,16 +448,19 @@ Result<TransitionInput> ParseTransition(const json::value& body, std::optional<S
   Checker c;
   const json::object* o = c.AsObject(body, "");
   if (!o) return Fail(c.error());
-  c.Only(*o, "", implied ? std::initializer_list<std::string_view>{"reason"}
-                         : std::initializer_list<std::string_view>{"to", "reason"});
+  c.Only(*o, "", {"to", "reason"});
+  std::vector<std::string_view> states;
+  for (State s : kAllStates) states.push_back(StateName(s));
+  std::string to = c.OneOf(*o, "", "to", !implied, states);
   TransitionInput out;
   if (implied) {
     out.to = *implied;
-  } else {
-    std::vector<std::string_view> states;
-    for (State s : kAllStates) states.push_back(StateName(s));
-    std::string to = c.OneOf(*o, "", "to", true, states);
-    if (c.ok()) out.to = *ParseState(to);
+    if (c.ok() && !to.empty() && to != StateName(*implied)) {
+      c.Reject("to", "this action moves to '" + std::string(StateName(*implied)) +
+                         "'; 'to' may only repeat that");
+    }
+  } else if (c.ok()) {
+    out.to = *ParseState(to);
   }
   out.reason = c.String(*o, "", "reason", false, 1024, 0);
   if (!c.ok()) return Fail(c.error());

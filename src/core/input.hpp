@@ -54,12 +54,13 @@ struct TransitionInput {
   State to = State::kCreated;
   std::string reason;
 };
-// {"to": "<state>", "reason": "..."}; `to` may be omitted when `implied` is given (the shorthands).
+// {"to": "<state>", "reason": "..."}. With `implied` (the shorthands: start, pause, ...), `to` may
+// be omitted, and must name the implied state when given.
 Result<TransitionInput> ParseTransition(const boost::json::value& body,
                                         std::optional<State> implied);
 
-// Parses a request body as JSON; kInvalidArgument naming the position of a syntax error. An
-// empty body is an empty object. Depth is limited to 32.
+// Parses a request body as JSON; kInvalidArgument saying what is wrong. An empty body is an
+// empty object. Depth is limited to 32.
 Result<boost::json::value> ParseJsonBody(std::string_view body);
 
 }  // namespace vigil::core

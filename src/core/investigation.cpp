@@ -262,7 +262,10 @@ void ApplyToolQueued(Investigation& inv, const Event& e) {
   // Fill the first unfilled planned slot for this tool (in this phase, when one is named).
   for (size_t s = 0; s < run.slots.size(); ++s) {
     Run::Slot& slot = run.slots[s];
-    if (slot.execution >= 0 || slot.tool.tool_name != tool.tool_name) continue;
+    if (slot.execution >= 0 || slot.tool.tool_name != tool.tool_name ||
+        slot.tool.agent_type != tool.agent_type) {
+      continue;
+    }
     if (!tool.phase_id.empty() && run.phases[slot.phase].id != tool.phase_id) continue;
     slot.execution = static_cast<int>(run.tools.size());
     tool.slot = static_cast<int>(s);
@@ -529,7 +532,7 @@ json::array AgentStatusesToJson(const Investigation& inv) {
   const Run& run = inv.run;
   struct Agent {
     std::string type, name;
-    int total = 0, completed = 0, finished = 0, failed = 0, active = 0, findings = 0;
+    int total = 0, completed = 0, finished = 0, failed = 0, begun = 0, findings = 0;
     int64_t time_sum = 0;
     double max_risk = 0;
     std::optional<int64_t> started, completed_at;
@@ -554,9 +557,8 @@ json::array AgentStatusesToJson(const Investigation& inv) {
     if (IsFinished(t.status)) {
       ++a.finished;
       if (t.completed_at_ms) a.completed_at = std::max(a.completed_at.value_or(0), *t.completed_at_ms);
-    } else {
-      ++a.active;
     }
+    if (t.status != ToolStatus::kQueued || t.retry_count > 0) ++a.begun;
     if (t.status == ToolStatus::kFailed) ++a.failed;
     if (t.started_at_ms) a.started = std::min(a.started.value_or(*t.started_at_ms), *t.started_at_ms);
     if (t.status == ToolStatus::kCompleted) {
@@ -574,7 +576,7 @@ json::array AgentStatusesToJson(const Investigation& inv) {
   for (const Agent& a : agents) {
     bool done = a.total > 0 && a.finished >= a.total;
     std::string_view status = done ? (a.failed > 0 ? "failed" : "completed")
-                              : (a.active > 0 || a.finished > 0) ? "running"
+                              : (a.begun > 0 || a.finished > 0) ? "running"
                                                                  : "pending";
     auto risk = run.risk.by_agent.find(a.type);
     json::object o;
@@ -708,7 +710,7 @@ json::object ProgressToJson(const Investigation& inv) {
   o["completed_at"] = IsoOrNull(run.completed_at_ms);
   o["last_updated_at"] = FormatIsoMs(inv.updated_at_ms);
   o["tool_executions"] = std::move(tools);
-  o["total_tools"] = total;
+  o["total_tools"] = static_cast<int64_t>(total);
   o["completed_tools"] = completed;
   o["running_tools"] = running;
   o["queued_tools"] = queued;

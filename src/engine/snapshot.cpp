@@ -1,8 +1,8 @@
+#include "core/json_text.hpp"
 #include "engine/snapshot.hpp"
 
 #include <cstdio>
 
-#include <boost/json/serialize.hpp>
 
 namespace vigil::engine {
 
@@ -15,8 +15,8 @@ uint32_t Fnv1a(std::string_view s, uint32_t h = 2166136261u) {
 }  // namespace
 
 Snapshot::Snapshot(core::Investigation investigation) : inv_(std::move(investigation)) {
-  progress_json_ = boost::json::serialize(core::ProgressToJson(inv_));
-  investigation_json_ = boost::json::serialize(core::InvestigationToJson(inv_));
+  progress_json_ = core::ToJsonText(core::ProgressToJson(inv_));
+  investigation_json_ = core::ToJsonText(core::InvestigationToJson(inv_));
   uint32_t h = Fnv1a(inv_.id);
   h = Fnv1a(std::to_string(inv_.created_at_ms), h);
   char buf[48];

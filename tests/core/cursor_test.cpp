@@ -209,3 +209,15 @@ TEST(EventIdOrder, LexicographicOrderMatchesNumericForEqualLengthTimestamps) {
 
 }  // namespace
 }  // namespace vigil::core
+
+namespace vigil::core {
+namespace {
+
+TEST(CursorStrictnessTest, OneSpellingPerId) {
+  EXPECT_FALSE(ParseEventId("01730668800000_000001").has_value());
+  EXPECT_TRUE(ParseEventId("0_000001").has_value());
+  EXPECT_TRUE(ParseEventId("1730668800000_000001").has_value());
+}
+
+}  // namespace
+}  // namespace vigil::core

@@ -617,3 +617,19 @@ TEST(ParseJsonBody, DepthIsLimitedTo32) {
 
 }  // namespace
 }  // namespace vigil::core
+
+namespace vigil::core {
+namespace {
+
+TEST(TransitionInputTest, AShorthandAcceptsOnlyItsOwnTarget) {
+  auto same = ParseTransition(boost::json::parse(R"({"to":"paused","reason":"r"})"), State::kPaused);
+  ASSERT_TRUE(same.has_value());
+  EXPECT_EQ(same->to, State::kPaused);
+  auto other = ParseTransition(boost::json::parse(R"({"to":"running"})"), State::kPaused);
+  ASSERT_FALSE(other.has_value());
+  EXPECT_EQ(other.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(other.error().field, "to");
+}
+
+}  // namespace
+}  // namespace vigil::core

@@ -1317,3 +1317,38 @@ TEST_F(FoldTest, FoldingTheSameLogTwiceGivesIdenticalBytes) {
 
 }  // namespace
 }  // namespace vigil::core
+
+namespace vigil::core {
+namespace {
+
+// A tool fills a planned slot only when both its name and its agent match the plan's.
+TEST_F(FoldTest, APlannedSlotNeedsTheSameToolAndAgent) {
+  Create();
+  Start();
+  Queue("x1", "device_scan", "mobile");  // planned for agent "device", not "mobile"
+  json::object p = ProgressToJson(inv_);
+  EXPECT_EQ(p.at("total_tools").as_int64(), 4);  // three planned, one unplanned
+  EXPECT_EQ(Find(p, "agent_statuses", "agent_type", "device").at("total_tools").as_int64(), 1);
+  EXPECT_EQ(Find(p, "agent_statuses", "agent_type", "mobile").at("total_tools").as_int64(), 1);
+  Queue("x2", "device_scan", "device");
+  EXPECT_EQ(ProgressToJson(inv_).at("total_tools").as_int64(), 4);  // fills the planned slot
+}
+
+// An agent whose tools are only queued has not started.
+TEST_F(FoldTest, AnAgentWithOnlyQueuedToolsIsPending) {
+  Create();
+  Start();
+  Queue("x1", "device_scan", "device");
+  EXPECT_EQ(Find(ProgressToJson(inv_), "agent_statuses", "agent_type", "device")
+                .at("status")
+                .as_string(),
+            "pending");
+  Add(EventType::kToolStarted, {{"tool_execution_id", "x1"}});
+  EXPECT_EQ(Find(ProgressToJson(inv_), "agent_statuses", "agent_type", "device")
+                .at("status")
+                .as_string(),
+            "running");
+}
+
+}  // namespace
+}  // namespace vigil::core

@@ -1,3 +1,4 @@
+#include "core/json_text.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 #include <sqlite3.h>
@@ -5,7 +6,6 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -284,7 +284,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
           .Bind(event.run_id)
           .Bind(core::EventTypeName(event.type))
           .Bind(event.actor)
-          .Bind(boost::json::serialize(event.data));
+          .Bind(core::ToJsonText(event.data));
       if (event.key.empty()) {
         stmt->BindNull();
       } else {
