@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,16 +23,23 @@ class Authenticator {
  public:
   // `secret` must be at least 32 bytes (checked by the configuration).
   Authenticator(std::string secret, const core::Clock& clock, int leeway_seconds = 30);
+  ~Authenticator();
 
   // kUnauthenticated with a reason when the token is malformed, forged, expired or not yet valid.
+  // Thread-safe. Verified tokens are remembered (a bounded cache) so that a client polling with
+  // the same token costs one lookup, not an HMAC and a JSON parse; expiry is still checked
+  // against the clock on every call.
   Result<core::Principal> Verify(std::string_view token) const;
   // From `Authorization: Bearer <token>`.
   Result<core::Principal> Authenticate(const Request& request) const;
 
  private:
+  class TokenCache;
+
   std::string secret_;
   const core::Clock& clock_;
   int leeway_seconds_;
+  std::unique_ptr<TokenCache> cache_;
 };
 
 // Signs a token for `subject` with `roles`, valid for ttl_seconds from now.

@@ -40,7 +40,8 @@ struct Request {
 
 struct Response {
   int status = 200;
-  std::vector<std::pair<std::string, std::string>> headers;  // Content-Length is added by the server
+  // Content-Length is added by the server.
+  std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
 
   // Replaces the header if present.

@@ -41,7 +41,9 @@ class Server {
   // Binds and starts the I/O threads. kUnavailable when the address cannot be bound.
   Result<void> Start();
   uint16_t port() const;  // the bound port, after Start
-  // Stops accepting, closes connections, joins the threads. Idempotent.
+  // Stops accepting, closes connections, joins the threads. Idempotent. Not from an I/O thread
+  // (a handler must not stop the server that runs it). Requests still held by handlers stay
+  // valid; answering them afterwards does nothing.
   void Stop();
 
  private:

@@ -1,0 +1,271 @@
+#include "http/auth.hpp"
+
+#include <jwt.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <cctype>
+#include <cstdlib>
+#include <functional>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "http/message.hpp"
+
+namespace vigil::http {
+namespace {
+
+// Larger tokens are refused before any work is done on them (and never cached).
+constexpr size_t kMaxTokenBytes = 8 << 10;
+
+struct JwtDeleter {
+  void operator()(jwt_t* jwt) const { jwt_free(jwt); }
+};
+using JwtPtr = std::unique_ptr<jwt_t, JwtDeleter>;
+
+// Strings libjwt allocates with malloc (jwt_get_grants_json, jwt_encode_str); 1.10 has no
+// jwt_free_str.
+struct FreeDeleter {
+  void operator()(char* p) const { std::free(p); }
+};
+using CStringPtr = std::unique_ptr<char, FreeDeleter>;
+
+// What a valid signature proved, and the interval in which it holds.
+struct Verified {
+  core::Principal principal;
+  int64_t expires_s = 0;                                       // `exp`
+  int64_t not_before_s = std::numeric_limits<int64_t>::min();  // max(`nbf`, `iat`)
+};
+
+tl::unexpected<Error> Unauthenticated(std::string message) {
+  return Fail(ErrorCode::kUnauthenticated, std::move(message));
+}
+
+int64_t FloorSeconds(int64_t ms) { return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000); }
+
+// An integer claim; nullopt when absent, an error when present but not an integer.
+Result<std::optional<int64_t>> IntegerClaim(const boost::json::object& claims,
+                                            std::string_view name) {
+  const boost::json::value* v = claims.if_contains(name);
+  if (v == nullptr) return std::optional<int64_t>();
+  if (v->is_int64()) return std::optional<int64_t>(v->get_int64());
+  if (v->is_uint64()) return std::optional<int64_t>(std::numeric_limits<int64_t>::max());
+  return Unauthenticated("token claim " + std::string(name) + " is not an integer");
+}
+
+void GrantRole(std::string_view role, core::Principal& p) {
+  if (role == "read") {
+    p.can_read = true;
+  } else if (role == "dev") {
+    p.can_read = p.can_write = true;
+  } else if (role == "admin") {
+    p.can_read = p.can_write = p.is_admin = true;
+  }
+  // Unknown roles grant nothing; a token must carry at least one known role.
+}
+
+// `roles`: ["read", "dev"] or "read dev" / "read,dev".
+Result<void> GrantRoles(const boost::json::value* roles, core::Principal& p) {
+  if (roles == nullptr) return {};
+  if (roles->is_array()) {
+    for (const boost::json::value& role : roles->get_array()) {
+      if (role.is_string()) GrantRole(role.get_string(), p);
+    }
+    return {};
+  }
+  if (roles->is_string()) {
+    std::string_view text = roles->get_string();
+    size_t i = 0;
+    while (i < text.size()) {
+      size_t end = text.find_first_of(" ,\t", i);
+      if (end == std::string_view::npos) end = text.size();
+      if (end > i) GrantRole(text.substr(i, end - i), p);
+      i = end + 1;
+    }
+    return {};
+  }
+  return Unauthenticated("token claim roles must be an array or a string");
+}
+
+bool IEqualsAscii(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view TrimSpaces(std::string_view s) {
+  size_t begin = s.find_first_not_of(" \t");
+  if (begin == std::string_view::npos) return {};
+  size_t end = s.find_last_not_of(" \t");
+  return s.substr(begin, end - begin + 1);
+}
+
+}  // namespace
+
+// Token string -> what verifying it proved. Sharded so that concurrent polls rarely contend; each
+// shard is bounded and simply emptied when full (a miss only costs one verification).
+class Authenticator::TokenCache {
+ public:
+  std::optional<Verified> Find(std::string_view token) const {
+    const Shard& shard = ShardFor(token);
+    std::shared_lock lock(shard.mu);
+    auto it = shard.entries.find(token);
+    if (it == shard.entries.end()) return std::nullopt;
+    return it->second;
+  }
+
+  void Insert(std::string_view token, const Verified& verified) {
+    Shard& shard = ShardFor(token);
+    std::unique_lock lock(shard.mu);
+    if (shard.entries.size() >= kShardCapacity) shard.entries.clear();
+    shard.entries.insert_or_assign(std::string(token), verified);
+  }
+
+ private:
+  static constexpr size_t kShards = 16;
+  static constexpr size_t kShardCapacity = 512;
+
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  struct Shard {
+    mutable std::shared_mutex mu;
+    std::unordered_map<std::string, Verified, Hash, std::equal_to<>> entries;  // Guarded by mu.
+  };
+
+  const Shard& ShardFor(std::string_view token) const {
+    // The high bits pick the shard; the map buckets use the low ones.
+    return shards_[(Hash()(token) >> 56) % kShards];
+  }
+  Shard& ShardFor(std::string_view token) { return shards_[(Hash()(token) >> 56) % kShards]; }
+
+  std::array<Shard, kShards> shards_;
+};
+
+Authenticator::Authenticator(std::string secret, const core::Clock& clock, int leeway_seconds)
+    : secret_(std::move(secret)),
+      clock_(clock),
+      leeway_seconds_(leeway_seconds),
+      cache_(std::make_unique<TokenCache>()) {}
+
+Authenticator::~Authenticator() = default;
+
+namespace {
+
+Result<Verified> VerifySignatureAndClaims(std::string_view token, const std::string& secret) {
+  if (token.empty() || token.size() > kMaxTokenBytes) return Unauthenticated("malformed token");
+  const std::string terminated(token);
+  jwt_t* raw = nullptr;
+  int rc =
+      jwt_decode(&raw, terminated.c_str(), reinterpret_cast<const unsigned char*>(secret.data()),
+                 static_cast<int>(secret.size()));
+  JwtPtr jwt(raw);
+  if (rc != 0 || jwt == nullptr) return Unauthenticated("malformed or forged token");
+  // libjwt verifies with whatever algorithm the token's header names, including none. Pin it.
+  if (jwt_get_alg(jwt.get()) != JWT_ALG_HS256) {
+    return Unauthenticated("token algorithm must be HS256");
+  }
+
+  CStringPtr json(jwt_get_grants_json(jwt.get(), nullptr));
+  if (json == nullptr) return Unauthenticated("malformed token");
+  boost::json::error_code ec;
+  boost::json::value payload = boost::json::parse(json.get(), ec);
+  if (ec || !payload.is_object()) return Unauthenticated("malformed token");
+  const boost::json::object& claims = payload.get_object();
+
+  Verified verified;
+  const boost::json::value* sub = claims.if_contains("sub");
+  if (sub == nullptr || !sub->is_string() || sub->get_string().empty()) {
+    return Unauthenticated("token has no subject");
+  }
+  verified.principal.subject = sub->get_string();
+
+  auto exp = IntegerClaim(claims, "exp");
+  if (!exp) return Fail(exp.error());
+  if (!*exp) return Unauthenticated("token has no expiry");
+  verified.expires_s = **exp;
+
+  for (std::string_view name : {"nbf", "iat"}) {
+    auto claim = IntegerClaim(claims, name);
+    if (!claim) return Fail(claim.error());
+    if (*claim) verified.not_before_s = std::max(verified.not_before_s, **claim);
+  }
+
+  if (auto granted = GrantRoles(claims.if_contains("roles"), verified.principal); !granted) {
+    return Fail(granted.error());
+  }
+  if (!verified.principal.can_read) return Unauthenticated("token grants no role");
+  return verified;
+}
+
+}  // namespace
+
+Result<core::Principal> Authenticator::Verify(std::string_view token) const {
+  std::optional<Verified> verified = cache_->Find(token);
+  if (!verified) {
+    Result<Verified> fresh = VerifySignatureAndClaims(token, secret_);
+    if (!fresh) return Fail(fresh.error());
+    cache_->Insert(token, *fresh);
+    verified = std::move(*fresh);
+  }
+  // Time is checked on every use, cached or not.
+  const int64_t now_s = FloorSeconds(clock_.NowMs());
+  if (now_s - leeway_seconds_ >= verified->expires_s) return Unauthenticated("token expired");
+  if (verified->not_before_s != std::numeric_limits<int64_t>::min() &&
+      now_s + leeway_seconds_ < verified->not_before_s) {
+    return Unauthenticated("token not yet valid");
+  }
+  return std::move(verified->principal);
+}
+
+Result<core::Principal> Authenticator::Authenticate(const Request& request) const {
+  std::string_view header = TrimSpaces(request.Header("authorization"));
+  size_t space = header.find_first_of(" \t");
+  if (space == std::string_view::npos || !IEqualsAscii(header.substr(0, space), "bearer")) {
+    return Unauthenticated("missing bearer token");
+  }
+  std::string_view token = TrimSpaces(header.substr(space));
+  if (token.empty()) return Unauthenticated("missing bearer token");
+  return Verify(token);
+}
+
+Result<std::string> MintToken(std::string_view secret, std::string_view subject,
+                              const std::vector<std::string>& roles, int64_t ttl_seconds,
+                              int64_t now_ms) {
+  if (subject.empty()) return Fail(ErrorCode::kInvalidArgument, "token subject is empty");
+  if (secret.empty()) return Fail(ErrorCode::kInvalidArgument, "token secret is empty");
+  const int64_t now_s = FloorSeconds(now_ms);
+  boost::json::array role_array;
+  for (const std::string& role : roles) role_array.emplace_back(role);
+  boost::json::object claims;
+  claims["sub"] = subject;
+  claims["roles"] = std::move(role_array);
+  claims["iat"] = now_s;
+  claims["exp"] = now_s + ttl_seconds;
+
+  jwt_t* raw = nullptr;
+  if (jwt_new(&raw) != 0) return Fail(ErrorCode::kInternal, "cannot create token");
+  JwtPtr jwt(raw);
+  if (jwt_add_grants_json(jwt.get(), boost::json::serialize(claims).c_str()) != 0) {
+    return Fail(ErrorCode::kInternal, "cannot add token claims");
+  }
+  if (jwt_set_alg(jwt.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
+                  static_cast<int>(secret.size())) != 0) {
+    return Fail(ErrorCode::kInternal, "cannot set token algorithm");
+  }
+  CStringPtr encoded(jwt_encode_str(jwt.get()));
+  if (encoded == nullptr) return Fail(ErrorCode::kInternal, "cannot sign token");
+  return std::string(encoded.get());
+}
+
+}  // namespace vigil::http

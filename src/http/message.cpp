@@ -1,0 +1,83 @@
+#include "http/message.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace vigil::http {
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+std::string_view MethodName(Method m) {
+  switch (m) {
+    case Method::kGet:
+      return "GET";
+    case Method::kHead:
+      return "HEAD";
+    case Method::kPost:
+      return "POST";
+    case Method::kPut:
+      return "PUT";
+    case Method::kPatch:
+      return "PATCH";
+    case Method::kDelete:
+      return "DELETE";
+    case Method::kOptions:
+      return "OPTIONS";
+    case Method::kOther:
+      return "OTHER";
+  }
+  return "OTHER";
+}
+
+std::string_view Request::Header(std::string_view lower_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lower_name) return value;
+  }
+  return {};
+}
+
+std::optional<std::string_view> Request::Query(std::string_view name) const {
+  for (const auto& [key, value] : query) {
+    if (key == name) return std::string_view(value);
+  }
+  return std::nullopt;
+}
+
+void Response::Set(std::string_view name, std::string value) {
+  auto it = std::find_if(headers.begin(), headers.end(),
+                         [&](const auto& h) { return EqualsIgnoreCase(h.first, name); });
+  if (it == headers.end()) {
+    headers.emplace_back(std::string(name), std::move(value));
+    return;
+  }
+  it->second = std::move(value);
+  // Set replaces: drop any further copies so the header ends up with exactly one value.
+  headers.erase(std::remove_if(std::next(it), headers.end(),
+                               [&](const auto& h) { return EqualsIgnoreCase(h.first, name); }),
+                headers.end());
+}
+
+std::string_view Response::Get(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (EqualsIgnoreCase(key, name)) return value;
+  }
+  return {};
+}
+
+Response JsonResponse(int status, std::string body) {
+  Response response;
+  response.status = status;
+  response.headers.emplace_back("Content-Type", "application/json");
+  response.body = std::move(body);
+  return response;
+}
+
+}  // namespace vigil::http

@@ -1,0 +1,96 @@
+#include "http/problem.hpp"
+
+#include <boost/json/object.hpp>
+#include <string>
+
+#include "core/json_text.hpp"
+
+namespace vigil::http {
+namespace {
+
+// The problem `title`: the status's reason phrase (RFC 9110), the same for every problem of
+// that status, so clients can show it without knowing the code.
+std::string_view Title(int status) {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
+  }
+}
+
+}  // namespace
+
+int HttpStatus(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument:
+      return 400;
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kMethodNotAllowed:
+      return 405;
+    case ErrorCode::kConflict:
+      return 409;
+    case ErrorCode::kStaleVersion:
+      return 409;
+    case ErrorCode::kPayloadTooLarge:
+      return 413;
+    case ErrorCode::kUnsupportedMedia:
+      return 415;
+    case ErrorCode::kRateLimited:
+      return 429;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+Response Problem(const Error& error, const Request& request) {
+  const int status = HttpStatus(error.code);
+  boost::json::object body;
+  body["type"] = std::string("urn:vigil:problem:") + ErrorCodeName(error.code);
+  body["title"] = Title(status);
+  body["status"] = status;
+  body["detail"] = error.message;
+  if (!error.field.empty()) body["field"] = error.field;
+  body["instance"] = request.path;
+  body["request_id"] = request.request_id;
+  // Extra members never replace the standard ones: `status` must stay the response's status.
+  for (const auto& [key, value] : error.extra) {
+    if (!body.contains(key)) body[key] = value;
+  }
+
+  Response response;
+  response.status = status;
+  response.headers.emplace_back("Content-Type", "application/problem+json");
+  response.body = core::ToJsonText(body);
+  return response;
+}
+
+}  // namespace vigil::http

@@ -1,0 +1,168 @@
+#include "http/router.hpp"
+
+#include <array>
+#include <boost/json/array.hpp>
+#include <cstdint>
+#include <stdexcept>
+#include <string_view>
+#include <utility>
+
+#include "http/auth.hpp"
+#include "http/problem.hpp"
+
+namespace vigil::http {
+namespace {
+
+// Longer paths match no route: a route has at most this many segments (checked by Add).
+constexpr size_t kMaxSegments = 32;
+
+constexpr std::string_view kCapture = "{}";
+
+// The segments of an absolute path, as views into it: "/a/b" -> {"a", "b"}, "/" -> {}.
+// Returns the count, or kMaxSegments + 1 when the path is too long or not absolute.
+size_t SplitPath(std::string_view path, std::array<std::string_view, kMaxSegments>& out) {
+  if (path.empty() || path.front() != '/') return kMaxSegments + 1;
+  if (path.size() == 1) return 0;
+  size_t count = 0;
+  size_t start = 1;
+  while (true) {
+    if (count == kMaxSegments) return kMaxSegments + 1;
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) {
+      out[count++] = path.substr(start);
+      return count;
+    }
+    out[count++] = path.substr(start, slash - start);
+    start = slash + 1;
+  }
+}
+
+// Methods in the order `Allow` lists them.
+constexpr Method kAllowOrder[] = {Method::kGet,   Method::kHead,   Method::kPost,   Method::kPut,
+                                  Method::kPatch, Method::kDelete, Method::kOptions};
+
+uint32_t Bit(Method m) { return 1u << static_cast<unsigned>(m); }
+
+}  // namespace
+
+Router::Router(std::shared_ptr<const Authenticator> auth) : auth_(std::move(auth)) {}
+
+void Router::Add(Method method, std::string pattern, Handler handler, RouteOptions options) {
+  if (options.auth && auth_ == nullptr) {
+    throw std::invalid_argument("route " + pattern + " needs auth but the router has none");
+  }
+  std::array<std::string_view, kMaxSegments> parts;
+  size_t n = SplitPath(pattern, parts);
+  if (n > kMaxSegments) throw std::invalid_argument("bad route pattern: " + pattern);
+  std::vector<std::string> segments;
+  segments.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    std::string_view part = parts[i];
+    if (part.size() >= 2 && part.front() == '{' && part.back() == '}') {
+      segments.emplace_back(kCapture);
+    } else if (part.empty() || part.find_first_of("{}") != std::string_view::npos) {
+      throw std::invalid_argument("bad route pattern: " + pattern);
+    } else {
+      segments.emplace_back(part);
+    }
+  }
+  routes_.push_back(
+      Route{method, std::move(pattern), std::move(segments), std::move(handler), options});
+}
+
+void Router::Dispatch(Request& request, Responder respond) const {
+  std::array<std::string_view, kMaxSegments> parts;
+  const size_t n = SplitPath(request.path, parts);
+
+  // A literal segment is more specific than a capture at the same place: at the first position
+  // where two matching routes differ, the literal wins. With captures as bits counted from the
+  // most significant end, the smaller mask is the more specific route.
+  auto capture_mask = [](const Route& route) {
+    uint64_t mask = 0;
+    for (size_t i = 0; i < route.segments.size(); ++i) {
+      if (route.segments[i] == kCapture) mask |= uint64_t{1} << (63 - i);
+    }
+    return mask;
+  };
+  auto matches = [&](const Route& route) {
+    if (route.segments.size() != n) return false;
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& segment = route.segments[i];
+      if (segment == kCapture) {
+        if (parts[i].empty()) return false;
+      } else if (segment != parts[i]) {
+        return false;
+      }
+    }
+    return true;
+  };
+
+  const Route* best = nullptr;  // matches path and method
+  uint64_t best_mask = 0;
+  const Route* best_get = nullptr;  // matches path, GET; serves HEAD when no HEAD route exists
+  uint64_t best_get_mask = 0;
+  uint32_t allowed = 0;
+  if (n <= kMaxSegments) {
+    for (const Route& route : routes_) {
+      if (!matches(route)) continue;
+      allowed |= Bit(route.method);
+      if (route.method == request.method) {
+        uint64_t mask = capture_mask(route);
+        if (best == nullptr || mask < best_mask) {
+          best = &route;
+          best_mask = mask;
+        }
+      } else if (route.method == Method::kGet && request.method == Method::kHead) {
+        uint64_t mask = capture_mask(route);
+        if (best_get == nullptr || mask < best_get_mask) {
+          best_get = &route;
+          best_get_mask = mask;
+        }
+      }
+    }
+  }
+  if (best == nullptr) best = best_get;
+
+  if (best == nullptr) {
+    if (allowed == 0) {
+      respond(Problem(Error(ErrorCode::kNotFound, "no resource at this path"), request));
+      return;
+    }
+    if (allowed & Bit(Method::kGet)) allowed |= Bit(Method::kHead);
+    std::string allow;
+    boost::json::array allowed_json;
+    for (Method m : kAllowOrder) {
+      if (!(allowed & Bit(m))) continue;
+      if (!allow.empty()) allow += ", ";
+      allow += MethodName(m);
+      allowed_json.emplace_back(MethodName(m));
+    }
+    Error error(ErrorCode::kMethodNotAllowed,
+                std::string(MethodName(request.method)) + " is not allowed on this path");
+    error.extra["allowed"] = std::move(allowed_json);
+    Response response = Problem(error, request);
+    response.Set("Allow", std::move(allow));
+    respond(std::move(response));
+    return;
+  }
+
+  request.route = best->pattern;
+  request.path_params.clear();
+  for (size_t i = 0; i < n; ++i) {
+    if (best->segments[i] == kCapture) request.path_params.emplace_back(parts[i]);
+  }
+
+  if (best->options.auth) {
+    Result<core::Principal> principal = auth_->Authenticate(request);
+    if (!principal) {
+      Response response = Problem(principal.error(), request);
+      response.Set("WWW-Authenticate", "Bearer");
+      respond(std::move(response));
+      return;
+    }
+    request.principal = std::move(*principal);
+  }
+  best->handler(request, std::move(respond));
+}
+
+}  // namespace vigil::http

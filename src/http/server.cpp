@@ -1,0 +1,694 @@
+// The only translation unit that sees Boost.Beast and Boost.Asio.
+//
+// Shape (after Beast's awaitable and advanced servers):
+//   Listener   one coroutine accepting on the acceptor; each socket gets its own strand.
+//   Session    one coroutine per connection on that strand: read a request, dispatch it, await the
+//              answer, write it, repeat while keep-alive.
+//   Pending    the answer to a dispatched request arrives from any thread through a
+//              ResponseSlot, which posts it back to the session's strand. Slots are registered so
+//              that Stop can drop the ones never answered before the io_context goes away.
+//
+// Lifetime: the io_context (and with it every suspended session) is destroyed in Stop, after the
+// I/O threads have been joined. A Responder may outlive the server; it then does nothing.
+#include "http/server.hpp"
+
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/url/parse.hpp>
+#include <cctype>
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "http/problem.hpp"
+
+namespace vigil::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+// After answering a request whose body we did not read (413, 400), we read and discard what the
+// client is still sending for a little while before closing; closing a socket with unread data
+// resets the connection, and the client might never see the answer.
+constexpr std::chrono::seconds kDrainTime{2};
+constexpr size_t kDrainBytes = 4 << 20;
+constexpr size_t kReadChunk = 4096;
+
+std::shared_ptr<spdlog::logger> HttpLogger() {
+  std::shared_ptr<spdlog::logger> logger = spdlog::get("http");
+  return logger ? logger : spdlog::default_logger();
+}
+
+Method ToMethod(bhttp::verb verb) {
+  switch (verb) {
+    case bhttp::verb::get:
+      return Method::kGet;
+    case bhttp::verb::head:
+      return Method::kHead;
+    case bhttp::verb::post:
+      return Method::kPost;
+    case bhttp::verb::put:
+      return Method::kPut;
+    case bhttp::verb::patch:
+      return Method::kPatch;
+    case bhttp::verb::delete_:
+      return Method::kDelete;
+    case bhttp::verb::options:
+      return Method::kOptions;
+    default:
+      return Method::kOther;
+  }
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool IsHttpError(const beast::error_code& ec) {
+  return &ec.category() == &bhttp::make_error_code(bhttp::error::bad_target).category();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Answers from any thread.
+
+class PendingResponses;
+
+// One dispatched request and the way back to the session that awaits its answer. Owns the
+// Request, so that it stays valid for as long as the handler holds the Responder, even if the
+// server stops meanwhile.
+class ResponseSlot : public std::enable_shared_from_this<ResponseSlot> {
+ public:
+  using Signature = void(Response, std::shared_ptr<ResponseSlot>);
+
+  ResponseSlot(std::shared_ptr<PendingResponses> pending, Request request);
+  ~ResponseSlot();
+
+  // Called once, on the session's strand, before the request is dispatched.
+  void Arm(asio::any_completion_handler<Signature> handler, asio::any_io_executor executor);
+  // The first call delivers `response` to the session (posted to its strand); later calls, and
+  // calls after the server stopped, do nothing.
+  void Complete(Response response);
+  // Drops the session's handler without calling it (the server is stopping).
+  void Abandon();
+
+  Request request;
+
+ private:
+  // Requires mu_.
+  void PostLocked(Response response, std::shared_ptr<ResponseSlot> self);
+
+  std::shared_ptr<PendingResponses> pending_;
+  std::mutex mu_;
+  asio::any_completion_handler<Signature> handler_;  // Guarded by mu_; empty once used.
+  asio::any_io_executor executor_;                   // Guarded by mu_.
+};
+
+// Every armed slot, so that Stop can abandon them while the io_context still exists. Posting to
+// the io_context happens under a slot's mutex, and Stop takes every slot's mutex (through
+// AbandonAll) before destroying the io_context, so no post can race with its destruction.
+class PendingResponses {
+ public:
+  explicit PendingResponses(std::shared_ptr<spdlog::logger> log) : log_(std::move(log)) {}
+
+  bool Add(ResponseSlot* slot) {
+    std::lock_guard lock(mu_);
+    if (closed_) return false;
+    slots_.insert(slot);
+    return true;
+  }
+  void Remove(ResponseSlot* slot) {
+    std::lock_guard lock(mu_);
+    slots_.erase(slot);
+  }
+  void AbandonAll() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    for (ResponseSlot* slot : slots_) slot->Abandon();
+    slots_.clear();
+  }
+  spdlog::logger& log() { return *log_; }
+
+ private:
+  std::shared_ptr<spdlog::logger> log_;
+  std::mutex mu_;
+  std::unordered_set<ResponseSlot*> slots_;  // Guarded by mu_.
+  bool closed_ = false;                      // Guarded by mu_.
+};
+
+ResponseSlot::ResponseSlot(std::shared_ptr<PendingResponses> pending, Request req)
+    : request(std::move(req)), pending_(std::move(pending)) {}
+
+ResponseSlot::~ResponseSlot() {
+  {
+    std::lock_guard lock(mu_);
+    if (handler_) {
+      // The handler dropped its Responder without answering: a bug in the handler, but the
+      // client still gets an answer.
+      pending_->log().error("request {} ({} {}) was dropped without an answer", request.request_id,
+                            MethodName(request.method), request.path);
+      PostLocked(Problem(Error(ErrorCode::kInternal, "the request was dropped without an answer"),
+                         request),
+                 nullptr);
+    }
+  }
+  pending_->Remove(this);
+}
+
+void ResponseSlot::Arm(asio::any_completion_handler<Signature> handler,
+                       asio::any_io_executor executor) {
+  std::lock_guard lock(mu_);
+  if (!pending_->Add(this)) return;  // Stopping: the handler is dropped, the session destroyed.
+  // Boost 1.81's any_completion_handler move-assignment recurses forever; swap instead.
+  handler_.swap(handler);
+  executor_ = std::move(executor);
+}
+
+void ResponseSlot::Complete(Response response) {
+  std::lock_guard lock(mu_);
+  if (handler_) PostLocked(std::move(response), shared_from_this());
+}
+
+void ResponseSlot::Abandon() {
+  std::lock_guard lock(mu_);
+  handler_ = nullptr;
+  executor_ = {};
+}
+
+void ResponseSlot::PostLocked(Response response, std::shared_ptr<ResponseSlot> self) {
+  asio::post(executor_, [handler = std::move(handler_), response = std::move(response),
+                         self = std::move(self)]() mutable {
+    std::move(handler)(std::move(response), std::move(self));
+  });
+  handler_ = nullptr;  // Moved from already; never `= {}` (see Arm).
+  executor_ = {};
+}
+
+// ---------------------------------------------------------------------------------------------
+
+// What the session remembers of a request for writing its answer and logging it, independent of
+// the slot (which the handler may have released).
+struct Exchange {
+  Method method = Method::kGet;
+  std::string path;
+  std::string route;
+  std::string request_id;
+  unsigned version = 11;
+  bool keep_alive = false;
+  std::chrono::steady_clock::time_point start;
+};
+
+// Everything the server's coroutines share. Outlives them: the io_context is destroyed in Stop.
+struct ServerCore {
+  ServerCore(ServerOptions o, Dispatcher d)
+      : options(std::move(o)),
+        dispatcher(std::move(d)),
+        log(HttpLogger()),
+        pending(std::make_shared<PendingResponses>(log)),
+        request_id_base(std::random_device()() * uint64_t{0x100000000} + std::random_device()()) {
+    if (options.threads <= 0) {
+      options.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    }
+    io.emplace(options.threads);
+  }
+
+  std::string NextRequestId() {
+    uint64_t id = request_id_base + next_request.fetch_add(1, std::memory_order_relaxed);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out(16, '0');
+    for (int i = 15; i >= 0; --i, id >>= 4) out[i] = kHex[id & 0xf];
+    return out;
+  }
+
+  asio::awaitable<void> Listen();
+  void RunThread();
+
+  ServerOptions options;
+  Dispatcher dispatcher;
+  std::shared_ptr<spdlog::logger> log;
+  std::shared_ptr<PendingResponses> pending;
+  const uint64_t request_id_base;
+  std::atomic<uint64_t> next_request{0};
+  std::atomic<uint16_t> port{0};
+
+  std::mutex mu;                                                      // Serializes Start and Stop.
+  enum class State { kNew, kRunning, kStopped } state = State::kNew;  // Guarded by mu.
+  std::optional<asio::io_context> io;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::optional<tcp::acceptor> acceptor;
+  std::vector<std::thread> threads;
+};
+
+// Starts `dispatcher` on the slot's request and completes with its answer, on the caller's
+// executor, whichever thread answers.
+template <typename Token>
+auto AsyncDispatch(ServerCore& impl, std::shared_ptr<ResponseSlot> slot, Token&& token) {
+  return asio::async_initiate<Token, ResponseSlot::Signature>(
+      [&impl](auto handler, std::shared_ptr<ResponseSlot> slot) {
+        asio::any_io_executor executor = asio::get_associated_executor(handler);
+        slot->Arm(std::move(handler), std::move(executor));
+        Responder responder = [slot](Response response) { slot->Complete(std::move(response)); };
+        try {
+          impl.dispatcher(slot->request, std::move(responder));
+        } catch (const std::exception& e) {
+          impl.log->error("request {}: handler failed: {}", slot->request.request_id, e.what());
+          slot->Complete(Problem(Error(ErrorCode::kInternal, "internal error"), slot->request));
+        } catch (...) {
+          impl.log->error("request {}: handler failed", slot->request.request_id);
+          slot->Complete(Problem(Error(ErrorCode::kInternal, "internal error"), slot->request));
+        }
+        // From here the Responder alone keeps the slot: if the handler drops it unanswered, the
+        // slot answers 500 as it dies.
+      },
+      token, std::move(slot));
+}
+
+class Session {
+ public:
+  Session(ServerCore& impl, tcp::socket socket) : impl_(impl), stream_(std::move(socket)) {
+    beast::error_code ec;
+    tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = remote.address().to_string();
+  }
+
+  asio::awaitable<void> Run() {
+    std::string failure;
+    try {
+      while (co_await ServeOne()) {
+      }
+    } catch (const std::exception& e) {
+      failure = e.what();
+    } catch (...) {
+      failure = "unknown exception";
+    }
+    if (!failure.empty()) {
+      // The last resort: logged here, once; the client gets a 500 if it is still owed an answer.
+      impl_.log->error("connection from {}: request {}: {}", remote_, exchange_.request_id,
+                       failure);
+      if (owes_answer_) {
+        Request request;
+        request.path = exchange_.path;
+        request.request_id = exchange_.request_id;
+        exchange_.keep_alive = false;
+        try {
+          co_await Write(Problem(Error(ErrorCode::kInternal, "internal error"), request));
+        } catch (...) {
+          // Nothing more can be done for this connection.
+        }
+      }
+    }
+    co_await Close(/*drain=*/false);
+  }
+
+ private:
+  using Token = asio::redirect_error_t<asio::use_awaitable_t<>>;
+  Token Redirect(beast::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+
+  // Serves one request; false when the connection is to be closed.
+  asio::awaitable<bool> ServeOne() {
+    const ServerOptions& options = impl_.options;
+    beast::error_code ec;
+
+    // Between keep-alive requests the idle timeout applies until the next request begins.
+    if (served_ > 0 && buffer_.size() == 0) {
+      stream_.expires_after(options.idle_timeout);
+      size_t n = co_await stream_.async_read_some(buffer_.prepare(kReadChunk), Redirect(ec));
+      if (ec) co_return false;  // Closed, reset or idle: nothing is owed.
+      buffer_.commit(n);
+    }
+
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(options.header_limit));
+    parser_->body_limit(options.body_limit);
+    stream_.expires_after(options.read_timeout);
+    co_await bhttp::async_read_header(stream_, buffer_, *parser_, Redirect(ec));
+    if (!ec && !parser_->is_done()) {
+      if (parser_->get().version() >= 11 &&
+          IEquals(parser_->get()[bhttp::field::expect], "100-continue")) {
+        bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, 11};
+        co_await bhttp::async_write(stream_, go_on, Redirect(ec));
+      }
+      if (!ec) co_await bhttp::async_read(stream_, buffer_, *parser_, Redirect(ec));
+    }
+    if (ec) co_return co_await AnswerReadError(ec);
+
+    auto& message = parser_->get();
+    exchange_ = Exchange{};
+    exchange_.start = std::chrono::steady_clock::now();
+    exchange_.method = ToMethod(message.method());
+    exchange_.version = message.version();
+    exchange_.keep_alive = message.keep_alive();
+    exchange_.request_id = impl_.NextRequestId();
+    ++served_;
+
+    Request request;
+    request.method = exchange_.method;
+    request.target = std::string(message.target());
+    request.request_id = exchange_.request_id;
+    request.remote_address = remote_;
+    auto url = boost::urls::parse_origin_form(request.target);
+    if (!url) {
+      request.path = request.target.substr(0, request.target.find('?'));
+      exchange_.path = request.path;
+      exchange_.keep_alive = false;
+      owes_answer_ = true;
+      co_await Write(
+          Problem(Error(ErrorCode::kInvalidArgument, "malformed request target"), request));
+      co_return false;
+    }
+    request.path = url->path();
+    for (auto param : url->params()) request.query.emplace_back(param.key, param.value);
+    request.headers.reserve(std::distance(message.begin(), message.end()));
+    for (const auto& field : message) {
+      request.headers.emplace_back(Lower(field.name_string()), std::string(field.value()));
+    }
+    request.body = std::move(message.body());
+    parser_.reset();
+    exchange_.path = request.path;
+
+    owes_answer_ = true;
+    auto slot = std::make_shared<ResponseSlot>(impl_.pending, std::move(request));
+    auto [response, answered] = co_await AsyncDispatch(impl_, std::move(slot), asio::use_awaitable);
+    if (answered) exchange_.route = answered->request.route;
+    answered.reset();
+    co_return co_await Write(std::move(response));
+  }
+
+  // A request could not be read. Answers when the client is owed one; false: close.
+  asio::awaitable<bool> AnswerReadError(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
+        ec == beast::error::timeout || !IsHttpError(ec)) {
+      // The client went away or stalled; there is no one to answer.
+      if (ec != bhttp::error::end_of_stream) {
+        impl_.log->debug("connection from {} dropped: {}", remote_, ec.message());
+      }
+      co_return false;
+    }
+    Error error(ErrorCode::kInvalidArgument, "malformed request");
+    if (ec == bhttp::error::body_limit) {
+      error = Error(ErrorCode::kPayloadTooLarge,
+                    "request body exceeds " + std::to_string(impl_.options.body_limit) + " bytes");
+    } else if (ec == bhttp::error::header_limit) {
+      error = Error(ErrorCode::kInvalidArgument, "request header too large");
+    }
+    Request request;
+    exchange_ = Exchange{};
+    exchange_.start = std::chrono::steady_clock::now();
+    exchange_.request_id = impl_.NextRequestId();
+    exchange_.keep_alive = false;
+    if (parser_) {  // The start line is known even when the fields were refused.
+      const auto& message = parser_->get();
+      exchange_.method = ToMethod(message.method());
+      exchange_.version = message.version();
+      std::string_view target = message.target();
+      exchange_.path = std::string(target.substr(0, target.find('?')));
+    }
+    request.method = exchange_.method;
+    request.path = exchange_.path;
+    request.request_id = exchange_.request_id;
+    owes_answer_ = true;
+    co_await Write(Problem(error, request));
+    co_await Close(/*drain=*/true);
+    co_return false;
+  }
+
+  // Writes the answer to the current exchange and logs it; false: close the connection.
+  //
+  // Streaming responses (Server-Sent Events, WebSocket upgrade) plug in here: a response that
+  // carries a stream marker takes over `stream_` and `buffer_` (moved into a stream session on
+  // this strand) instead of being written, and ServeOne then ends this loop.
+  asio::awaitable<bool> Write(Response response) {
+    bhttp::response<bhttp::string_body> message;
+    int status = response.status;
+    if (status < 100 || status > 999) {
+      impl_.log->error("request {}: handler answered invalid status {}", exchange_.request_id,
+                       status);
+      Request request;
+      request.path = exchange_.path;
+      request.request_id = exchange_.request_id;
+      response = Problem(Error(ErrorCode::kInternal, "internal error"), request);
+      status = response.status;
+    }
+    message.version(exchange_.version);
+    message.result(static_cast<unsigned>(status));
+
+    bool keep_alive = exchange_.keep_alive;
+    bool has_server = false;
+    bool has_request_id = false;
+    for (auto& [name, value] : response.headers) {
+      if (IEquals(name, "content-length") || IEquals(name, "transfer-encoding")) continue;
+      if (IEquals(name, "connection")) {
+        if (IEquals(value, "close")) keep_alive = false;
+        continue;
+      }
+      if (name.empty() || name.find_first_of(" :\r\n") != std::string::npos ||
+          value.find_first_of("\r\n") != std::string::npos) {
+        impl_.log->error("request {}: dropped malformed response header \"{}\"",
+                         exchange_.request_id, name);
+        continue;
+      }
+      has_server = has_server || IEquals(name, "server");
+      has_request_id = has_request_id || IEquals(name, "x-request-id");
+      message.insert(name, value);
+    }
+    if (!has_server) message.set(bhttp::field::server, "vigil");
+    if (!has_request_id) message.set("X-Request-Id", exchange_.request_id);
+
+    // 1xx, 204 and 304 never have a body; HEAD announces the length of the body GET would send.
+    size_t bytes = 0;
+    if (status >= 200 && status != 204 && status != 304) {
+      message.content_length(response.body.size());
+      if (exchange_.method != Method::kHead) {
+        bytes = response.body.size();
+        message.body() = std::move(response.body);
+      }
+    }
+    message.keep_alive(keep_alive);
+
+    beast::error_code ec;
+    stream_.expires_after(impl_.options.read_timeout);
+    owes_answer_ = false;
+    co_await bhttp::async_write(stream_, message, Redirect(ec));
+
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                                exchange_.start)
+                          .count();
+    impl_.log->info("{} {} {} {} {:.1f}ms {}{}", MethodName(exchange_.method),
+                    exchange_.route.empty() ? exchange_.path : exchange_.route, status, bytes, ms,
+                    exchange_.request_id, ec ? " (write failed: " + ec.message() + ")" : "");
+    co_return !ec && keep_alive;
+  }
+
+  asio::awaitable<void> Close(bool drain) {
+    beast::error_code ec;
+    if (!stream_.socket().is_open()) co_return;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (drain && !ec) {
+      stream_.expires_after(kDrainTime);
+      std::array<char, 8192> sink;
+      size_t drained = 0;
+      while (drained < kDrainBytes) {
+        size_t n = co_await stream_.async_read_some(asio::buffer(sink), Redirect(ec));
+        if (ec) break;
+        drained += n;
+      }
+    }
+    stream_.socket().close(ec);
+  }
+
+  ServerCore& impl_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::string remote_;
+  Exchange exchange_;
+  bool owes_answer_ = false;  // a request was read and no answer has begun
+  uint64_t served_ = 0;
+};
+
+asio::awaitable<void> RunSession(ServerCore& impl, tcp::socket socket) {
+  Session session(impl, std::move(socket));
+  co_await session.Run();
+}
+
+asio::awaitable<void> ServerCore::Listen() {
+  for (;;) {
+    beast::error_code ec;
+    tcp::socket socket = co_await acceptor->async_accept(
+        asio::make_strand(*io), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+    if (ec) {
+      // Out of descriptors and the like: say so, pause briefly instead of spinning, keep going.
+      log->warn("accept failed: {}", ec.message());
+      asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, RunSession(*this, std::move(socket)),
+                   [log = log](std::exception_ptr e) {
+                     if (!e) return;
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& ex) {
+                       log->error("connection ended by an exception: {}", ex.what());
+                     } catch (...) {
+                       log->error("connection ended by an unknown exception");
+                     }
+                   });
+  }
+}
+
+void ServerCore::RunThread() {
+  pthread_setname_np(pthread_self(), "vigil-io");
+  for (;;) {
+    try {
+      io->run();
+      return;
+    } catch (const std::exception& e) {
+      log->error("I/O thread caught: {}", e.what());
+    } catch (...) {
+      log->error("I/O thread caught an unknown exception");
+    }
+  }
+}
+
+}  // namespace
+
+struct Server::Impl : ServerCore {
+  using ServerCore::ServerCore;
+};
+
+Server::Server(ServerOptions options, Dispatcher dispatcher)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(dispatcher))) {}
+
+Server::~Server() { Stop(); }
+
+Result<void> Server::Start() {
+  Impl& impl = *impl_;
+  std::lock_guard lock(impl.mu);
+  if (impl.state != ServerCore::State::kNew) {
+    return Fail(ErrorCode::kInternal, "the server was already started");
+  }
+  const std::string where = impl.options.address + ":" + std::to_string(impl.options.port);
+
+  beast::error_code ec;
+  tcp::endpoint endpoint;
+  asio::ip::address address = asio::ip::make_address(impl.options.address, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(address, impl.options.port);
+  } else {
+    tcp::resolver resolver(*impl.io);
+    auto results = resolver.resolve(impl.options.address, std::to_string(impl.options.port),
+                                    tcp::resolver::passive, ec);
+    if (ec || results.empty()) {
+      return Fail(ErrorCode::kInvalidArgument, "cannot resolve listen address " +
+                                                   impl.options.address + ": " +
+                                                   (ec ? ec.message() : "no addresses"));
+    }
+    endpoint = results.begin()->endpoint();
+  }
+
+  tcp::acceptor& acceptor = impl.acceptor.emplace(*impl.io);
+  auto fail = [&](const char* step) {
+    impl.acceptor.reset();
+    return Fail(ErrorCode::kUnavailable,
+                "cannot listen on " + where + ": " + step + ": " + ec.message());
+  };
+  if (acceptor.open(endpoint.protocol(), ec)) return fail("open");
+  if (acceptor.set_option(asio::socket_base::reuse_address(true), ec)) return fail("reuse");
+  if (acceptor.bind(endpoint, ec)) return fail("bind");
+  if (acceptor.listen(asio::socket_base::max_listen_connections, ec)) return fail("listen");
+  impl.port = acceptor.local_endpoint(ec).port();
+
+  impl.work.emplace(impl.io->get_executor());
+  asio::co_spawn(*impl.io, impl.Listen(), [log = impl.log](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log->error("the listener stopped: {}", ex.what());
+    } catch (...) {
+      log->error("the listener stopped");
+    }
+  });
+  for (int i = 0; i < impl.options.threads; ++i) {
+    impl.threads.emplace_back([&impl] { impl.RunThread(); });
+  }
+  impl.state = ServerCore::State::kRunning;
+  impl.log->info("listening on {}:{} with {} I/O threads", endpoint.address().to_string(),
+                 impl.port.load(), impl.options.threads);
+  return {};
+}
+
+uint16_t Server::port() const { return impl_->port.load(); }
+
+void Server::Stop() {
+  Impl& impl = *impl_;
+  std::lock_guard lock(impl.mu);
+  if (impl.state == ServerCore::State::kStopped) return;
+  const bool was_running = impl.state == ServerCore::State::kRunning;
+  impl.state = ServerCore::State::kStopped;
+  if (!impl.io) return;
+  impl.work.reset();
+  impl.io->stop();
+  for (std::thread& thread : impl.threads) {
+    if (thread.joinable()) thread.join();
+  }
+  impl.threads.clear();
+  // No I/O thread runs now: the acceptor and the sessions can be torn down from here.
+  impl.acceptor.reset();
+  impl.pending->AbandonAll();
+  impl.io.reset();  // Destroys every suspended session; their sockets close.
+  if (was_running) impl.log->info("stopped listening on port {}", impl.port.load());
+}
+
+}  // namespace vigil::http

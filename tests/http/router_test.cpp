@@ -1,0 +1,179 @@
+#include "http/router.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <optional>
+
+#include "core/clock.hpp"
+#include "http/auth.hpp"
+
+namespace vigil::http {
+namespace {
+
+constexpr char kSecret[] = "router-test-secret-0123456789abcdefghij";
+constexpr int64_t kNowMs = 1'700'000'000'000;
+
+// Answers with the route it matched and the captured segments, "route|a|b".
+Handler Echo() {
+  return [](const Request& request, Responder respond) {
+    std::string body = request.route;
+    for (const std::string& p : request.path_params) body += "|" + p;
+    respond(JsonResponse(200, body));
+  };
+}
+
+class RouterTest : public ::testing::Test {
+ protected:
+  RouterTest()
+      : clock_(kNowMs), auth_(std::make_shared<Authenticator>(kSecret, clock_)), router_(auth_) {}
+
+  Response Dispatch(Method method, std::string path, Request* seen = nullptr,
+                    std::vector<std::pair<std::string, std::string>> headers = {}) {
+    Request request;
+    request.method = method;
+    request.path = std::move(path);
+    request.headers = std::move(headers);
+    std::optional<Response> answer;
+    router_.Dispatch(request, [&](Response r) { answer = std::move(r); });
+    if (seen != nullptr) *seen = request;
+    EXPECT_TRUE(answer.has_value());
+    return answer.value_or(Response{});
+  }
+
+  core::ManualClock clock_;
+  std::shared_ptr<Authenticator> auth_;
+  Router router_;
+  RouteOptions open_{.auth = false};
+};
+
+TEST_F(RouterTest, MatchesLiteralRoutes) {
+  router_.Add(Method::kGet, "/healthz", Echo(), open_);
+  router_.Add(Method::kGet, "/", Echo(), open_);
+  EXPECT_EQ(Dispatch(Method::kGet, "/healthz").body, "/healthz");
+  EXPECT_EQ(Dispatch(Method::kGet, "/").body, "/");
+  EXPECT_EQ(Dispatch(Method::kGet, "/healthz/").status, 404);
+  EXPECT_EQ(Dispatch(Method::kGet, "/health").status, 404);
+}
+
+TEST_F(RouterTest, CapturesSegments) {
+  router_.Add(Method::kGet, "/api/v1/investigations/{id}/progress", Echo(), open_);
+  router_.Add(Method::kGet, "/a/{x}/b/{y}", Echo(), open_);
+  Request seen;
+  Response response = Dispatch(Method::kGet, "/api/v1/investigations/inv-42/progress", &seen);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(seen.route, "/api/v1/investigations/{id}/progress");
+  EXPECT_EQ(seen.path_params, std::vector<std::string>{"inv-42"});
+  EXPECT_EQ(Dispatch(Method::kGet, "/a/1/b/2").body, "/a/{x}/b/{y}|1|2");
+}
+
+TEST_F(RouterTest, CaptureNeedsANonEmptySegment) {
+  router_.Add(Method::kGet, "/investigations/{id}/progress", Echo(), open_);
+  EXPECT_EQ(Dispatch(Method::kGet, "/investigations//progress").status, 404);
+}
+
+TEST_F(RouterTest, LiteralBeatsCaptureWhateverTheOrder) {
+  router_.Add(Method::kGet, "/investigations/{id}", Echo(), open_);
+  router_.Add(Method::kGet, "/investigations/summary", Echo(), open_);
+  EXPECT_EQ(Dispatch(Method::kGet, "/investigations/summary").body, "/investigations/summary");
+  EXPECT_EQ(Dispatch(Method::kGet, "/investigations/inv-1").body, "/investigations/{id}|inv-1");
+}
+
+TEST_F(RouterTest, UnknownPathIs404Problem) {
+  router_.Add(Method::kGet, "/healthz", Echo(), open_);
+  Response response = Dispatch(Method::kGet, "/nope");
+  EXPECT_EQ(response.status, 404);
+  EXPECT_EQ(response.Get("Content-Type"), "application/problem+json");
+  boost::json::value body = boost::json::parse(response.body);
+  EXPECT_EQ(body.at("type"), "urn:vigil:problem:not_found");
+  EXPECT_EQ(body.at("instance"), "/nope");
+}
+
+TEST_F(RouterTest, KnownPathWithOtherMethodIs405WithAllow) {
+  router_.Add(Method::kPost, "/investigations", Echo(), open_);
+  router_.Add(Method::kGet, "/investigations", Echo(), open_);
+  Response response = Dispatch(Method::kDelete, "/investigations");
+  EXPECT_EQ(response.status, 405);
+  EXPECT_EQ(response.Get("Allow"), "GET, HEAD, POST");
+  boost::json::value body = boost::json::parse(response.body);
+  EXPECT_EQ(body.at("type"), "urn:vigil:problem:method_not_allowed");
+  EXPECT_EQ(body.at("allowed"), (boost::json::array{"GET", "HEAD", "POST"}));
+}
+
+TEST_F(RouterTest, HeadIsServedByGet) {
+  router_.Add(Method::kGet, "/fixed", Echo(), open_);
+  Request seen;
+  Response response = Dispatch(Method::kHead, "/fixed", &seen);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(seen.route, "/fixed");
+}
+
+TEST_F(RouterTest, AnExplicitHeadRouteWins) {
+  router_.Add(Method::kGet, "/fixed", Echo(), open_);
+  router_.Add(
+      Method::kHead, "/fixed",
+      [](const Request&, Responder respond) { respond(JsonResponse(200, "head")); }, open_);
+  EXPECT_EQ(Dispatch(Method::kHead, "/fixed").body, "head");
+}
+
+TEST_F(RouterTest, AuthRequiredWithoutTokenIs401WithChallenge) {
+  bool called = false;
+  router_.Add(Method::kGet, "/secret", [&](const Request&, Responder respond) {
+    called = true;
+    respond(JsonResponse(200, "{}"));
+  });
+  Response response = Dispatch(Method::kGet, "/secret");
+  EXPECT_EQ(response.status, 401);
+  EXPECT_EQ(response.Get("WWW-Authenticate"), "Bearer");
+  EXPECT_EQ(boost::json::parse(response.body).at("detail"), "missing bearer token");
+  EXPECT_FALSE(called);
+
+  response = Dispatch(Method::kGet, "/secret", nullptr, {{"authorization", "Bearer not.a.jwt"}});
+  EXPECT_EQ(response.status, 401);
+  EXPECT_EQ(response.Get("WWW-Authenticate"), "Bearer");
+  EXPECT_FALSE(called);
+}
+
+TEST_F(RouterTest, AuthSetsThePrincipal) {
+  router_.Add(Method::kGet, "/secret", Echo());
+  auto token = MintToken(kSecret, "alice", {"dev"}, 3600, kNowMs);
+  ASSERT_TRUE(token.has_value());
+  Request seen;
+  Response response =
+      Dispatch(Method::kGet, "/secret", &seen, {{"authorization", "Bearer " + *token}});
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(seen.principal.subject, "alice");
+  EXPECT_TRUE(seen.principal.can_read);
+  EXPECT_TRUE(seen.principal.can_write);
+  EXPECT_FALSE(seen.principal.is_admin);
+}
+
+TEST_F(RouterTest, OpenRoutesNeedNoToken) {
+  router_.Add(Method::kGet, "/healthz", Echo(), open_);
+  Request seen;
+  EXPECT_EQ(Dispatch(Method::kGet, "/healthz", &seen).status, 200);
+  EXPECT_EQ(seen.principal.subject, "");
+}
+
+TEST_F(RouterTest, NotFoundComesBeforeAuth) {
+  router_.Add(Method::kGet, "/secret", Echo());
+  EXPECT_EQ(Dispatch(Method::kGet, "/other").status, 404);
+  EXPECT_EQ(Dispatch(Method::kPost, "/secret").status, 405);
+}
+
+TEST(RouterWithoutAuthTest, RefusesRoutesThatNeedAuth) {
+  Router router(nullptr);
+  EXPECT_THROW(router.Add(Method::kGet, "/secret", Echo()), std::invalid_argument);
+  EXPECT_NO_THROW(router.Add(Method::kGet, "/open", Echo(), RouteOptions{.auth = false}));
+}
+
+TEST(RouterPatternTest, RefusesMalformedPatterns) {
+  Router router(nullptr);
+  RouteOptions open{.auth = false};
+  EXPECT_THROW(router.Add(Method::kGet, "relative", Echo(), open), std::invalid_argument);
+  EXPECT_THROW(router.Add(Method::kGet, "/a/{id", Echo(), open), std::invalid_argument);
+  EXPECT_THROW(router.Add(Method::kGet, "/a//b", Echo(), open), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace vigil::http

@@ -1,0 +1,355 @@
+#include "http/server.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include "http/router.hpp"
+#include "support/http_client.hpp"
+
+namespace vigil::http {
+namespace {
+
+using test::HttpClient;
+using test::HttpResult;
+
+// A thread that runs posted tasks in order: handlers answer from here, not from an I/O thread.
+class Worker {
+ public:
+  Worker() : thread_([this] { Loop(); }) {}
+  ~Worker() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void Post(std::function<void()> task) {
+    {
+      std::lock_guard lock(mu_);
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return done_ || !tasks_.empty(); });
+      if (tasks_.empty()) return;
+      auto task = std::move(tasks_.front());
+      tasks_.pop_front();
+      lock.unlock();
+      task();
+      lock.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+// Sends `bytes` on a new connection and returns everything the server sends until it closes
+// (or 10 s pass).
+std::string RawExchange(uint16_t port, const std::string& bytes) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{.tv_sec = 10, .tv_usec = 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  std::string received;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    if (!bytes.empty()) (void)!send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    char chunk[4096];
+    for (;;) {
+      ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
+      if (n <= 0) break;
+      received.append(chunk, static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  return received;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  ServerTest() {
+    RouteOptions open{.auth = false};
+    auto echo = [this](const Request& request, Responder respond) {
+      // The request stays valid until the answer: read it on the worker thread.
+      worker_.Post([&request, respond = std::move(respond)] {
+        boost::json::object query, headers;
+        for (const auto& [k, v] : request.query) query[k] = v;
+        for (const auto& [k, v] : request.headers) headers[k] = v;
+        respond(JsonResponse(
+            200, boost::json::serialize(boost::json::object{{"method", MethodName(request.method)},
+                                                            {"target", request.target},
+                                                            {"path", request.path},
+                                                            {"route", request.route},
+                                                            {"query", query},
+                                                            {"headers", headers},
+                                                            {"body", request.body},
+                                                            {"request_id", request.request_id},
+                                                            {"remote", request.remote_address}})));
+      });
+    };
+    router_.Add(Method::kGet, "/echo", echo, open);
+    router_.Add(Method::kPost, "/echo", echo, open);
+    router_.Add(Method::kGet, "/echo/{rest}", echo, open);
+    router_.Add(
+        Method::kGet, "/fixed",
+        [this](const Request&, Responder respond) {
+          worker_.Post([respond] { respond(JsonResponse(200, "\"hello world\"")); });
+        },
+        open);
+    router_.Add(
+        Method::kGet, "/not-modified",
+        [this](const Request&, Responder respond) {
+          worker_.Post([respond] {
+            Response response = JsonResponse(304, "this body must not be sent");
+            response.Set("ETag", "\"v7\"");
+            respond(std::move(response));
+          });
+        },
+        open);
+    router_.Add(
+        Method::kGet, "/no-content",
+        [](const Request&, Responder respond) { respond(JsonResponse(204, "nor this one")); },
+        open);
+    router_.Add(
+        Method::kGet, "/throw",
+        [](const Request&, Responder) { throw std::runtime_error("handler bug"); }, open);
+    router_.Add(
+        Method::kGet, "/drop",
+        [this](const Request&, Responder respond) {
+          worker_.Post(
+              [respond = std::move(respond)]() mutable { Responder dropped = std::move(respond); });
+        },
+        open);
+    router_.Add(
+        Method::kGet, "/hold",
+        [this](const Request&, Responder respond) {
+          std::lock_guard lock(held_mu_);
+          held_ = std::move(respond);
+          held_signal_.set_value();
+        },
+        open);
+  }
+
+  void StartServer(ServerOptions options = {}) {
+    options.address = "127.0.0.1";
+    options.port = 0;
+    options.threads = 2;
+    server_ = std::make_unique<Server>(options, [this](Request& request, Responder respond) {
+      router_.Dispatch(request, std::move(respond));
+    });
+    auto started = server_->Start();
+    ASSERT_TRUE(started.has_value()) << started.error().message;
+    ASSERT_NE(server_->port(), 0);
+    client_.emplace("127.0.0.1", server_->port());
+  }
+
+  Worker worker_;
+  Router router_{nullptr};
+  std::mutex held_mu_;
+  Responder held_;
+  std::promise<void> held_signal_;
+  std::unique_ptr<Server> server_;
+  std::optional<HttpClient> client_;
+};
+
+TEST_F(ServerTest, AnswersFromAnotherThread) {
+  StartServer();
+  HttpResult r = client_->Get("/echo/a%20b?x=1&y=a%20b&z=1+2&flag", {{"X-Custom", "Value"}});
+  ASSERT_EQ(r.status, 200) << r.error << r.body;
+  EXPECT_EQ(r.Header("Content-Type"), "application/json");
+  EXPECT_EQ(r.Header("Server"), "vigil");
+  boost::json::value body = r.Json();
+  EXPECT_EQ(body.at("method"), "GET");
+  EXPECT_EQ(body.at("target"), "/echo/a%20b?x=1&y=a%20b&z=1+2&flag");
+  EXPECT_EQ(body.at("path"), "/echo/a b");
+  EXPECT_EQ(body.at("route"), "/echo/{rest}");
+  EXPECT_EQ(body.at("query"),
+            (boost::json::object{{"x", "1"}, {"y", "a b"}, {"z", "1 2"}, {"flag", ""}}));
+  EXPECT_EQ(body.at("headers").at("x-custom"), "Value");
+  EXPECT_EQ(body.at("remote"), "127.0.0.1");
+  EXPECT_FALSE(r.Header("X-Request-Id").empty());
+  EXPECT_EQ(body.at("request_id").as_string(), r.Header("X-Request-Id"));
+}
+
+TEST_F(ServerTest, PostsABody) {
+  StartServer();
+  HttpResult r = client_->Post("/echo", R"({"a":1})", {{"Content-Type", "application/json"}});
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.Json().at("body"), R"({"a":1})");
+}
+
+TEST_F(ServerTest, KeepsTheConnectionAlive) {
+  StartServer();
+  std::set<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    HttpResult r = client_->Get("/echo");
+    ASSERT_EQ(r.status, 200) << r.error;
+    ids.insert(r.Header("X-Request-Id"));
+  }
+  EXPECT_EQ(client_->connections(), 1);
+  EXPECT_EQ(ids.size(), 5u);
+}
+
+TEST_F(ServerTest, HonoursConnectionClose) {
+  StartServer();
+  HttpResult r = client_->Get("/fixed", {{"Connection", "close"}});
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.Header("Connection"), "close");
+  ASSERT_EQ(client_->Get("/fixed").status, 200);
+  EXPECT_EQ(client_->connections(), 2);
+}
+
+TEST_F(ServerTest, HeadSendsTheHeadersOnly) {
+  StartServer();
+  HttpResult head = client_->Request("HEAD", "/fixed");
+  ASSERT_EQ(head.status, 200) << head.error;
+  EXPECT_EQ(head.body, "");
+  EXPECT_EQ(head.Header("Content-Length"), "13");
+  // Nothing stray was sent: the same connection serves the next request.
+  HttpResult get = client_->Get("/fixed");
+  ASSERT_EQ(get.status, 200) << get.error;
+  EXPECT_EQ(get.body, "\"hello world\"");
+  EXPECT_EQ(client_->connections(), 1);
+}
+
+TEST_F(ServerTest, NotModifiedAndNoContentCarryNoBody) {
+  StartServer();
+  HttpResult r = client_->Get("/not-modified");
+  ASSERT_EQ(r.status, 304) << r.error;
+  EXPECT_EQ(r.body, "");
+  EXPECT_EQ(r.Header("ETag"), "\"v7\"");
+  r = client_->Get("/no-content");
+  ASSERT_EQ(r.status, 204) << r.error;
+  EXPECT_EQ(r.body, "");
+  EXPECT_EQ(r.Header("Content-Length"), "");
+  r = client_->Get("/fixed");
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.body, "\"hello world\"");
+  EXPECT_EQ(client_->connections(), 1);
+}
+
+TEST_F(ServerTest, BodyOverTheLimitIs413) {
+  ServerOptions options;
+  options.body_limit = 1024;
+  StartServer(options);
+  EXPECT_EQ(client_->Post("/echo", std::string(1024, 'a')).status, 200);
+  HttpResult r = client_->Post("/echo", std::string(4096, 'a'));
+  ASSERT_EQ(r.status, 413) << r.error;
+  EXPECT_EQ(r.Header("Content-Type"), "application/problem+json");
+  EXPECT_EQ(r.Json().at("type"), "urn:vigil:problem:payload_too_large");
+  EXPECT_EQ(r.Json().at("instance"), "/echo");
+  // A much larger body still gets its answer rather than a reset connection.
+  r = client_->Post("/echo", std::string(2 << 20, 'a'));
+  ASSERT_EQ(r.status, 413) << r.error;
+  // The client reconnects after the server closed.
+  EXPECT_EQ(client_->Get("/fixed").status, 200);
+}
+
+TEST_F(ServerTest, UnknownPathIs404) {
+  StartServer();
+  HttpResult r = client_->Get("/nowhere");
+  ASSERT_EQ(r.status, 404) << r.error;
+  EXPECT_EQ(r.Json().at("request_id").as_string(), r.Header("X-Request-Id"));
+}
+
+TEST_F(ServerTest, AHandlerThatThrowsOrDropsItsResponderGets500) {
+  StartServer();
+  HttpResult r = client_->Get("/throw");
+  ASSERT_EQ(r.status, 500) << r.error;
+  EXPECT_EQ(r.Json().at("type"), "urn:vigil:problem:internal");
+  r = client_->Get("/drop");
+  ASSERT_EQ(r.status, 500) << r.error;
+  EXPECT_EQ(client_->Get("/fixed").status, 200);
+}
+
+TEST_F(ServerTest, MalformedRequestIs400AndCloses) {
+  StartServer();
+  std::string answer = RawExchange(server_->port(), "THIS IS NOT HTTP\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer;
+  EXPECT_NE(answer.find("application/problem+json"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
+}
+
+TEST_F(ServerTest, ReadTimeoutClosesASilentConnection) {
+  ServerOptions options;
+  options.read_timeout = std::chrono::seconds(1);
+  StartServer(options);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(RawExchange(server_->port(), "GET /fixed HTTP/1.1\r\n"), "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST_F(ServerTest, StopIsIdempotent) {
+  StartServer();
+  ASSERT_EQ(client_->Get("/fixed").status, 200);
+  server_->Stop();
+  server_->Stop();
+  HttpResult r = client_->Get("/fixed");
+  EXPECT_EQ(r.status, 0);
+  server_.reset();
+}
+
+TEST_F(ServerTest, StopsWithARequestInFlight) {
+  StartServer();
+  std::future<void> held = held_signal_.get_future();
+  std::thread caller([port = server_->port()] {
+    HttpClient client("127.0.0.1", port);
+    EXPECT_EQ(client.Get("/hold").status, 0);  // The server goes away without an answer.
+  });
+  ASSERT_EQ(held.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  server_->Stop();
+  caller.join();
+  // Answering after the server stopped does nothing.
+  std::lock_guard lock(held_mu_);
+  held_(JsonResponse(200, "late"));
+  held_ = nullptr;
+}
+
+TEST(ServerStartTest, APortInUseIsUnavailable) {
+  Server first(ServerOptions{.port = 0, .threads = 1}, [](Request&, Responder) {});
+  ASSERT_TRUE(first.Start().has_value());
+  Server second(ServerOptions{.port = first.port(), .threads = 1}, [](Request&, Responder) {});
+  auto started = second.Start();
+  ASSERT_FALSE(started.has_value());
+  EXPECT_EQ(started.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(started.error().message.find("cannot listen on 127.0.0.1:"), std::string::npos)
+      << started.error().message;
+}
+
+TEST(ServerStartTest, StartsOnce) {
+  Server server(ServerOptions{.port = 0, .threads = 1}, [](Request&, Responder) {});
+  ASSERT_TRUE(server.Start().has_value());
+  EXPECT_FALSE(server.Start().has_value());
+}
+
+}  // namespace
+}  // namespace vigil::http

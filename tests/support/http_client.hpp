@@ -1,0 +1,58 @@
+// A small blocking HTTP/1.1 client for tests.
+//
+// Keeps one keep-alive connection and reconnects transparently when the server has closed it.
+// Every operation has a deadline (10 s by default), so a test never hangs on a silent server: a
+// request that fails or times out comes back with status 0 and `error` saying why.
+// Not thread-safe; use one client per thread.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace vigil::test {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpResult {
+  int status = 0;                              // 0: no answer (see error)
+  std::map<std::string, std::string> headers;  // lower-case names; repeats joined with ", "
+  std::string body;
+  std::string error;  // why there is no answer; empty otherwise
+
+  // The body parsed as JSON; a test failure (and null) when it is not JSON.
+  boost::json::value Json() const;
+  // The header's value (name in any case), or empty.
+  std::string Header(std::string_view name) const;
+};
+
+class HttpClient {
+ public:
+  HttpClient(std::string host, uint16_t port,
+             std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  HttpResult Request(std::string method, std::string target, std::string body = "",
+                     Headers headers = {});
+  HttpResult Get(std::string target, Headers headers = {});
+  HttpResult Post(std::string target, std::string body, Headers headers = {});
+
+  // How many TCP connections this client has opened so far (1 after many keep-alive requests).
+  int connections() const;
+  // Closes the connection; the next request opens a new one.
+  void Close();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil::test
