@@ -64,6 +64,7 @@ Result<FeedQuery> ParseFeedQuery(const ApiContext& ctx, const Request& req) {
                       "'; expected {timestamp_ms}_{sequence:06d}, e.g. 1730668800000_000127",
                   "since");
     }
+    if (id->IsZero()) return q;  // "0_000000": from the start of the log
     int64_t oldest = ctx.clock.NowMs() -
                      int64_t{ctx.options.event_feed_cursor_expiry_days} * 86'400'000;
     if (id->ts_ms < oldest) {

@@ -7,6 +7,7 @@
 #include "api/handler_util.hpp"
 #include "core/clock.hpp"
 #include "core/lifecycle.hpp"
+#include "http/conditional.hpp"
 
 namespace vigil::api {
 
@@ -133,7 +134,14 @@ void List(const ApiContext& ctx, const Request& req, Responder respond) {
 void Read(const ApiContext& ctx, const Request& req, Responder respond) {
   ctx.engine.Get(req.principal, req.path_params[0], [&req, respond](Result<engine::SnapshotPtr> r) {
     if (!r) return RespondError(req, respond, r.error());
-    http::Response res = Json(200, (*r)->investigation_json());
+    // The investigation's body changes exactly when its version does, as /progress's does.
+    std::string_view inm = req.Header("if-none-match");
+    http::Response res;
+    if (!inm.empty() && http::IfNoneMatchMatches(inm, (*r)->etag())) {
+      res.status = 304;
+    } else {
+      res = Json(200, (*r)->investigation_json());
+    }
     res.Set("ETag", (*r)->etag());
     res.Set("Cache-Control", "private, no-cache");
     respond(std::move(res));

@@ -71,7 +71,6 @@ void Tools(const ApiContext& ctx, const Request& req, Responder respond) {
                                      {"version", inv.version},
                                      {"items", std::move(items)}};
                    http::Response res = Json(200, core::ToJsonText(body));
-                   res.Set("ETag", (*r)->etag());
                    res.Set("Cache-Control", "private, no-cache");
                    respond(std::move(res));
                  });

@@ -238,8 +238,8 @@ void ApplyPhase(Investigation& inv, const Event& e) {
     if (!phase.started_at_ms) phase.started_at_ms = e.id.ts_ms;
     phase.completed_at_ms.reset();
     run.current_phase = index;
-  } else if (IsFinished(status)) {
-    phase.completed_at_ms = e.id.ts_ms;
+  } else {
+    if (IsFinished(status)) phase.completed_at_ms = e.id.ts_ms;
     if (run.current_phase == index) run.current_phase = -1;
   }
 }
@@ -440,6 +440,14 @@ Result<void> Check(const Investigation& inv, const Event& e) {
                          "; it takes no more events" +
                          (inv.state == State::kFailed ? " until it is retried" : "")));
   }
+  bool started = inv.state != State::kCreated && inv.state != State::kQueued;
+  bool run_event = e.type == EventType::kPhaseChange || e.type == EventType::kToolQueued ||
+                   e.type == EventType::kToolStarted || e.type == EventType::kToolComplete ||
+                   e.type == EventType::kToolError || e.type == EventType::kToolSkipped;
+  if (run_event && !started) {
+    return Fail(Conflict("the investigation is " + std::string(StateName(inv.state)) +
+                         "; tools and phases are reported once its run is initializing"));
+  }
   switch (e.type) {
     case EventType::kToolQueued:
     case EventType::kToolStarted:
@@ -497,7 +505,8 @@ void Apply(Investigation& inv, const Event& e) {
   if (inv.state == State::kCompleted) {
     run.completion_percent = 100;
   } else {
-    run.completion_percent = std::max(run.completion_percent, ComputeCompletion(run));
+    // Never decreasing within a run, and 100 only once the run has completed.
+    run.completion_percent = std::max(run.completion_percent, std::min(99, ComputeCompletion(run)));
   }
   ++inv.version;
   inv.last_event_id = e.id;

@@ -12,8 +12,8 @@
 // Derived values and how they are defined (docs/api.md repeats this for clients):
 //   total_tools          planned tools of the run, plus executions that fill no planned slot
 //   completion_percent   finished tools / total_tools (a planned tool of a finished phase that
-//                        never ran counts as finished), never decreasing within a run, 100 once
-//                        the run completes
+//                        never ran counts as finished), never decreasing within a run, at most 99
+//                        until the run completes, then 100
 //   tools_per_second     tools finished in the 10 s before the latest event, divided by the
 //                        window (shorter at the start of a run, at least 1 s)
 //   ice_connected        the run is active: tool events are expected now
@@ -175,7 +175,9 @@ struct Investigation {
   Run run;
 };
 
-// Whether `event` may be appended to `inv` now. Does not look at event.id.
+// Whether `event` may be appended to `inv` now. Does not look at event.id. Tool and phase events
+// need a run that has started (not created or queued); nothing but a retry follows a terminal
+// state.
 Result<void> Check(const Investigation& inv, const Event& event);
 // Folds `event` in. `event` must have passed Check against `inv`.
 void Apply(Investigation& inv, const Event& event);

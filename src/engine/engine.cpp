@@ -368,7 +368,11 @@ void Engine::Transition(const core::Principal& principal, std::string investigat
         e.data["reason"] = transition.reason;
         CompleteStatusChange(ctx.inv(), e);
         auto appended = ctx.Append(std::move(e));
-        if (!appended) return Fail(appended.error());
+        if (!appended) {
+          Error err = appended.error();
+          if (err.field == "data.to") err.field = "to";  // the request's own member
+          return Fail(std::move(err));
+        }
         return {};
       },
       std::move(done));

@@ -642,7 +642,8 @@ TEST_F(FoldTest, CompletionUsesFloorDivision) {
   Run("b", "ip_lookup", "network", 10);
   EXPECT_EQ(P().at("completion_percent"), json::value(66));
   Run("c", "risk_model", "risk", 10);
-  EXPECT_EQ(P().at("completion_percent"), json::value(100));
+  // Every tool has finished, but the run has not completed: 99 until it does.
+  EXPECT_EQ(P().at("completion_percent"), json::value(99));
   EXPECT_EQ(P().at("status"), json::value("running"));
 }
 
@@ -682,7 +683,7 @@ TEST_F(FoldTest, PlannedToolsOfAFinishedPhaseThatNeverRanCountAsFinished) {
   Run("a", "device_scan", "device", 10);
   EXPECT_EQ(P().at("completion_percent"), json::value(66));
   Phase("collect", "completed");  // ip_lookup never ran
-  EXPECT_EQ(P().at("completion_percent"), json::value(100));
+  EXPECT_EQ(P().at("completion_percent"), json::value(99));  // 100 only once the run completes
   EXPECT_EQ(Agent("network").at("progress_percent"), json::value(100));
 }
 
@@ -1348,6 +1349,35 @@ TEST_F(FoldTest, AnAgentWithOnlyQueuedToolsIsPending) {
                 .at("status")
                 .as_string(),
             "running");
+}
+
+}  // namespace
+}  // namespace vigil::core
+
+namespace vigil::core {
+namespace {
+
+TEST_F(FoldTest, ToolsAndPhasesWaitForTheRunToStart) {
+  Create();
+  ExpectConflict(EventType::kToolQueued,
+                 {{"tool_execution_id", "x"}, {"tool_name", "device_scan"}, {"agent_type", "device"}});
+  ExpectConflict(EventType::kPhaseChange, {{"phase_id", "collect"}, {"status", "in_progress"}});
+  Status(State::kQueued);
+  ExpectConflict(EventType::kToolQueued,
+                 {{"tool_execution_id", "x"}, {"tool_name", "device_scan"}, {"agent_type", "device"}});
+  // Enrichment is welcome before the run starts.
+  Add(EventType::kRiskUpdated, {{"overall", 0.4}});
+  Status(State::kInitializing);
+  Queue("x", "device_scan", "device");
+}
+
+TEST_F(FoldTest, APhaseMovedBackToPendingIsNoLongerCurrent) {
+  Create();
+  Start();
+  Phase("collect", "in_progress");
+  EXPECT_EQ(P().at("current_phase"), json::value("Collect"));
+  Phase("collect", "pending");
+  EXPECT_TRUE(P().at("current_phase").is_null());
 }
 
 }  // namespace

@@ -131,6 +131,11 @@ TEST_F(EngineTest, ConcurrentReportsAreAllAppendedWithIncreasingIds) {
 
 TEST_F(EngineTest, AFailingJobDoesNotTakeItsGroupWithIt) {
   std::string id = Create(User("alice"));
+  for (core::State s : {core::State::kQueued, core::State::kInitializing}) {
+    ASSERT_TRUE(Await<SnapshotPtr>([&](auto done) {
+      engine_->Transition(User("alice"), id, {s, "test"}, done);
+    }));
+  }
   core::EventInput bad;
   bad.type = core::EventType::kToolStarted;
   bad.data = {{"tool_execution_id", "missing"}};
@@ -154,7 +159,7 @@ TEST_F(EngineTest, AFailingJobDoesNotTakeItsGroupWithIt) {
   int ok = 0;
   for (auto& f : results) ok += f.get();
   EXPECT_EQ(ok, 10);
-  EXPECT_EQ(engine_->Cached(id)->version(), 11);
+  EXPECT_EQ(engine_->Cached(id)->version(), 13);  // created, 2 transitions, 10 good reports
 }
 
 TEST_F(EngineTest, OthersSeeNotFoundAndCannotWrite) {

@@ -254,7 +254,12 @@ TEST_F(ApiTest, ProgressAnswers304UntilSomethingChanges) {
   EXPECT_EQ(client_->Get(url, With(alice_, "If-None-Match", "*")).status, 304);
   EXPECT_EQ(client_->Get(url, With(alice_, "If-None-Match", "\"other\"")).status, 200);
 
+  // The investigation resource changes with the same version, and answers 304 the same way.
+  std::string resource = "/api/v1/investigations/" + id;
+  EXPECT_EQ(client_->Get(resource, With(alice_, "If-None-Match", etag)).status, 304);
+
   client_->Post("/api/v1/investigations/" + id + "/start", "", alice_);
+  EXPECT_EQ(client_->Get(resource, With(alice_, "If-None-Match", etag)).status, 200);
   HttpResult changed = client_->Get(url, With(alice_, "If-None-Match", etag));
   EXPECT_EQ(changed.status, 200);
   EXPECT_NE(changed.Header("etag"), etag);
@@ -334,6 +339,7 @@ TEST_F(ApiTest, MalformedAndExpiredCursorsAre400) {
   HttpResult expired = client_->Get(base + "?since=1000000000000_000000", alice_);
   ExpectProblem(expired, 400, "since");
   EXPECT_NE(expired.Json().at("detail").as_string().find("expired"), std::string::npos);
+  EXPECT_EQ(client_->Get(base + "?since=0_000000", alice_).status, 200);  // from the start
   ExpectProblem(client_->Get(base + "?limit=0", alice_), 400, "limit");
   ExpectProblem(client_->Get(base + "?limit=1001", alice_), 400, "limit");
   ExpectProblem(client_->Get(base + "?event_type=bogus", alice_), 400, "event_type");
@@ -384,6 +390,8 @@ TEST_F(ApiTest, AnotherUsersInvestigationIs404OnEveryPath) {
 TEST_F(ApiTest, ABatchWithOneBadEventAppendsNothing) {
   std::string id = Create(alice_);
   std::string base = "/api/v1/investigations/" + id;
+  ASSERT_EQ(client_->Post(base + "/start", "", alice_).status, 200);
+  ASSERT_EQ(client_->Post(base + "/transitions", R"({"to":"initializing"})", alice_).status, 200);
   json::array shape_error{
       json::object{{"event_type", "risk_updated"}, {"data", {{"overall", 0.2}}}},
       json::object{{"event_type", "risk_updated"}, {"data", {{"overall", 7}}}},
@@ -399,8 +407,8 @@ TEST_F(ApiTest, ABatchWithOneBadEventAppendsNothing) {
   };
   ExpectProblem(Report(id, state_error, alice_), 409, "events[1].data.tool_execution_id");
   HttpResult after = client_->Get(base + "/events", alice_);
-  EXPECT_EQ(after.Json().at("items").as_array().size(), 1u);  // only investigation_created
-  EXPECT_EQ(client_->Get(base + "/progress", alice_).Json().at("version").as_int64(), 1);
+  EXPECT_EQ(after.Json().at("items").as_array().size(), 3u);  // created and two transitions
+  EXPECT_EQ(client_->Get(base + "/progress", alice_).Json().at("version").as_int64(), 3);
 }
 
 TEST_F(ApiTest, IdempotencyKeysAppendOnce) {
