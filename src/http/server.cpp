@@ -1,15 +1,19 @@
 // The only translation unit that sees Boost.Beast and Boost.Asio.
 //
 // Shape (after Beast's awaitable and advanced servers):
-//   Listener   one coroutine accepting on the acceptor; each socket gets its own strand.
-//   Session    one coroutine per connection on that strand: read a request, dispatch it, await the
-//              answer, write it, repeat while keep-alive.
-//   Pending    the answer to a dispatched request arrives from any thread through a
-//              ResponseSlot, which posts it back to the session's strand. Slots are registered so
-//              that Stop can drop the ones never answered before the io_context goes away.
+//   Threads    one io_context per I/O thread, each run by its thread alone (concurrency hint 1):
+//              a connection lives on one context for its whole life, so it needs no strand, and
+//              the scheduler skips the locking a shared context needs.
+//   Listener   one coroutine accepting on the first context, handing sockets round-robin to all.
+//   Session    one coroutine per connection: read a request, dispatch it, await the answer, write
+//              it, repeat while keep-alive.
+//   Pending    the answer to a dispatched request arrives through a ResponseSlot. An answer given
+//              while the dispatcher is still running (from memory: most polls) is taken as is;
+//              a later one, from any thread, is posted back to the session's context. Slots that
+//              wait are registered so that Stop can drop them before the contexts go away.
 //
-// Lifetime: the io_context (and with it every suspended session) is destroyed in Stop, after the
-// I/O threads have been joined. A Responder may outlive the server; it then does nothing.
+// Lifetime: the io_contexts (and with them every suspended session) are destroyed in Stop, after
+// the I/O threads have been joined. A Responder may outlive the server; it then does nothing.
 #include "http/server.hpp"
 
 #include <pthread.h>
@@ -33,6 +37,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -131,10 +136,15 @@ class ResponseSlot : public std::enable_shared_from_this<ResponseSlot> {
   ResponseSlot(std::shared_ptr<PendingResponses> pending, Request request);
   ~ResponseSlot();
 
-  // Called once, on the session's strand, before the request is dispatched.
+  // Brackets the dispatcher's call: an answer given in between is kept, not posted, and
+  // EndDispatch hands it back.
+  void BeginDispatch();
+  std::optional<Response> EndDispatch();
+  // Called once, on the session's context, when the answer did not come during the dispatch.
+  // When it has come meanwhile, the handler is posted at once.
   void Arm(asio::any_completion_handler<Signature> handler, asio::any_io_executor executor);
-  // The first call delivers `response` to the session (posted to its strand); later calls, and
-  // calls after the server stopped, do nothing.
+  // The first call delivers `response` to the session; later calls, and calls after the server
+  // stopped, do nothing.
   void Complete(Response response);
   // Drops the session's handler without calling it (the server is stopping).
   void Abandon();
@@ -147,6 +157,10 @@ class ResponseSlot : public std::enable_shared_from_this<ResponseSlot> {
 
   std::shared_ptr<PendingResponses> pending_;
   std::mutex mu_;
+  bool dispatching_ = false;                         // Guarded by mu_.
+  bool answered_ = false;                            // Guarded by mu_.
+  bool registered_ = false;                          // Guarded by mu_.
+  std::optional<Response> early_;                    // Guarded by mu_: an answer not yet taken.
   asio::any_completion_handler<Signature> handler_;  // Guarded by mu_; empty once used.
   asio::any_io_executor executor_;                   // Guarded by mu_.
 };
@@ -187,8 +201,10 @@ ResponseSlot::ResponseSlot(std::shared_ptr<PendingResponses> pending, Request re
     : request(std::move(req)), pending_(std::move(pending)) {}
 
 ResponseSlot::~ResponseSlot() {
+  bool registered;
   {
     std::lock_guard lock(mu_);
+    registered = registered_;
     if (handler_) {
       // The handler dropped its Responder without answering: a bug in the handler, but the
       // client still gets an answer.
@@ -199,21 +215,46 @@ ResponseSlot::~ResponseSlot() {
                  nullptr);
     }
   }
-  pending_->Remove(this);
+  if (registered) pending_->Remove(this);
+}
+
+void ResponseSlot::BeginDispatch() {
+  std::lock_guard lock(mu_);
+  dispatching_ = true;
+}
+
+std::optional<Response> ResponseSlot::EndDispatch() {
+  std::lock_guard lock(mu_);
+  dispatching_ = false;
+  std::optional<Response> early = std::move(early_);
+  early_.reset();
+  return early;
 }
 
 void ResponseSlot::Arm(asio::any_completion_handler<Signature> handler,
                        asio::any_io_executor executor) {
   std::lock_guard lock(mu_);
   if (!pending_->Add(this)) return;  // Stopping: the handler is dropped, the session destroyed.
+  registered_ = true;
   // Boost 1.81's any_completion_handler move-assignment recurses forever; swap instead.
   handler_.swap(handler);
   executor_ = std::move(executor);
+  if (early_) {  // answered between EndDispatch and now
+    Response response = std::move(*early_);
+    early_.reset();
+    PostLocked(std::move(response), shared_from_this());
+  }
 }
 
 void ResponseSlot::Complete(Response response) {
   std::lock_guard lock(mu_);
-  if (handler_) PostLocked(std::move(response), shared_from_this());
+  if (answered_) return;
+  answered_ = true;
+  if (handler_) {
+    PostLocked(std::move(response), shared_from_this());
+  } else {
+    early_ = std::move(response);  // taken by EndDispatch, or posted by Arm
+  }
 }
 
 void ResponseSlot::Abandon() {
@@ -256,7 +297,12 @@ struct ServerCore {
     if (options.threads <= 0) {
       options.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     }
-    io.emplace(options.threads);
+    for (int i = 0; i < options.threads; ++i) ios.push_back(std::make_unique<asio::io_context>(1));
+  }
+
+  // The context the next accepted connection lives on.
+  asio::io_context& NextContext() {
+    return *ios[next_context.fetch_add(1, std::memory_order_relaxed) % ios.size()];
   }
 
   std::string NextRequestId() {
@@ -268,7 +314,7 @@ struct ServerCore {
   }
 
   asio::awaitable<void> Listen();
-  void RunThread();
+  void RunThread(asio::io_context& io);
 
   ServerOptions options;
   Dispatcher dispatcher;
@@ -280,32 +326,39 @@ struct ServerCore {
 
   std::mutex mu;                                                      // Serializes Start and Stop.
   enum class State { kNew, kRunning, kStopped } state = State::kNew;  // Guarded by mu.
-  std::optional<asio::io_context> io;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<std::unique_ptr<asio::io_context>> ios;                 // one per I/O thread
+  std::atomic<size_t> next_context{0};
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
 };
 
-// Starts `dispatcher` on the slot's request and completes with its answer, on the caller's
-// executor, whichever thread answers.
+// Runs the dispatcher on the slot's request. Returns the answer when it was given before the
+// dispatcher returned (served from memory); otherwise the session awaits it (AsyncAwait).
+std::optional<Response> Dispatch(ServerCore& impl, const std::shared_ptr<ResponseSlot>& slot) {
+  slot->BeginDispatch();
+  Responder responder = [slot](Response response) { slot->Complete(std::move(response)); };
+  try {
+    impl.dispatcher(slot->request, std::move(responder));
+  } catch (const std::exception& e) {
+    impl.log->error("request {}: handler failed: {}", slot->request.request_id, e.what());
+    slot->Complete(Problem(Error(ErrorCode::kInternal, "internal error"), slot->request));
+  } catch (...) {
+    impl.log->error("request {}: handler failed", slot->request.request_id);
+    slot->Complete(Problem(Error(ErrorCode::kInternal, "internal error"), slot->request));
+  }
+  return slot->EndDispatch();
+}
+
+// Completes with the slot's answer on the caller's executor, whichever thread gives it. From here
+// the Responder alone keeps the slot: if the handler drops it unanswered, the slot answers 500 as
+// it dies.
 template <typename Token>
-auto AsyncDispatch(ServerCore& impl, std::shared_ptr<ResponseSlot> slot, Token&& token) {
+auto AsyncAwait(std::shared_ptr<ResponseSlot> slot, Token&& token) {
   return asio::async_initiate<Token, ResponseSlot::Signature>(
-      [&impl](auto handler, std::shared_ptr<ResponseSlot> slot) {
+      [](auto handler, std::shared_ptr<ResponseSlot> slot) {
         asio::any_io_executor executor = asio::get_associated_executor(handler);
         slot->Arm(std::move(handler), std::move(executor));
-        Responder responder = [slot](Response response) { slot->Complete(std::move(response)); };
-        try {
-          impl.dispatcher(slot->request, std::move(responder));
-        } catch (const std::exception& e) {
-          impl.log->error("request {}: handler failed: {}", slot->request.request_id, e.what());
-          slot->Complete(Problem(Error(ErrorCode::kInternal, "internal error"), slot->request));
-        } catch (...) {
-          impl.log->error("request {}: handler failed", slot->request.request_id);
-          slot->Complete(Problem(Error(ErrorCode::kInternal, "internal error"), slot->request));
-        }
-        // From here the Responder alone keeps the slot: if the handler drops it unanswered, the
-        // slot answers 500 as it dies.
       },
       token, std::move(slot));
 }
@@ -415,7 +468,12 @@ class Session {
 
     owes_answer_ = true;
     auto slot = std::make_shared<ResponseSlot>(impl_.pending, std::move(request));
-    auto [response, answered] = co_await AsyncDispatch(impl_, std::move(slot), asio::use_awaitable);
+    if (std::optional<Response> now = Dispatch(impl_, slot)) {
+      exchange_.route = slot->request.route;
+      slot.reset();
+      co_return co_await Write(std::move(*now));
+    }
+    auto [response, answered] = co_await AsyncAwait(std::move(slot), asio::use_awaitable);
     if (answered) exchange_.route = answered->request.route;
     answered.reset();
     co_return co_await Write(std::move(response));
@@ -465,7 +523,6 @@ class Session {
   // carries a stream marker takes over `stream_` and `buffer_` (moved into a stream session on
   // this strand) instead of being written, and ServeOne then ends this loop.
   asio::awaitable<bool> Write(Response response) {
-    bhttp::response<bhttp::string_body> message;
     int status = response.status;
     if (status < 100 || status > 999) {
       impl_.log->error("request {}: handler answered invalid status {}", exchange_.request_id,
@@ -476,10 +533,18 @@ class Session {
       response = Problem(Error(ErrorCode::kInternal, "internal error"), request);
       status = response.status;
     }
-    message.version(exchange_.version);
-    message.result(static_cast<unsigned>(status));
-
+    // The head is written by hand into one buffer and sent with the body in one gather write:
+    // Beast's serializer costs more than the rest of a 304 put together.
     bool keep_alive = exchange_.keep_alive;
+    std::string& head = head_;
+    head.clear();
+    head += "HTTP/1.1 ";
+    head += std::to_string(status);
+    head += ' ';
+    std::string_view reason =
+        bhttp::obsolete_reason(bhttp::int_to_status(static_cast<unsigned>(status)));
+    head += reason.empty() ? std::string_view("Unknown") : reason;
+    head += "\r\n";
     bool has_server = false;
     bool has_request_id = false;
     for (auto& [name, value] : response.headers) {
@@ -496,26 +561,30 @@ class Session {
       }
       has_server = has_server || IEquals(name, "server");
       has_request_id = has_request_id || IEquals(name, "x-request-id");
-      message.insert(name, value);
+      head.append(name).append(": ").append(value).append("\r\n");
     }
-    if (!has_server) message.set(bhttp::field::server, "vigil");
-    if (!has_request_id) message.set("X-Request-Id", exchange_.request_id);
+    if (!has_server) head += "Server: vigil\r\n";
+    if (!has_request_id) head.append("X-Request-Id: ").append(exchange_.request_id).append("\r\n");
 
     // 1xx, 204 and 304 never have a body; HEAD announces the length of the body GET would send.
     size_t bytes = 0;
+    std::string_view body;
     if (status >= 200 && status != 204 && status != 304) {
-      message.content_length(response.body.size());
+      head.append("Content-Length: ").append(std::to_string(response.body.size())).append("\r\n");
       if (exchange_.method != Method::kHead) {
         bytes = response.body.size();
-        message.body() = std::move(response.body);
+        body = response.body;
       }
     }
-    message.keep_alive(keep_alive);
+    if (!keep_alive && exchange_.version >= 11) head += "Connection: close\r\n";
+    if (keep_alive && exchange_.version < 11) head += "Connection: keep-alive\r\n";
+    head += "\r\n";
 
     beast::error_code ec;
     stream_.expires_after(impl_.options.read_timeout);
     owes_answer_ = false;
-    co_await bhttp::async_write(stream_, message, Redirect(ec));
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
+    co_await asio::async_write(stream_, buffers, Redirect(ec));
 
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                                 exchange_.start)
@@ -548,6 +617,7 @@ class Session {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string remote_;
+  std::string head_;  // the response head being written; its capacity is reused
   Exchange exchange_;
   bool owes_answer_ = false;  // a request was read and no answer has begun
   uint64_t served_ = 0;
@@ -562,7 +632,7 @@ asio::awaitable<void> ServerCore::Listen() {
   for (;;) {
     beast::error_code ec;
     tcp::socket socket = co_await acceptor->async_accept(
-        asio::make_strand(*io), asio::redirect_error(asio::use_awaitable, ec));
+        NextContext(), asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
     if (ec) {
       // Out of descriptors and the like: say so, pause briefly instead of spinning, keep going.
@@ -587,11 +657,11 @@ asio::awaitable<void> ServerCore::Listen() {
   }
 }
 
-void ServerCore::RunThread() {
+void ServerCore::RunThread(asio::io_context& io) {
   pthread_setname_np(pthread_self(), "vigil-io");
   for (;;) {
     try {
-      io->run();
+      io.run();
       return;
     } catch (const std::exception& e) {
       log->error("I/O thread caught: {}", e.what());
@@ -626,7 +696,7 @@ Result<void> Server::Start() {
   if (!ec) {
     endpoint = tcp::endpoint(address, impl.options.port);
   } else {
-    tcp::resolver resolver(*impl.io);
+    tcp::resolver resolver(*impl.ios.front());
     auto results = resolver.resolve(impl.options.address, std::to_string(impl.options.port),
                                     tcp::resolver::passive, ec);
     if (ec || results.empty()) {
@@ -637,7 +707,7 @@ Result<void> Server::Start() {
     endpoint = results.begin()->endpoint();
   }
 
-  tcp::acceptor& acceptor = impl.acceptor.emplace(*impl.io);
+  tcp::acceptor& acceptor = impl.acceptor.emplace(*impl.ios.front());
   auto fail = [&](const char* step) {
     impl.acceptor.reset();
     return Fail(ErrorCode::kUnavailable,
@@ -649,8 +719,8 @@ Result<void> Server::Start() {
   if (acceptor.listen(asio::socket_base::max_listen_connections, ec)) return fail("listen");
   impl.port = acceptor.local_endpoint(ec).port();
 
-  impl.work.emplace(impl.io->get_executor());
-  asio::co_spawn(*impl.io, impl.Listen(), [log = impl.log](std::exception_ptr e) {
+  for (auto& io : impl.ios) impl.work.push_back(asio::make_work_guard(*io));
+  asio::co_spawn(*impl.ios.front(), impl.Listen(), [log = impl.log](std::exception_ptr e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);
@@ -660,8 +730,8 @@ Result<void> Server::Start() {
       log->error("the listener stopped");
     }
   });
-  for (int i = 0; i < impl.options.threads; ++i) {
-    impl.threads.emplace_back([&impl] { impl.RunThread(); });
+  for (auto& io : impl.ios) {
+    impl.threads.emplace_back([&impl, ctx = io.get()] { impl.RunThread(*ctx); });
   }
   impl.state = ServerCore::State::kRunning;
   impl.log->info("listening on {}:{} with {} I/O threads", endpoint.address().to_string(),
@@ -677,9 +747,9 @@ void Server::Stop() {
   if (impl.state == ServerCore::State::kStopped) return;
   const bool was_running = impl.state == ServerCore::State::kRunning;
   impl.state = ServerCore::State::kStopped;
-  if (!impl.io) return;
-  impl.work.reset();
-  impl.io->stop();
+  if (impl.ios.empty()) return;
+  impl.work.clear();
+  for (auto& io : impl.ios) io->stop();
   for (std::thread& thread : impl.threads) {
     if (thread.joinable()) thread.join();
   }
@@ -687,7 +757,7 @@ void Server::Stop() {
   // No I/O thread runs now: the acceptor and the sessions can be torn down from here.
   impl.acceptor.reset();
   impl.pending->AbandonAll();
-  impl.io.reset();  // Destroys every suspended session; their sockets close.
+  impl.ios.clear();  // Destroys every suspended session; their sockets close.
   if (was_running) impl.log->info("stopped listening on port {}", impl.port.load());
 }
 
