@@ -11,7 +11,7 @@ packages=(
   curl
 )
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(wrk nginx libnginx-mod-nchan jq hyperfine)
+  packages+=(wrk nginx libnginx-mod-nchan bc)
 fi
 
 missing=()
