@@ -85,7 +85,7 @@ void BM_ProgressSnapshot(benchmark::State& state) {
   Fixture f(static_cast<int>(state.range(0)));
   size_t bytes = 0;
   for (auto _ : state) {
-    std::string text = core::ToJsonText(core::ProgressToJson(f.inv));
+    std::string text = core::ProgressText(f.inv);
     bytes = text.size();
     benchmark::DoNotOptimize(text);
   }
@@ -170,21 +170,3 @@ BENCHMARK(BM_StoreAppendCommit)->Arg(1)->Arg(100)->Unit(benchmark::kMicrosecond)
 }  // namespace
 }  // namespace vigil
 
-namespace vigil {
-namespace {
-
-void BM_ProgressToJsonOnly(benchmark::State& state) {
-  Fixture f(static_cast<int>(state.range(0)));
-  for (auto _ : state) benchmark::DoNotOptimize(core::ProgressToJson(f.inv));
-}
-BENCHMARK(BM_ProgressToJsonOnly)->Arg(30);
-
-void BM_JsonTextOnly(benchmark::State& state) {
-  Fixture f(static_cast<int>(state.range(0)));
-  json::value v = core::ProgressToJson(f.inv);
-  for (auto _ : state) benchmark::DoNotOptimize(core::ToJsonText(v));
-}
-BENCHMARK(BM_JsonTextOnly)->Arg(30);
-
-}  // namespace
-}  // namespace vigil

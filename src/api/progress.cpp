@@ -1,8 +1,8 @@
 // GET /progress (the snapshot, with ETag / 304 answered from memory) and GET /tools.
 
-#include "core/json_text.hpp"
 #include "api/api.hpp"
 #include "api/handler_util.hpp"
+#include "core/json_text.hpp"
 #include "http/conditional.hpp"
 
 namespace vigil::api {
@@ -60,17 +60,20 @@ void Tools(const ApiContext& ctx, const Request& req, Responder respond) {
                  [&req, respond, agent, status](Result<engine::SnapshotPtr> r) {
                    if (!r) return RespondError(req, respond, r.error());
                    const core::Investigation& inv = (*r)->investigation();
-                   json::array items;
+                   std::string body;
+                   core::JsonWriter w(body);
+                   w.BeginObject();
+                   w.Key("investigation_id").String(inv.id);
+                   w.Key("run_id").String(inv.run_id);
+                   w.Key("version").Int(inv.version);
+                   w.Key("items").BeginArray();
                    for (const core::ToolExecution& t : inv.run.tools) {
                      if (agent && t.agent_type != *agent) continue;
                      if (status && t.status != *status) continue;
-                     items.push_back(core::ToolExecutionToJson(t));
+                     core::WriteToolExecution(t, w);
                    }
-                   json::object body{{"investigation_id", inv.id},
-                                     {"run_id", inv.run_id},
-                                     {"version", inv.version},
-                                     {"items", std::move(items)}};
-                   http::Response res = Json(200, core::ToJsonText(body));
+                   w.EndArray().EndObject();
+                   http::Response res = Json(200, std::move(body));
                    res.Set("Cache-Control", "private, no-cache");
                    respond(std::move(res));
                  });

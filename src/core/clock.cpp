@@ -40,12 +40,28 @@ std::string FormatIsoMs(int64_t epoch_ms) {
   int64_t y;
   unsigned m, d;
   CivilFromDays(days, y, m, d);
-  char buf[40];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ",
-                        static_cast<long long>(y), m, d, static_cast<int>(rem / 3'600'000),
-                        static_cast<int>(rem / 60'000 % 60), static_cast<int>(rem / 1000 % 60),
-                        static_cast<int>(rem % 1000));
-  return std::string(buf, static_cast<size_t>(n));
+  if (y < 0 || y > 9999) {  // outside what four digits can say; not on any path that matters
+    char buf[48];
+    int n = std::snprintf(buf, sizeof buf, "%lld-%02u-%02uT%02d:%02d:%02d.%03dZ",
+                          static_cast<long long>(y), m, d, static_cast<int>(rem / 3'600'000),
+                          static_cast<int>(rem / 60'000 % 60), static_cast<int>(rem / 1000 % 60),
+                          static_cast<int>(rem % 1000));
+    return std::string(buf, static_cast<size_t>(n));
+  }
+  // Written digit by digit: this runs for every timestamp of every snapshot.
+  std::string out = "0000-00-00T00:00:00.000Z";
+  auto put = [&out](size_t pos, int64_t value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10)
+      out[pos + static_cast<size_t>(i)] = static_cast<char>('0' + value % 10);
+  };
+  put(0, y, 4);
+  put(5, m, 2);
+  put(8, d, 2);
+  put(11, rem / 3'600'000, 2);
+  put(14, rem / 60'000 % 60, 2);
+  put(17, rem / 1000 % 60, 2);
+  put(20, rem % 1000, 3);
+  return out;
 }
 
 std::optional<int64_t> ParseIsoMs(std::string_view t) {

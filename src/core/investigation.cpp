@@ -1,9 +1,11 @@
 #include "core/investigation.hpp"
 
 #include <algorithm>
+#include <boost/json/parse.hpp>
 #include <cmath>
 
 #include "core/clock.hpp"
+#include "core/json_text.hpp"
 #include "core/json_util.hpp"
 
 namespace vigil::core {
@@ -12,11 +14,16 @@ namespace json = boost::json;
 
 std::string_view ToolStatusName(ToolStatus s) {
   switch (s) {
-    case ToolStatus::kQueued: return "queued";
-    case ToolStatus::kRunning: return "running";
-    case ToolStatus::kCompleted: return "completed";
-    case ToolStatus::kFailed: return "failed";
-    case ToolStatus::kSkipped: return "skipped";
+    case ToolStatus::kQueued:
+      return "queued";
+    case ToolStatus::kRunning:
+      return "running";
+    case ToolStatus::kCompleted:
+      return "completed";
+    case ToolStatus::kFailed:
+      return "failed";
+    case ToolStatus::kSkipped:
+      return "skipped";
   }
   return "queued";
 }
@@ -31,11 +38,16 @@ std::optional<ToolStatus> ParseToolStatus(std::string_view name) {
 
 std::string_view PhaseStatusName(PhaseStatus s) {
   switch (s) {
-    case PhaseStatus::kPending: return "pending";
-    case PhaseStatus::kInProgress: return "in_progress";
-    case PhaseStatus::kCompleted: return "completed";
-    case PhaseStatus::kFailed: return "failed";
-    case PhaseStatus::kSkipped: return "skipped";
+    case PhaseStatus::kPending:
+      return "pending";
+    case PhaseStatus::kInProgress:
+      return "in_progress";
+    case PhaseStatus::kCompleted:
+      return "completed";
+    case PhaseStatus::kFailed:
+      return "failed";
+    case PhaseStatus::kSkipped:
+      return "skipped";
   }
   return "pending";
 }
@@ -51,10 +63,12 @@ std::optional<PhaseStatus> ParsePhaseStatus(std::string_view name) {
 bool IsFinished(ToolStatus s) {
   switch (s) {
     case ToolStatus::kQueued:
-    case ToolStatus::kRunning: return false;
+    case ToolStatus::kRunning:
+      return false;
     case ToolStatus::kCompleted:
     case ToolStatus::kFailed:
-    case ToolStatus::kSkipped: return true;
+    case ToolStatus::kSkipped:
+      return true;
   }
   return false;
 }
@@ -62,10 +76,12 @@ bool IsFinished(ToolStatus s) {
 bool IsFinished(PhaseStatus s) {
   switch (s) {
     case PhaseStatus::kPending:
-    case PhaseStatus::kInProgress: return false;
+    case PhaseStatus::kInProgress:
+      return false;
     case PhaseStatus::kCompleted:
     case PhaseStatus::kFailed:
-    case PhaseStatus::kSkipped: return true;
+    case PhaseStatus::kSkipped:
+      return true;
   }
   return false;
 }
@@ -160,13 +176,14 @@ int ComputeCompletion(const Run& run) {
 }
 
 void UpdateRates(Run& run, int64_t now_ms) {
-  while (!run.recent_finishes.empty() && run.recent_finishes.front() <= now_ms - kToolRateWindowMs) {
+  while (!run.recent_finishes.empty() &&
+         run.recent_finishes.front() <= now_ms - kToolRateWindowMs) {
     run.recent_finishes.pop_front();
   }
   int64_t window = kToolRateWindowMs;
   if (run.started_at_ms) window = std::clamp<int64_t>(now_ms - *run.started_at_ms, 1000, window);
-  double rate = static_cast<double>(run.recent_finishes.size()) * 1000.0 /
-                static_cast<double>(window);
+  double rate =
+      static_cast<double>(run.recent_finishes.size()) * 1000.0 / static_cast<double>(window);
   run.tools_per_second = std::round(rate * 100.0) / 100.0;
   run.peak_tools_per_second = std::max(run.peak_tools_per_second, run.tools_per_second);
 }
@@ -333,7 +350,8 @@ void ApplyTool(Investigation& inv, const Event& e) {
     case EventType::kRiskUpdated:
     case EventType::kEntityDiscovered:
     case EventType::kRelationshipDiscovered:
-    case EventType::kErrorLogged: break;
+    case EventType::kErrorLogged:
+      break;
   }
 }
 
@@ -432,7 +450,8 @@ Result<void> Check(const Investigation& inv, const Event& e) {
   if (e.type == EventType::kStatusChange) {
     std::string_view to = StringOr(e.data, "to");
     auto target = ParseState(to);
-    if (!target || !CanTransition(inv.state, *target)) return Fail(IllegalTransition(inv.state, to));
+    if (!target || !CanTransition(inv.state, *target))
+      return Fail(IllegalTransition(inv.state, to));
     return {};
   }
   if (IsTerminal(inv.state)) {
@@ -453,13 +472,13 @@ Result<void> Check(const Investigation& inv, const Event& e) {
     case EventType::kToolStarted:
     case EventType::kToolComplete:
     case EventType::kToolError:
-    case EventType::kToolSkipped: return CheckTool(inv, e);
+    case EventType::kToolSkipped:
+      return CheckTool(inv, e);
     case EventType::kPhaseChange: {
       std::string_view id = StringOr(e.data, "phase_id");
       if (FindPhase(inv.run, id) < 0 && StringOr(e.data, "name").empty()) {
-        return Fail(Conflict("phase '" + std::string(id) +
-                                 "' is not in the plan; name it to add it",
-                             "data.name"));
+        return Fail(Conflict(
+            "phase '" + std::string(id) + "' is not in the plan; name it to add it", "data.name"));
       }
       return {};
     }
@@ -478,27 +497,44 @@ Result<void> Check(const Investigation& inv, const Event& e) {
     case EventType::kStatusChange:
     case EventType::kRiskUpdated:
     case EventType::kEntityDiscovered:
-    case EventType::kErrorLogged: return {};
+    case EventType::kErrorLogged:
+      return {};
   }
   return {};
 }
 
 void Apply(Investigation& inv, const Event& e) {
   switch (e.type) {
-    case EventType::kInvestigationCreated: ApplyCreated(inv, e); break;
-    case EventType::kStatusChange: ApplyStatus(inv, e); break;
-    case EventType::kPhaseChange: ApplyPhase(inv, e); break;
-    case EventType::kToolQueued: ApplyToolQueued(inv, e); break;
+    case EventType::kInvestigationCreated:
+      ApplyCreated(inv, e);
+      break;
+    case EventType::kStatusChange:
+      ApplyStatus(inv, e);
+      break;
+    case EventType::kPhaseChange:
+      ApplyPhase(inv, e);
+      break;
+    case EventType::kToolQueued:
+      ApplyToolQueued(inv, e);
+      break;
     case EventType::kToolStarted:
     case EventType::kToolComplete:
     case EventType::kToolError:
-    case EventType::kToolSkipped: ApplyTool(inv, e); break;
-    case EventType::kRiskUpdated: ApplyRisk(inv, e); break;
+    case EventType::kToolSkipped:
+      ApplyTool(inv, e);
+      break;
+    case EventType::kRiskUpdated:
+      ApplyRisk(inv, e);
+      break;
     case EventType::kEntityDiscovered:
       AddOrUpdateEntity(inv, ObjectOr(e.data, "entity"), e.id.ts_ms);
       break;
-    case EventType::kRelationshipDiscovered: ApplyRelationship(inv, e); break;
-    case EventType::kErrorLogged: ApplyErrorLogged(inv, e); break;
+    case EventType::kRelationshipDiscovered:
+      ApplyRelationship(inv, e);
+      break;
+    case EventType::kErrorLogged:
+      ApplyErrorLogged(inv, e);
+      break;
   }
   Run& run = inv.run;
   UpdateRates(run, e.id.ts_ms);
@@ -514,30 +550,34 @@ void Apply(Investigation& inv, const Event& e) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// JSON views
+// JSON views, written straight to text (JsonWriter): they are built on every commit.
 
-json::object ToolExecutionToJson(const ToolExecution& t) {
-  json::object o;
-  o.reserve(16);
-  o["id"] = t.id;
-  o["tool_name"] = t.tool_name;
-  o["agent_type"] = t.agent_type;
-  o["phase_id"] = t.phase_id.empty() ? json::value(nullptr) : json::value(t.phase_id);
-  o["status"] = ToolStatusName(t.status);
-  o["queued_at"] = FormatIsoMs(t.queued_at_ms);
-  o["started_at"] = IsoOrNull(t.started_at_ms);
-  o["completed_at"] = IsoOrNull(t.completed_at_ms);
-  o["execution_time_ms"] = t.execution_time_ms;
-  o["input"] = t.input;
-  o["result"] = t.result ? json::value(*t.result) : json::value(nullptr);
-  o["error"] = t.error ? json::value(*t.error) : json::value(nullptr);
-  o["retry_count"] = t.retry_count;
-  o["max_retries"] = t.max_retries;
-  if (t.status == ToolStatus::kSkipped) o["skip_reason"] = t.skip_reason;
-  return o;
+void WriteToolExecution(const ToolExecution& t, JsonWriter& w) {
+  w.BeginObject();
+  w.Key("id").String(t.id);
+  w.Key("tool_name").String(t.tool_name);
+  w.Key("agent_type").String(t.agent_type);
+  w.Key("phase_id");
+  t.phase_id.empty() ? w.Null() : w.String(t.phase_id);
+  w.Key("status").String(ToolStatusName(t.status));
+  w.Key("queued_at").Iso(t.queued_at_ms);
+  w.Key("started_at").IsoOrNull(t.started_at_ms);
+  w.Key("completed_at").IsoOrNull(t.completed_at_ms);
+  w.Key("execution_time_ms").Int(t.execution_time_ms);
+  w.Key("input").Value(t.input);
+  w.Key("result");
+  t.result ? w.Value(*t.result) : w.Null();
+  w.Key("error");
+  t.error ? w.Value(*t.error) : w.Null();
+  w.Key("retry_count").Int(t.retry_count);
+  w.Key("max_retries").Int(t.max_retries);
+  if (t.status == ToolStatus::kSkipped) w.Key("skip_reason").String(t.skip_reason);
+  w.EndObject();
 }
 
-json::array AgentStatusesToJson(const Investigation& inv) {
+namespace {
+
+void WriteAgentStatuses(const Investigation& inv, JsonWriter& w) {
   const Run& run = inv.run;
   struct Agent {
     std::string type, name;
@@ -565,11 +605,13 @@ json::array AgentStatusesToJson(const Investigation& inv) {
     if (t.slot < 0) ++a.total;
     if (IsFinished(t.status)) {
       ++a.finished;
-      if (t.completed_at_ms) a.completed_at = std::max(a.completed_at.value_or(0), *t.completed_at_ms);
+      if (t.completed_at_ms)
+        a.completed_at = std::max(a.completed_at.value_or(0), *t.completed_at_ms);
     }
     if (t.status != ToolStatus::kQueued || t.retry_count > 0) ++a.begun;
     if (t.status == ToolStatus::kFailed) ++a.failed;
-    if (t.started_at_ms) a.started = std::min(a.started.value_or(*t.started_at_ms), *t.started_at_ms);
+    if (t.started_at_ms)
+      a.started = std::min(a.started.value_or(*t.started_at_ms), *t.started_at_ms);
     if (t.status == ToolStatus::kCompleted) {
       ++a.completed;
       a.time_sum += t.execution_time_ms;
@@ -581,206 +623,253 @@ json::array AgentStatusesToJson(const Investigation& inv) {
       a.max_risk = std::max(a.max_risk, NumberOr(*t.result, "risk_score", 0.0));
     }
   }
-  json::array out;
+  w.BeginArray();
   for (const Agent& a : agents) {
     bool done = a.total > 0 && a.finished >= a.total;
     std::string_view status = done ? (a.failed > 0 ? "failed" : "completed")
                               : (a.begun > 0 || a.finished > 0) ? "running"
-                                                                 : "pending";
+                                                                : "pending";
     auto risk = run.risk.by_agent.find(a.type);
-    json::object o;
-    o["agent_type"] = a.type;
-    o["agent_name"] = a.name;
-    o["status"] = status;
-    o["tools_completed"] = a.completed;
-    o["total_tools"] = a.total;
-    o["progress_percent"] = a.total ? std::min(100, a.finished * 100 / a.total) : 0;
-    o["average_execution_time_ms"] = a.completed ? a.time_sum / a.completed : 0;
-    o["findings_count"] = a.findings;
-    o["risk_score"] = risk != run.risk.by_agent.end() ? risk->second : 0.0;
-    o["max_risk_detected"] = a.max_risk;
-    o["started_at"] = IsoOrNull(a.started);
-    o["completed_at"] = done ? IsoOrNull(a.completed_at) : json::value(nullptr);
-    out.push_back(std::move(o));
+    w.BeginObject();
+    w.Key("agent_type").String(a.type);
+    w.Key("agent_name").String(a.name);
+    w.Key("status").String(status);
+    w.Key("tools_completed").Int(a.completed);
+    w.Key("total_tools").Int(a.total);
+    w.Key("progress_percent").Int(a.total ? std::min(100, a.finished * 100 / a.total) : 0);
+    w.Key("average_execution_time_ms").Int(a.completed ? a.time_sum / a.completed : 0);
+    w.Key("findings_count").Int(a.findings);
+    w.Key("risk_score").Double(risk != run.risk.by_agent.end() ? risk->second : 0.0);
+    w.Key("max_risk_detected").Double(a.max_risk);
+    w.Key("started_at").IsoOrNull(a.started);
+    w.Key("completed_at").IsoOrNull(done ? a.completed_at : std::nullopt);
+    w.EndObject();
   }
-  return out;
+  w.EndArray();
 }
 
-namespace {
-
-json::array PhasesToJson(const Run& run) {
+void WritePhases(const Run& run, JsonWriter& w) {
   std::vector<const PhaseRun*> ordered;
   for (const PhaseRun& p : run.phases) ordered.push_back(&p);
   std::stable_sort(ordered.begin(), ordered.end(),
                    [](const PhaseRun* a, const PhaseRun* b) { return a->order < b->order; });
-  json::array out;
+  w.BeginArray();
   for (const PhaseRun* p : ordered) {
     size_t index = static_cast<size_t>(p - run.phases.data());
     int total = 0, finished = 0;
-    json::array ids;
     for (const Run::Slot& s : run.slots) {
       if (s.phase != index) continue;
       ++total;
       if (s.execution < 0 && IsFinished(p->status)) ++finished;
     }
+    w.BeginObject();
+    w.Key("id").String(p->id);
+    w.Key("name").String(p->name);
+    w.Key("order").Int(p->order);
+    w.Key("status").String(PhaseStatusName(p->status));
+    w.Key("tool_execution_ids").BeginArray();
     for (const ToolExecution& t : run.tools) {
       if (t.phase_id != p->id) continue;
-      ids.emplace_back(t.id);
+      w.String(t.id);
       if (t.slot < 0) ++total;
       if (IsFinished(t.status)) ++finished;
     }
+    w.EndArray();
     int percent = p->status == PhaseStatus::kCompleted ? 100
                   : total > 0                          ? std::min(100, finished * 100 / total)
                                                        : 0;
-    json::object o;
-    o["id"] = p->id;
-    o["name"] = p->name;
-    o["order"] = p->order;
-    o["status"] = PhaseStatusName(p->status);
-    o["completion_percent"] = percent;
-    o["tool_execution_ids"] = std::move(ids);
-    o["started_at"] = IsoOrNull(p->started_at_ms);
-    o["completed_at"] = IsoOrNull(p->completed_at_ms);
-    o["estimated_duration_ms"] = p->estimated_duration_ms;
-    out.push_back(std::move(o));
+    w.Key("completion_percent").Int(percent);
+    w.Key("started_at").IsoOrNull(p->started_at_ms);
+    w.Key("completed_at").IsoOrNull(p->completed_at_ms);
+    w.Key("estimated_duration_ms").Int(p->estimated_duration_ms);
+    w.EndObject();
   }
-  return out;
+  w.EndArray();
 }
 
-json::array EntitiesToJson(const Investigation& inv) {
-  json::array out;
+void WriteEntities(const Investigation& inv, JsonWriter& w) {
+  w.BeginArray();
   for (const Entity& e : inv.entities) {
-    out.push_back(json::object{{"id", e.id},
-                               {"type", e.type},
-                               {"value", e.value},
-                               {"label", e.label},
-                               {"metadata", e.metadata},
-                               {"added_at", FormatIsoMs(e.added_at_ms)}});
+    w.BeginObject();
+    w.Key("id").String(e.id);
+    w.Key("type").String(e.type);
+    w.Key("value").String(e.value);
+    w.Key("label").String(e.label);
+    w.Key("metadata").Value(e.metadata);
+    w.Key("added_at").Iso(e.added_at_ms);
+    w.EndObject();
   }
-  return out;
+  w.EndArray();
 }
+
+void WriteLastEventId(const Investigation& inv, JsonWriter& w) {
+  w.Key("last_event_id");
+  inv.last_event_id.IsZero() ? w.Null() : w.String(FormatEventId(inv.last_event_id));
+}
+
+json::object ParseObject(const std::string& text) { return json::parse(text).as_object(); }
 
 }  // namespace
 
-json::object ProgressToJson(const Investigation& inv) {
+std::string ProgressText(const Investigation& inv) {
   const Run& run = inv.run;
   int completed = 0, running = 0, queued = 0, failed = 0, skipped = 0;
-  size_t total = run.slots.size();
-  json::array tools;
+  int64_t total = static_cast<int64_t>(run.slots.size());
   for (const ToolExecution& t : run.tools) {
     if (t.slot < 0) ++total;
     switch (t.status) {
-      case ToolStatus::kQueued: ++queued; break;
-      case ToolStatus::kRunning: ++running; break;
-      case ToolStatus::kCompleted: ++completed; break;
-      case ToolStatus::kFailed: ++failed; break;
-      case ToolStatus::kSkipped: ++skipped; break;
+      case ToolStatus::kQueued:
+        ++queued;
+        break;
+      case ToolStatus::kRunning:
+        ++running;
+        break;
+      case ToolStatus::kCompleted:
+        ++completed;
+        break;
+      case ToolStatus::kFailed:
+        ++failed;
+        break;
+      case ToolStatus::kSkipped:
+        ++skipped;
+        break;
     }
-    tools.push_back(ToolExecutionToJson(t));
   }
-  json::object risk{{"overall", run.risk.overall},
-                    {"confidence", run.risk.confidence},
-                    {"last_calculated", IsoOrNull(run.risk.last_calculated_ms)}};
-  json::object by_agent;
-  for (const auto& [agent, score] : run.risk.by_agent) by_agent[agent] = score;
-  risk["by_agent"] = std::move(by_agent);
-
-  json::array relationships;
+  std::string out;
+  out.reserve(1024 + 512 * run.tools.size());
+  JsonWriter w(out);
+  w.BeginObject();
+  w.Key("id").String(inv.id);
+  w.Key("investigation_id").String(inv.id);
+  w.Key("run_id").String(inv.run_id);
+  w.Key("status").String(ProgressStatus(inv.state));
+  w.Key("lifecycle_stage").String(LifecycleStage(inv.state));
+  w.Key("state").String(StateName(inv.state));
+  w.Key("completion_percent").Int(run.completion_percent);
+  w.Key("created_at").Iso(inv.created_at_ms);
+  w.Key("started_at").IsoOrNull(run.started_at_ms);
+  w.Key("completed_at").IsoOrNull(run.completed_at_ms);
+  w.Key("last_updated_at").Iso(inv.updated_at_ms);
+  w.Key("tool_executions").BeginArray();
+  for (const ToolExecution& t : run.tools) WriteToolExecution(t, w);
+  w.EndArray();
+  w.Key("total_tools").Int(total);
+  w.Key("completed_tools").Int(completed);
+  w.Key("running_tools").Int(running);
+  w.Key("queued_tools").Int(queued);
+  w.Key("failed_tools").Int(failed);
+  w.Key("skipped_tools").Int(skipped);
+  w.Key("agent_statuses");
+  WriteAgentStatuses(inv, w);
+  w.Key("risk_metrics").BeginObject();
+  w.Key("overall").Double(run.risk.overall);
+  w.Key("confidence").Double(run.risk.confidence);
+  w.Key("last_calculated").IsoOrNull(run.risk.last_calculated_ms);
+  w.Key("by_agent").BeginObject();
+  for (const auto& [agent, score] : run.risk.by_agent) w.Key(agent).Double(score);
+  w.EndObject().EndObject();
+  w.Key("phases");
+  WritePhases(run, w);
+  w.Key("current_phase");
+  run.current_phase >= 0 ? w.String(run.phases[static_cast<size_t>(run.current_phase)].name)
+                         : w.Null();
+  w.Key("entities");
+  WriteEntities(inv, w);
+  w.Key("relationships").BeginArray();
   for (const Relationship& r : inv.relationships) {
-    relationships.push_back(json::object{{"id", r.id},
-                                         {"source_entity_id", r.source_entity_id},
-                                         {"target_entity_id", r.target_entity_id},
-                                         {"relationship_type", r.relationship_type},
-                                         {"confidence", r.confidence},
-                                         {"metadata", r.metadata},
-                                         {"discovered_at", FormatIsoMs(r.discovered_at_ms)}});
+    w.BeginObject();
+    w.Key("id").String(r.id);
+    w.Key("source_entity_id").String(r.source_entity_id);
+    w.Key("target_entity_id").String(r.target_entity_id);
+    w.Key("relationship_type").String(r.relationship_type);
+    w.Key("confidence").Double(r.confidence);
+    w.Key("metadata").Value(r.metadata);
+    w.Key("discovered_at").Iso(r.discovered_at_ms);
+    w.EndObject();
   }
-  json::array errors;
+  w.EndArray();
+  w.Key("tools_per_second").Double(run.tools_per_second);
+  w.Key("peak_tools_per_second").Double(run.peak_tools_per_second);
+  w.Key("ice_connected").Bool(IsActive(inv.state));
+  w.Key("errors").BeginArray();
   for (const InvestigationError& e : run.errors) {
-    errors.push_back(json::object{{"id", e.id},
-                                  {"code", e.code},
-                                  {"message", e.message},
-                                  {"timestamp", FormatIsoMs(e.timestamp_ms)},
-                                  {"severity", e.severity},
-                                  {"context", e.context}});
+    w.BeginObject();
+    w.Key("id").String(e.id);
+    w.Key("code").String(e.code);
+    w.Key("message").String(e.message);
+    w.Key("timestamp").Iso(e.timestamp_ms);
+    w.Key("severity").String(e.severity);
+    w.Key("context").Value(e.context);
+    w.EndObject();
   }
-
-  json::object o;
-  o.reserve(32);
-  o["id"] = inv.id;
-  o["investigation_id"] = inv.id;
-  o["run_id"] = inv.run_id;
-  o["status"] = ProgressStatus(inv.state);
-  o["lifecycle_stage"] = LifecycleStage(inv.state);
-  o["state"] = StateName(inv.state);
-  o["completion_percent"] = run.completion_percent;
-  o["created_at"] = FormatIsoMs(inv.created_at_ms);
-  o["started_at"] = IsoOrNull(run.started_at_ms);
-  o["completed_at"] = IsoOrNull(run.completed_at_ms);
-  o["last_updated_at"] = FormatIsoMs(inv.updated_at_ms);
-  o["tool_executions"] = std::move(tools);
-  o["total_tools"] = static_cast<int64_t>(total);
-  o["completed_tools"] = completed;
-  o["running_tools"] = running;
-  o["queued_tools"] = queued;
-  o["failed_tools"] = failed;
-  o["skipped_tools"] = skipped;
-  o["agent_statuses"] = AgentStatusesToJson(inv);
-  o["risk_metrics"] = std::move(risk);
-  o["phases"] = PhasesToJson(run);
-  o["current_phase"] = run.current_phase >= 0
-                           ? json::value(run.phases[static_cast<size_t>(run.current_phase)].name)
-                           : json::value(nullptr);
-  o["entities"] = EntitiesToJson(inv);
-  o["relationships"] = std::move(relationships);
-  o["tools_per_second"] = run.tools_per_second;
-  o["peak_tools_per_second"] = run.peak_tools_per_second;
-  o["ice_connected"] = IsActive(inv.state);
-  o["errors"] = std::move(errors);
-  o["version"] = inv.version;
-  o["last_event_id"] = inv.last_event_id.IsZero() ? json::value(nullptr)
-                                                   : json::value(FormatEventId(inv.last_event_id));
-  return o;
+  w.EndArray();
+  w.Key("version").Int(inv.version);
+  WriteLastEventId(inv, w);
+  w.EndObject();
+  return out;
 }
 
-json::object InvestigationToJson(const Investigation& inv) {
-  json::array phases;
+std::string InvestigationText(const Investigation& inv) {
+  std::string out;
+  out.reserve(1024);
+  JsonWriter w(out);
+  w.BeginObject();
+  w.Key("investigation_id").String(inv.id);
+  w.Key("owner").String(inv.owner);
+  w.Key("name").String(inv.name);
+  w.Key("entities");
+  WriteEntities(inv, w);
+  w.Key("plan").BeginObject().Key("phases").BeginArray();
   for (const PlannedPhase& p : inv.plan) {
-    json::array tools;
+    w.BeginObject();
+    w.Key("id").String(p.id);
+    w.Key("name").String(p.name);
+    w.Key("order").Int(p.order);
+    w.Key("estimated_duration_ms").Int(p.estimated_duration_ms);
+    w.Key("tools").BeginArray();
     for (const PlannedTool& t : p.tools) {
-      tools.push_back(json::object{{"tool_name", t.tool_name}, {"agent_type", t.agent_type}});
+      w.BeginObject().Key("tool_name").String(t.tool_name);
+      w.Key("agent_type").String(t.agent_type).EndObject();
     }
-    phases.push_back(json::object{{"id", p.id},
-                                  {"name", p.name},
-                                  {"order", p.order},
-                                  {"estimated_duration_ms", p.estimated_duration_ms},
-                                  {"tools", std::move(tools)}});
+    w.EndArray().EndObject();
   }
-  json::object o;
-  o.reserve(18);
-  o["investigation_id"] = inv.id;
-  o["owner"] = inv.owner;
-  o["name"] = inv.name;
-  o["entities"] = EntitiesToJson(inv);
-  o["plan"] = json::object{{"phases", std::move(phases)}};
-  o["settings"] = inv.settings;
-  o["runner"] = inv.runner.empty() ? json::value(nullptr) : json::value(inv.runner);
-  o["state"] = StateName(inv.state);
-  o["status"] = ProgressStatus(inv.state);
-  o["lifecycle_stage"] = LifecycleStage(inv.state);
-  o["allowed_transitions"] = [&] {
-    json::array a;
-    for (State s : AllowedTargets(inv.state)) a.emplace_back(StateName(s));
-    return a;
-  }();
-  o["run_id"] = inv.run_id;
-  o["version"] = inv.version;
-  o["completion_percent"] = inv.run.completion_percent;
-  o["last_event_id"] = inv.last_event_id.IsZero() ? json::value(nullptr)
-                                                   : json::value(FormatEventId(inv.last_event_id));
-  o["created_at"] = FormatIsoMs(inv.created_at_ms);
-  o["updated_at"] = FormatIsoMs(inv.updated_at_ms);
-  return o;
+  w.EndArray().EndObject();
+  w.Key("settings").Value(inv.settings);
+  w.Key("runner");
+  inv.runner.empty() ? w.Null() : w.String(inv.runner);
+  w.Key("state").String(StateName(inv.state));
+  w.Key("status").String(ProgressStatus(inv.state));
+  w.Key("lifecycle_stage").String(LifecycleStage(inv.state));
+  w.Key("allowed_transitions").BeginArray();
+  for (State s : AllowedTargets(inv.state)) w.String(StateName(s));
+  w.EndArray();
+  w.Key("run_id").String(inv.run_id);
+  w.Key("version").Int(inv.version);
+  w.Key("completion_percent").Int(inv.run.completion_percent);
+  WriteLastEventId(inv, w);
+  w.Key("created_at").Iso(inv.created_at_ms);
+  w.Key("updated_at").Iso(inv.updated_at_ms);
+  w.EndObject();
+  return out;
+}
+
+json::object ToolExecutionToJson(const ToolExecution& t) {
+  std::string out;
+  JsonWriter w(out);
+  WriteToolExecution(t, w);
+  return ParseObject(out);
+}
+
+json::array AgentStatusesToJson(const Investigation& inv) {
+  std::string out;
+  JsonWriter w(out);
+  WriteAgentStatuses(inv, w);
+  return json::parse(out).as_array();
+}
+
+json::object ProgressToJson(const Investigation& inv) { return ParseObject(ProgressText(inv)); }
+json::object InvestigationToJson(const Investigation& inv) {
+  return ParseObject(InvestigationText(inv));
 }
 
 }  // namespace vigil::core

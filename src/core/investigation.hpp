@@ -182,7 +182,14 @@ Result<void> Check(const Investigation& inv, const Event& event);
 // Folds `event` in. `event` must have passed Check against `inv`.
 void Apply(Investigation& inv, const Event& event);
 
-// The public JSON forms.
+// The public JSON forms, as text: the body of GET /progress and of GET /investigations/{id}.
+// They are written straight to text because every commit writes them.
+std::string ProgressText(const Investigation& inv);
+std::string InvestigationText(const Investigation& inv);
+class JsonWriter;
+void WriteToolExecution(const ToolExecution& t, JsonWriter& w);
+
+// The same as trees, parsed back from the text (for tests and tools; not on hot paths).
 boost::json::object ProgressToJson(const Investigation& inv);
 boost::json::object InvestigationToJson(const Investigation& inv);
 boost::json::object ToolExecutionToJson(const ToolExecution& t);

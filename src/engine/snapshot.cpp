@@ -15,8 +15,8 @@ uint32_t Fnv1a(std::string_view s, uint32_t h = 2166136261u) {
 }  // namespace
 
 Snapshot::Snapshot(core::Investigation investigation) : inv_(std::move(investigation)) {
-  progress_json_ = core::ToJsonText(core::ProgressToJson(inv_));
-  investigation_json_ = core::ToJsonText(core::InvestigationToJson(inv_));
+  progress_json_ = core::ProgressText(inv_);
+  investigation_json_ = core::InvestigationText(inv_);
   uint32_t h = Fnv1a(inv_.id);
   h = Fnv1a(std::to_string(inv_.created_at_ms), h);
   char buf[48];

@@ -12,7 +12,9 @@ namespace json = boost::json;
 
 TEST(JsonTextTest, DoublesAreShortestDecimals) {
   EXPECT_EQ(ToJsonText(json::value(0.5)), "0.5");
-  EXPECT_EQ(ToJsonText(json::value(0.0)), "0");
+  EXPECT_EQ(ToJsonText(json::value(0.0)), "0.0");
+  EXPECT_EQ(ToJsonText(json::value(1.0)), "1.0");
+  EXPECT_EQ(ToJsonText(json::value(1e21)), "1e+21");
   EXPECT_EQ(ToJsonText(json::value(0.825)), "0.825");
   EXPECT_EQ(ToJsonText(json::value(0.1 + 0.2)), "0.30000000000000004");
   EXPECT_EQ(ToJsonText(json::value(std::numeric_limits<double>::infinity())), "null");
