@@ -2,11 +2,10 @@
 #include <charconv>
 #include <cstdio>
 
-
-#include "core/json_text.hpp"
 #include "api/api.hpp"
 #include "api/handler_util.hpp"
 #include "core/cursor.hpp"
+#include "core/json_text.hpp"
 #include "http/conditional.hpp"
 
 namespace vigil::api {
@@ -65,8 +64,8 @@ Result<FeedQuery> ParseFeedQuery(const ApiContext& ctx, const Request& req) {
                   "since");
     }
     if (id->IsZero()) return q;  // "0_000000": from the start of the log
-    int64_t oldest = ctx.clock.NowMs() -
-                     int64_t{ctx.options.event_feed_cursor_expiry_days} * 86'400'000;
+    int64_t oldest =
+        ctx.clock.NowMs() - int64_t{ctx.options.event_feed_cursor_expiry_days} * 86'400'000;
     if (id->ts_ms < oldest) {
       return Fail(ErrorCode::kInvalidArgument,
                   "cursor expired: it is older than " +
@@ -131,49 +130,51 @@ std::string FeedETag(const engine::Snapshot& s, const FeedQuery& q) {
 void Feed(const ApiContext& ctx, const Request& req, Responder respond) {
   auto q = ParseFeedQuery(ctx, req);
   if (!q) return RespondError(req, respond, q.error());
-  ctx.engine.Get(
-      req.principal, req.path_params[0],
-      [&ctx, &req, respond, q = std::move(*q)](Result<engine::SnapshotPtr> r) {
-        if (!r) return RespondError(req, respond, r.error());
-        engine::SnapshotPtr snapshot = *r;
-        std::string etag = FeedETag(*snapshot, q);
-        auto interval = RecommendedIntervalMs(ctx.options, snapshot->state());
-        auto headers = [etag, interval](http::Response& res) {
-          res.Set("ETag", etag);
-          res.Set("Cache-Control", "private, no-cache");
-          if (interval) res.Set("X-Recommended-Interval", std::to_string(*interval));
-        };
-        std::string_view inm = req.Header("if-none-match");
-        if (!inm.empty() && http::IfNoneMatchMatches(inm, etag)) {
-          http::Response res;
-          res.status = 304;
-          headers(res);
-          return respond(std::move(res));
-        }
-        store::EventQuery query{snapshot->id(), q.since, q.limit + 1, q.types};
-        ctx.engine.ReadEvents(
-            std::move(query), [respond, &req, headers, etag, interval, limit = q.limit](
-                                  Result<std::vector<core::Event>> events) {
-              if (!events) return RespondError(req, respond, events.error());
-              bool has_more = events->size() > limit;
-              if (has_more) events->resize(limit);
-              json::array items;
-              items.reserve(events->size());
-              for (const core::Event& e : *events) items.push_back(core::EventToJson(e));
-              json::object body{
-                  {"items", std::move(items)},
-                  {"next_cursor", events->empty()
-                                      ? json::value(nullptr)
-                                      : json::value(core::FormatEventId(events->back().id))},
-                  {"has_more", has_more},
-                  {"poll_after_seconds",
-                   interval ? json::value((*interval + 999) / 1000) : json::value(nullptr)},
-                  {"etag", etag}};
-              http::Response res = http::JsonResponse(200, core::ToJsonText(body));
-              headers(res);
-              respond(std::move(res));
-            });
-      });
+  ctx.engine.Get(req.principal, req.path_params[0],
+                 [&ctx, &req, respond, q = std::move(*q)](Result<engine::SnapshotPtr> r) {
+                   if (!r) return RespondError(req, respond, r.error());
+                   engine::SnapshotPtr snapshot = *r;
+                   std::string etag = FeedETag(*snapshot, q);
+                   auto interval = RecommendedIntervalMs(ctx.options, snapshot->state());
+                   auto headers = [etag, interval](http::Response& res) {
+                     res.Set("ETag", etag);
+                     res.Set("Cache-Control", "private, no-cache");
+                     if (interval) res.Set("X-Recommended-Interval", std::to_string(*interval));
+                   };
+                   std::string_view inm = req.Header("if-none-match");
+                   if (!inm.empty() && http::IfNoneMatchMatches(inm, etag)) {
+                     http::Response res;
+                     res.status = 304;
+                     headers(res);
+                     return respond(std::move(res));
+                   }
+                   store::EventQuery query{snapshot->id(), q.since, q.limit + 1, q.types,
+                                           /*raw_data=*/true};
+                   ctx.engine.ReadEvents(
+                       std::move(query), [respond, &req, headers, etag, interval, limit = q.limit](
+                                             Result<std::vector<core::Event>> events) {
+                         if (!events) return RespondError(req, respond, events.error());
+                         bool has_more = events->size() > limit;
+                         if (has_more) events->resize(limit);
+                         std::string body;
+                         body.reserve(256 + 320 * events->size());
+                         core::JsonWriter w(body);
+                         w.BeginObject().Key("items").BeginArray();
+                         for (const core::Event& e : *events) core::WriteEvent(e, w);
+                         w.EndArray();
+                         w.Key("next_cursor");
+                         events->empty() ? w.Null()
+                                         : w.String(core::FormatEventId(events->back().id));
+                         w.Key("has_more").Bool(has_more);
+                         w.Key("poll_after_seconds");
+                         interval ? w.Int((*interval + 999) / 1000) : w.Null();
+                         w.Key("etag").String(etag);
+                         w.EndObject();
+                         http::Response res = http::JsonResponse(200, std::move(body));
+                         headers(res);
+                         respond(std::move(res));
+                       });
+                 });
 }
 
 }  // namespace

@@ -14,8 +14,7 @@ Result<void> RequireWriter(const http::Request& req) {
 Result<boost::json::value> JsonBody(const http::Request& req) {
   std::string_view type = req.Header("content-type");
   if (!req.body.empty() && !type.empty() && type.find("json") == std::string_view::npos) {
-    return Fail(ErrorCode::kUnsupportedMedia, "send the body as application/json",
-                "content-type");
+    return Fail(ErrorCode::kUnsupportedMedia, "send the body as application/json", "content-type");
   }
   return core::ParseJsonBody(req.body);
 }

@@ -1,11 +1,10 @@
 // /api/v1/investigations: create, list, read, and move through the lifecycle.
 #include <charconv>
 
-
-#include "core/json_text.hpp"
 #include "api/api.hpp"
 #include "api/handler_util.hpp"
 #include "core/clock.hpp"
+#include "core/json_text.hpp"
 #include "core/lifecycle.hpp"
 #include "http/conditional.hpp"
 
@@ -40,7 +39,8 @@ std::string ListCursor(const store::InvestigationRow& row) {
 
 std::optional<std::pair<int64_t, std::string>> ParseListCursor(std::string_view text) {
   size_t colon = text.find(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) return std::nullopt;
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size())
+    return std::nullopt;
   int64_t ms = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + colon, ms);
   if (ec != std::errc() || end != text.data() + colon) return std::nullopt;
@@ -58,8 +58,9 @@ json::object RowToJson(const store::InvestigationRow& row) {
       {"run_id", row.run_id},
       {"version", row.version},
       {"completion_percent", row.completion_percent},
-      {"last_event_id", row.last_event_id.IsZero() ? json::value(nullptr)
-                                                   : json::value(core::FormatEventId(row.last_event_id))},
+      {"last_event_id", row.last_event_id.IsZero()
+                            ? json::value(nullptr)
+                            : json::value(core::FormatEventId(row.last_event_id))},
       {"created_at", core::FormatIsoMs(row.created_at_ms)},
       {"updated_at", core::FormatIsoMs(row.updated_at_ms)},
   };
@@ -116,19 +117,19 @@ void List(const ApiContext& ctx, const Request& req, Responder respond) {
                           Error(ErrorCode::kInvalidArgument, "malformed cursor", "cursor"));
     }
   }
-  ctx.engine.List(query, [&req, respond, limit = *limit](
-                             Result<std::vector<store::InvestigationRow>> rows) {
-    if (!rows) return RespondError(req, respond, rows.error());
-    bool has_more = rows->size() > limit;
-    if (has_more) rows->resize(limit);
-    json::array items;
-    for (const auto& row : *rows) items.push_back(RowToJson(row));
-    json::object body{{"items", std::move(items)},
-                      {"next_cursor", has_more ? json::value(ListCursor(rows->back()))
-                                               : json::value(nullptr)},
-                      {"has_more", has_more}};
-    respond(Json(200, core::ToJsonText(body)));
-  });
+  ctx.engine.List(
+      query, [&req, respond, limit = *limit](Result<std::vector<store::InvestigationRow>> rows) {
+        if (!rows) return RespondError(req, respond, rows.error());
+        bool has_more = rows->size() > limit;
+        if (has_more) rows->resize(limit);
+        json::array items;
+        for (const auto& row : *rows) items.push_back(RowToJson(row));
+        json::object body{{"items", std::move(items)},
+                          {"next_cursor",
+                           has_more ? json::value(ListCursor(rows->back())) : json::value(nullptr)},
+                          {"has_more", has_more}};
+        respond(Json(200, core::ToJsonText(body)));
+      });
 }
 
 void Read(const ApiContext& ctx, const Request& req, Responder respond) {
@@ -171,17 +172,19 @@ void RegisterInvestigationRoutes(http::Router& router, const ApiContext& ctx) {
   const std::string base = "/api/v1/investigations";
   router.Add(Method::kPost, base, [&ctx](const Request& q, Responder r) { Create(ctx, q, r); });
   router.Add(Method::kGet, base, [&ctx](const Request& q, Responder r) { List(ctx, q, r); });
-  router.Add(Method::kGet, base + "/{id}", [&ctx](const Request& q, Responder r) { Read(ctx, q, r); });
+  router.Add(Method::kGet, base + "/{id}",
+             [&ctx](const Request& q, Responder r) { Read(ctx, q, r); });
   router.Add(Method::kPost, base + "/{id}/transitions",
              [&ctx](const Request& q, Responder r) { Transition(ctx, q, r, std::nullopt); });
   const std::pair<const char*, core::State> shorthands[] = {
-      {"start", core::State::kQueued},     {"pause", core::State::kPaused},
-      {"resume", core::State::kRunning},   {"cancel", core::State::kCancelled},
+      {"start", core::State::kQueued},   {"pause", core::State::kPaused},
+      {"resume", core::State::kRunning}, {"cancel", core::State::kCancelled},
       {"retry", core::State::kRetrying},
   };
   for (const auto& [verb, state] : shorthands) {
-    router.Add(Method::kPost, base + "/{id}/" + verb,
-               [&ctx, state = state](const Request& q, Responder r) { Transition(ctx, q, r, state); });
+    router.Add(
+        Method::kPost, base + "/{id}/" + verb,
+        [&ctx, state = state](const Request& q, Responder r) { Transition(ctx, q, r, state); });
   }
 }
 

@@ -17,9 +17,9 @@ void Ready(const ApiContext& ctx, const http::Request& req, http::Responder resp
   probe.limit = 1;
   ctx.engine.List(probe, [&req, respond](Result<std::vector<store::InvestigationRow>> r) {
     if (!r) {
-      return RespondError(req, respond,
-                          Error(ErrorCode::kUnavailable, "the store is not answering: " +
-                                                             r.error().message));
+      return RespondError(
+          req, respond,
+          Error(ErrorCode::kUnavailable, "the store is not answering: " + r.error().message));
     }
     respond(Json(200, R"({"status":"ready"})"));
   });
@@ -29,13 +29,12 @@ void Ready(const ApiContext& ctx, const http::Request& req, http::Responder resp
 
 void RegisterRoutes(http::Router& router, const ApiContext& ctx) {
   using http::Method;
-  router.Add(
-      Method::kGet, "/healthz",
-      [](const http::Request&, http::Responder r) { r(Json(200, R"({"status":"ok"})")); },
-      {.auth = false});
-  router.Add(
-      Method::kGet, "/readyz",
-      [&ctx](const http::Request& q, http::Responder r) { Ready(ctx, q, r); }, {.auth = false});
+  router.Add(Method::kGet, "/healthz",
+             [](const http::Request&, http::Responder r) { r(Json(200, R"({"status":"ok"})")); },
+             {.auth = false});
+  router.Add(Method::kGet, "/readyz",
+             [&ctx](const http::Request& q, http::Responder r) { Ready(ctx, q, r); },
+             {.auth = false});
   RegisterInvestigationRoutes(router, ctx);
   RegisterProgressRoutes(router, ctx);
   RegisterEventRoutes(router, ctx);

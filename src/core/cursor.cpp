@@ -2,14 +2,17 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
 
 namespace vigil::core {
 
 std::string FormatEventId(EventId id) {
-  char buf[40];
-  int n = std::snprintf(buf, sizeof buf, "%lld_%06d", static_cast<long long>(id.ts_ms), id.seq);
-  return std::string(buf, static_cast<size_t>(n));
+  // Digit by digit: every event written to a feed or a stream formats its id.
+  char buf[32];
+  char* end = std::to_chars(buf, buf + 20, id.ts_ms).ptr;
+  *end++ = '_';
+  int32_t seq = id.seq;
+  for (int i = 5; i >= 0; --i, seq /= 10) end[i] = static_cast<char>('0' + seq % 10);
+  return std::string(buf, static_cast<size_t>(end + 6 - buf));
 }
 
 std::optional<EventId> ParseEventId(std::string_view text) {

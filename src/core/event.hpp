@@ -32,12 +32,11 @@
 //   error_logged             R error{code, message, severity (warning|error|critical); O context{}}
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-
-#include <boost/json/object.hpp>
 
 #include "core/cursor.hpp"
 
@@ -72,10 +71,15 @@ struct Event {
   EventType type = EventType::kStatusChange;
   std::string actor;
   boost::json::object data;
+  // The data as the JSON text it is stored as, when it was read without parsing (a feed copies it
+  // through); then `data` is empty. Empty otherwise.
+  std::string data_text;
   std::string key;  // the producer's idempotency key; empty when none was given
 };
 
+class JsonWriter;
 // The wire form described above (the key is not part of it).
+void WriteEvent(const Event& e, JsonWriter& w);
 boost::json::object EventToJson(const Event& e);
 
 }  // namespace vigil::core

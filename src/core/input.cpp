@@ -1,9 +1,8 @@
 #include "core/input.hpp"
 
+#include <boost/json/parse.hpp>
 #include <initializer_list>
 #include <set>
-
-#include <boost/json/parse.hpp>
 
 #include "core/investigation.hpp"
 #include "core/json_text.hpp"
@@ -28,8 +27,8 @@ class Checker {
 
   const json::object* AsObject(const json::value& v, const std::string& path) {
     if (v.is_object()) return &v.get_object();
-    Reject(path, (path.empty() ? std::string("the body") : "'" + path + "'") +
-                     " must be a JSON object");
+    Reject(path,
+           (path.empty() ? std::string("the body") : "'" + path + "'") + " must be a JSON object");
     return nullptr;
   }
 
@@ -74,14 +73,14 @@ class Checker {
     return std::string(s);
   }
 
-  std::optional<double> Number(const json::object& o, const std::string& path,
-                               std::string_view key, bool required, double min, double max) {
+  std::optional<double> Number(const json::object& o, const std::string& path, std::string_view key,
+                               bool required, double min, double max) {
     const json::value* v = Member(o, path, key, required);
     if (!v) return std::nullopt;
     auto n = NumberOf(*v);
     if (!n || *n < min || *n > max) {
-      Reject(Join(path, key), "'" + Join(path, key) + "' must be a number from " + Fmt(min) +
-                                  " to " + Fmt(max));
+      Reject(Join(path, key),
+             "'" + Join(path, key) + "' must be a number from " + Fmt(min) + " to " + Fmt(max));
       return std::nullopt;
     }
     return n;
@@ -131,8 +130,8 @@ class Checker {
       return nullptr;
     }
     if (v->get_array().size() > max_items) {
-      Reject(Join(path, key), "'" + Join(path, key) + "' may have at most " +
-                                  std::to_string(max_items) + " items");
+      Reject(Join(path, key),
+             "'" + Join(path, key) + "' may have at most " + std::to_string(max_items) + " items");
       return nullptr;
     }
     return &v->get_array();
@@ -198,8 +197,8 @@ void CheckEventData(Checker& c, EventType type, const json::object& d, const std
       c.OneOf(d, p, "status", true, kPhaseStatuses);
       return;
     case EventType::kToolQueued: {
-      c.Only(d, p, {"tool_execution_id", "tool_name", "agent_type", "phase_id", "input",
-                    "max_retries"});
+      c.Only(d, p,
+             {"tool_execution_id", "tool_name", "agent_type", "phase_id", "input", "max_retries"});
       c.String(d, p, "tool_execution_id", true, kId);
       c.String(d, p, "tool_name", true, 100);
       c.String(d, p, "agent_type", true, 100);
@@ -273,8 +272,9 @@ void CheckEventData(Checker& c, EventType type, const json::object& d, const std
       c.Only(d, p, {"relationship"});
       if (const json::object* r = c.Object(d, p, "relationship", true)) {
         std::string rp = Checker::Join(p, "relationship");
-        c.Only(*r, rp, {"id", "source_entity_id", "target_entity_id", "relationship_type",
-                        "confidence", "metadata"});
+        c.Only(*r, rp,
+               {"id", "source_entity_id", "target_entity_id", "relationship_type", "confidence",
+                "metadata"});
         c.String(*r, rp, "id", false, kId);
         c.String(*r, rp, "source_entity_id", true, kStr);
         c.String(*r, rp, "target_entity_id", true, kStr);

@@ -6,13 +6,12 @@
 // ("events[3].data.result.risk_score"), and lists the allowed values where there is a list.
 #pragma once
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
 
 #include "core/event.hpp"
 #include "core/lifecycle.hpp"
@@ -22,9 +21,9 @@ namespace vigil::core {
 
 // Limits on input (seed 002 where it gives one).
 struct InputLimits {
-  size_t max_entities = 10;             // entities given at creation
-  size_t max_selected_tools = 20;       // distinct tools in a plan
-  size_t max_planned_tools = 200;       // tool slots in a plan
+  size_t max_entities = 10;        // entities given at creation
+  size_t max_selected_tools = 20;  // distinct tools in a plan
+  size_t max_planned_tools = 200;  // tool slots in a plan
   size_t max_phases = 50;
   size_t max_settings_bytes = 50 * 1024;
   size_t max_result_bytes = 500 * 1024;  // one event's data

@@ -19,6 +19,8 @@
 //   ice_connected        the run is active: tool events are expected now
 #pragma once
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -27,9 +29,6 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
-
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
 
 #include "core/cursor.hpp"
 #include "core/event.hpp"

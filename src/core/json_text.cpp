@@ -186,6 +186,13 @@ JsonWriter& JsonWriter::Value(const boost::json::value& v) {
   return *this;
 }
 
+JsonWriter& JsonWriter::Raw(std::string_view json_text) {
+  Separate();
+  out_.append(json_text);
+  need_comma_ = true;
+  return *this;
+}
+
 JsonWriter& JsonWriter::Iso(int64_t epoch_ms) { return String(FormatIsoMs(epoch_ms)); }
 
 JsonWriter& JsonWriter::IsoOrNull(std::optional<int64_t> epoch_ms) {

@@ -7,12 +7,11 @@
 // passed through).
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <boost/json/value.hpp>
 
 namespace vigil::core {
 
@@ -42,7 +41,8 @@ class JsonWriter {
   JsonWriter& Bool(bool b);
   JsonWriter& Null();
   JsonWriter& Value(const boost::json::value& v);  // a tree, e.g. free-form metadata
-  JsonWriter& Iso(int64_t epoch_ms);                // "2024-11-03T21:20:00.000Z"
+  JsonWriter& Raw(std::string_view json_text);     // text that is already valid JSON
+  JsonWriter& Iso(int64_t epoch_ms);               // "2024-11-03T21:20:00.000Z"
   JsonWriter& IsoOrNull(std::optional<int64_t> epoch_ms);
 
  private:

@@ -2,13 +2,12 @@
 // Used where the shape was validated before (the fold reads events that passed validation).
 #pragma once
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
 
 namespace vigil::core {
 

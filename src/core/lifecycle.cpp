@@ -6,16 +6,26 @@ namespace vigil::core {
 
 std::string_view StateName(State s) {
   switch (s) {
-    case State::kCreated: return "created";
-    case State::kQueued: return "queued";
-    case State::kInitializing: return "initializing";
-    case State::kRunning: return "running";
-    case State::kPaused: return "paused";
-    case State::kCompleting: return "completing";
-    case State::kCompleted: return "completed";
-    case State::kFailed: return "failed";
-    case State::kCancelled: return "cancelled";
-    case State::kRetrying: return "retrying";
+    case State::kCreated:
+      return "created";
+    case State::kQueued:
+      return "queued";
+    case State::kInitializing:
+      return "initializing";
+    case State::kRunning:
+      return "running";
+    case State::kPaused:
+      return "paused";
+    case State::kCompleting:
+      return "completing";
+    case State::kCompleted:
+      return "completed";
+    case State::kFailed:
+      return "failed";
+    case State::kCancelled:
+      return "cancelled";
+    case State::kRetrying:
+      return "retrying";
   }
   return "created";
 }
@@ -38,16 +48,26 @@ std::span<const State> AllowedTargets(State from) {
   static constexpr S kFromFailed[] = {S::kRetrying};
   static constexpr S kFromRetrying[] = {S::kInitializing, S::kFailed, S::kCancelled};
   switch (from) {
-    case S::kCreated: return kFromCreated;
-    case S::kQueued: return kFromQueued;
-    case S::kInitializing: return kFromInitializing;
-    case S::kRunning: return kFromRunning;
-    case S::kPaused: return kFromPaused;
-    case S::kCompleting: return kFromCompleting;
-    case S::kCompleted: return {};
-    case S::kFailed: return kFromFailed;
-    case S::kCancelled: return {};
-    case S::kRetrying: return kFromRetrying;
+    case S::kCreated:
+      return kFromCreated;
+    case S::kQueued:
+      return kFromQueued;
+    case S::kInitializing:
+      return kFromInitializing;
+    case S::kRunning:
+      return kFromRunning;
+    case S::kPaused:
+      return kFromPaused;
+    case S::kCompleting:
+      return kFromCompleting;
+    case S::kCompleted:
+      return {};
+    case S::kFailed:
+      return kFromFailed;
+    case S::kCancelled:
+      return {};
+    case S::kRetrying:
+      return kFromRetrying;
   }
   return {};
 }
@@ -61,14 +81,16 @@ bool IsTerminal(State s) {
   switch (s) {
     case State::kCompleted:
     case State::kFailed:
-    case State::kCancelled: return true;
+    case State::kCancelled:
+      return true;
     case State::kCreated:
     case State::kQueued:
     case State::kInitializing:
     case State::kRunning:
     case State::kPaused:
     case State::kCompleting:
-    case State::kRetrying: return false;
+    case State::kRetrying:
+      return false;
   }
   return false;
 }
@@ -78,13 +100,15 @@ bool IsActive(State s) {
     case State::kInitializing:
     case State::kRunning:
     case State::kCompleting:
-    case State::kRetrying: return true;
+    case State::kRetrying:
+      return true;
     case State::kCreated:
     case State::kQueued:
     case State::kPaused:
     case State::kCompleted:
     case State::kFailed:
-    case State::kCancelled: return false;
+    case State::kCancelled:
+      return false;
   }
   return false;
 }
@@ -92,31 +116,43 @@ bool IsActive(State s) {
 std::string_view ProgressStatus(State s) {
   switch (s) {
     case State::kCreated:
-    case State::kQueued: return "pending";
+    case State::kQueued:
+      return "pending";
     case State::kInitializing:
-    case State::kRetrying: return "initializing";
+    case State::kRetrying:
+      return "initializing";
     case State::kRunning:
-    case State::kCompleting: return "running";
-    case State::kPaused: return "paused";
-    case State::kCompleted: return "completed";
-    case State::kFailed: return "failed";
-    case State::kCancelled: return "cancelled";
+    case State::kCompleting:
+      return "running";
+    case State::kPaused:
+      return "paused";
+    case State::kCompleted:
+      return "completed";
+    case State::kFailed:
+      return "failed";
+    case State::kCancelled:
+      return "cancelled";
   }
   return "pending";
 }
 
 std::string_view LifecycleStage(State s) {
   switch (s) {
-    case State::kCreated: return "draft";
-    case State::kQueued: return "submitted";
+    case State::kCreated:
+      return "draft";
+    case State::kQueued:
+      return "submitted";
     case State::kInitializing:
     case State::kRunning:
     case State::kPaused:
     case State::kCompleting:
-    case State::kRetrying: return "in_progress";
+    case State::kRetrying:
+      return "in_progress";
     case State::kCompleted:
-    case State::kCancelled: return "completed";
-    case State::kFailed: return "failed";
+    case State::kCancelled:
+      return "completed";
+    case State::kFailed:
+      return "failed";
   }
   return "draft";
 }

@@ -44,8 +44,9 @@ enum class State {
 };
 
 inline constexpr State kAllStates[] = {
-    State::kCreated,   State::kQueued, State::kInitializing, State::kRunning,   State::kPaused,
-    State::kCompleting, State::kCompleted, State::kFailed,    State::kCancelled, State::kRetrying,
+    State::kCreated,   State::kQueued,     State::kInitializing, State::kRunning,
+    State::kPaused,    State::kCompleting, State::kCompleted,    State::kFailed,
+    State::kCancelled, State::kRetrying,
 };
 
 std::string_view StateName(State s);

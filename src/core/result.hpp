@@ -16,11 +16,10 @@
 // The one table from code to HTTP status lives in http/problem.cpp.
 #pragma once
 
-#include <string>
-#include <utility>
-
 #include <boost/json/object.hpp>
+#include <string>
 #include <tl/expected.hpp>
+#include <utility>
 
 namespace vigil {
 
@@ -45,7 +44,7 @@ const char* ErrorCodeName(ErrorCode code);
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;  // human-readable, safe to show to the client
-  std::string field;    // the offending input, e.g. "events[3].data.tool_execution_id"; may be empty
+  std::string field;  // the offending input, e.g. "events[3].data.tool_execution_id"; may be empty
   boost::json::object extra;  // further members for the problem body (e.g. "allowed": [...])
 
   Error() = default;

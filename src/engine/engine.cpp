@@ -18,9 +18,9 @@ std::string NewId(const char* prefix) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   char buf[48];
   uint64_t a = rng(), b = rng();
-  int n = std::snprintf(buf, sizeof buf, "%s%016llx%08llx", prefix,
-                        static_cast<unsigned long long>(a),
-                        static_cast<unsigned long long>(b >> 32));
+  int n =
+      std::snprintf(buf, sizeof buf, "%s%016llx%08llx", prefix, static_cast<unsigned long long>(a),
+                    static_cast<unsigned long long>(b >> 32));
   return std::string(buf, static_cast<size_t>(n));
 }
 
@@ -388,9 +388,8 @@ void Engine::Get(const core::Principal& principal, const std::string& id, Done<S
 }
 
 void Engine::ReadEvents(store::EventQuery query, Done<std::vector<core::Event>> done) {
-  readers_.Post([this, query = std::move(query), done = std::move(done)] {
-    done(store_.ReadEvents(query));
-  });
+  readers_.Post(
+      [this, query = std::move(query), done = std::move(done)] { done(store_.ReadEvents(query)); });
 }
 
 void Engine::List(store::InvestigationQuery query,

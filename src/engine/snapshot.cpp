@@ -1,8 +1,8 @@
-#include "core/json_text.hpp"
 #include "engine/snapshot.hpp"
 
 #include <cstdio>
 
+#include "core/json_text.hpp"
 
 namespace vigil::engine {
 

@@ -47,6 +47,9 @@ struct EventQuery {
   core::EventId after;                 // exclusive; zero reads from the start
   size_t limit = 100;                  // at most this many
   std::vector<core::EventType> types;  // empty: every type
+  // Leave each event's data as stored text (Event::data_text) instead of parsing it: for readers
+  // that only copy it through.
+  bool raw_data = false;
 };
 
 struct InvestigationQuery {

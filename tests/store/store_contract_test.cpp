@@ -303,6 +303,26 @@ TEST_P(StoreContractTest, EventsReadBackInIdOrderWithEveryField) {
   ExpectSameEvents({created, started, empty_data, later}, Read("inv-1"));
 }
 
+TEST_P(StoreContractTest, RawReadsGiveTheStoredTextOfTheSameData) {
+  core::Event e = MakeEvent("inv-1", {1000, 0}, EventType::kToolComplete, "k1");
+  e.data = boost::json::parse(R"({"result": {"risk_score": 0.5, "findings": ["x"]}, "n": 3})")
+               .as_object();
+  auto tx = Begin();
+  ASSERT_NE(tx, nullptr);
+  ASSERT_TRUE(IsOk(tx->InsertInvestigation(MakeInvestigation("inv-1"))));
+  ASSERT_TRUE(IsOk(tx->AppendEvents(std::vector{e})));
+  ASSERT_TRUE(IsOk(tx->Commit()));
+  tx.reset();
+  EventQuery query{"inv-1", {}, 10, {}, /*raw_data=*/true};
+  auto raw = store_->ReadEvents(query);
+  ASSERT_TRUE(raw.has_value());
+  ASSERT_EQ(raw->size(), 1u);
+  EXPECT_TRUE((*raw)[0].data.empty());
+  EXPECT_EQ(boost::json::parse((*raw)[0].data_text), boost::json::value(e.data));
+  EXPECT_EQ((*raw)[0].key, "k1");
+  EXPECT_EQ((*raw)[0].id, e.id);
+}
+
 TEST_P(StoreContractTest, AppendingNothingSucceeds) {
   Write({MakeInvestigation("inv-1")}, {});
   auto tx = Begin();

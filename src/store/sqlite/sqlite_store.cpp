@@ -1,4 +1,3 @@
-#include "core/json_text.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 #include <sqlite3.h>
@@ -16,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/json_text.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/sqlite_db.hpp"
 
@@ -106,7 +106,8 @@ void BindInvestigationFields(Statement& stmt, const InvestigationRow& row) {
 }
 
 // Reads a row selected as ts_ms, seq, run_id, event_type, actor, data, idem_key.
-Result<core::Event> ReadEvent(const Statement& stmt, const std::string& investigation_id) {
+Result<core::Event> ReadEvent(const Statement& stmt, const std::string& investigation_id,
+                              bool raw_data) {
   core::Event event;
   event.id.ts_ms = stmt.ColumnInt64(0);
   event.id.seq = static_cast<int32_t>(stmt.ColumnInt64(1));
@@ -121,6 +122,11 @@ Result<core::Event> ReadEvent(const Statement& stmt, const std::string& investig
   }
   event.type = *parsed;
   event.actor = stmt.ColumnText(4);
+  if (!stmt.ColumnIsNull(6)) event.key = stmt.ColumnText(6);
+  if (raw_data) {
+    event.data_text = stmt.ColumnText(5);  // written by this store as a JSON object
+    return event;
+  }
   boost::system::error_code ec;
   boost::json::value data = boost::json::parse(stmt.ColumnText(5), ec);
   if (ec || !data.is_object()) {
@@ -129,7 +135,6 @@ Result<core::Event> ReadEvent(const Statement& stmt, const std::string& investig
                                           " has data that is not a JSON object");
   }
   event.data = std::move(data.as_object());
-  if (!stmt.ColumnIsNull(6)) event.key = stmt.ColumnText(6);
   return event;
 }
 
@@ -452,7 +457,7 @@ class SqliteStore final : public Store {
       auto row = stmt->Step();
       if (!row) return Forward(row);
       if (!*row) break;
-      auto event = ReadEvent(*stmt, query.investigation_id);
+      auto event = ReadEvent(*stmt, query.investigation_id, query.raw_data);
       if (!event) return Forward(event);
       events.push_back(std::move(*event));
     }
