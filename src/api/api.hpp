@@ -14,11 +14,11 @@ namespace vigil::api {
 
 struct ApiOptions {
   core::InputLimits limits;
-  size_t event_feed_default_limit = 100;    // EVENT_FEED_DEFAULT_LIMIT
-  size_t event_feed_max_limit = 1000;       // EVENT_FEED_MAX_LIMIT
-  int event_feed_cursor_expiry_days = 30;   // EVENT_FEED_CURSOR_EXPIRY_DAYS
-  int poll_interval_active_ms = 1000;       // POLL_INTERVAL_ACTIVE_MS
-  int poll_interval_idle_ms = 5000;         // POLL_INTERVAL_IDLE_MS
+  size_t event_feed_default_limit = 100;   // EVENT_FEED_DEFAULT_LIMIT
+  size_t event_feed_max_limit = 1000;      // EVENT_FEED_MAX_LIMIT
+  int event_feed_cursor_expiry_days = 30;  // EVENT_FEED_CURSOR_EXPIRY_DAYS
+  int poll_interval_active_ms = 1000;      // POLL_INTERVAL_ACTIVE_MS
+  int poll_interval_idle_ms = 5000;        // POLL_INTERVAL_IDLE_MS
   size_t list_default_limit = 50;
   size_t list_max_limit = 200;
 };

@@ -54,7 +54,6 @@ struct FeedQuery {
 
 Result<FeedQuery> ParseFeedQuery(const ApiContext& ctx, const Request& req) {
   FeedQuery q;
-  q.limit = ctx.options.event_feed_default_limit;
   if (auto since = req.Query("since"); since && !since->empty()) {
     auto id = core::ParseEventId(*since);
     if (!id) {
@@ -75,18 +74,10 @@ Result<FeedQuery> ParseFeedQuery(const ApiContext& ctx, const Request& req) {
     }
     q.since = *id;
   }
-  if (auto limit = req.Query("limit")) {
-    size_t n = 0;
-    auto [end, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), n);
-    if (ec != std::errc() || end != limit->data() + limit->size() || n < 1 ||
-        n > ctx.options.event_feed_max_limit) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  "'limit' must be an integer from 1 to " +
-                      std::to_string(ctx.options.event_feed_max_limit),
-                  "limit");
-    }
-    q.limit = n;
-  }
+  auto limit =
+      LimitParam(req, ctx.options.event_feed_default_limit, ctx.options.event_feed_max_limit);
+  if (!limit) return Fail(limit.error());
+  q.limit = *limit;
   if (auto types = req.Query("event_type"); types && !types->empty()) {
     q.types_text = *types;
     std::string_view rest = *types;

@@ -1,5 +1,7 @@
 #include "api/handler_util.hpp"
 
+#include <charconv>
+
 #include "core/input.hpp"
 
 namespace vigil::api {
@@ -17,6 +19,18 @@ Result<boost::json::value> JsonBody(const http::Request& req) {
     return Fail(ErrorCode::kUnsupportedMedia, "send the body as application/json", "content-type");
   }
   return core::ParseJsonBody(req.body);
+}
+
+Result<size_t> LimitParam(const http::Request& req, size_t fallback, size_t max) {
+  auto text = req.Query("limit");
+  if (!text) return fallback;
+  size_t n = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+  if (ec != std::errc() || end != text->data() + text->size() || n < 1 || n > max) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "'limit' must be an integer from 1 to " + std::to_string(max), "limit");
+  }
+  return n;
 }
 
 http::Response Json(int status, std::string body) {

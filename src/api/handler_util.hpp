@@ -2,9 +2,8 @@
 // send JSON.
 #pragma once
 
-#include <string>
-
 #include <boost/json/value.hpp>
+#include <string>
 
 #include "core/result.hpp"
 #include "http/message.hpp"
@@ -22,6 +21,9 @@ Result<void> RequireWriter(const http::Request& req);
 
 // The body as JSON, refusing a Content-Type other than JSON.
 Result<boost::json::value> JsonBody(const http::Request& req);
+
+// The query parameter "limit" as an integer from 1 to `max`; `fallback` when absent.
+Result<size_t> LimitParam(const http::Request& req, size_t fallback, size_t max);
 
 // 200 (or `status`) with a JSON body and `Cache-Control: no-store` unless set otherwise.
 http::Response Json(int status, std::string body);

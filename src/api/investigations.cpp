@@ -66,19 +66,6 @@ json::object RowToJson(const store::InvestigationRow& row) {
   };
 }
 
-// Reads "limit" as an integer from 1 to max, defaulting when absent.
-Result<size_t> LimitParam(const Request& req, size_t fallback, size_t max) {
-  auto text = req.Query("limit");
-  if (!text) return fallback;
-  size_t n = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
-  if (ec != std::errc() || end != text->data() + text->size() || n < 1 || n > max) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "'limit' must be an integer from 1 to " + std::to_string(max), "limit");
-  }
-  return n;
-}
-
 void List(const ApiContext& ctx, const Request& req, Responder respond) {
   store::InvestigationQuery query;
   if (!req.principal.is_admin) {
