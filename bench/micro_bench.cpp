@@ -3,11 +3,10 @@
 // docs/performance.md.
 #include <benchmark/benchmark.h>
 
+#include <boost/json/parse.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-
-#include <boost/json/parse.hpp>
 
 #include "core/cursor.hpp"
 #include "core/input.hpp"
@@ -45,10 +44,11 @@ struct Fixture {
       list.push_back(json::object{{"tool_name", "tool_" + std::to_string(i % 20)},
                                   {"agent_type", "agent_" + std::to_string(i % 4)}});
     }
-    json::object body{{"name", "bench"},
-                      {"entities", json::array{json::object{{"type", "ip"}, {"value", "1.2.3.4"}}}},
-                      {"plan", json::object{{"phases", json::array{json::object{
-                                                          {"name", "all"}, {"tools", list}}}}}}};
+    json::object body{
+        {"name", "bench"},
+        {"entities", json::array{json::object{{"type", "ip"}, {"value", "1.2.3.4"}}}},
+        {"plan",
+         json::object{{"phases", json::array{json::object{{"name", "all"}, {"tools", list}}}}}}};
     core::InputLimits limits;
     limits.max_planned_tools = 1000;
     json::object created = *core::ParseCreateRequest(body, limits);
@@ -100,7 +100,8 @@ BENCHMARK(BM_ParseCursor);
 
 void BM_IfNoneMatch(benchmark::State& state) {
   for (auto _ : state) {
-    benchmark::DoNotOptimize(http::IfNoneMatchMatches("\"x\", W/\"41-9f3a01bc\"", "\"41-9f3a01bc\""));
+    benchmark::DoNotOptimize(
+        http::IfNoneMatchMatches("\"x\", W/\"41-9f3a01bc\"", "\"41-9f3a01bc\""));
   }
 }
 BENCHMARK(BM_IfNoneMatch);
@@ -169,4 +170,3 @@ BENCHMARK(BM_StoreAppendCommit)->Arg(1)->Arg(100)->Unit(benchmark::kMicrosecond)
 
 }  // namespace
 }  // namespace vigil
-

@@ -19,8 +19,7 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
   opt("--demo-investigations", c.demo_investigations, "DEMO_INVESTIGATIONS",
       "simulated investigations kept running in demo mode")
       ->check(CLI::Range(0, 50));
-  opt("--demo-speed", c.demo_speed, "DEMO_SPEED",
-      "speed of simulated tools (2 = twice as fast)")
+  opt("--demo-speed", c.demo_speed, "DEMO_SPEED", "speed of simulated tools (2 = twice as fast)")
       ->check(CLI::Range(0.1, 100.0));
   opt("--log-level", c.log_level, "VIGIL_LOG_LEVEL", "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -33,14 +32,12 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
   opt("--body-limit", c.server.body_limit, "HTTP_BODY_LIMIT_BYTES", "largest request body")
       ->check(CLI::Range(size_t{1024}, size_t{64} << 20));
   cmd.add_option_function<int>(
-         "--read-timeout",
-         [&c](int s) { c.server.read_timeout = std::chrono::seconds(s); },
+         "--read-timeout", [&c](int s) { c.server.read_timeout = std::chrono::seconds(s); },
          "seconds allowed to read one request (default 30)")
       ->envname("HTTP_READ_TIMEOUT_SECONDS")
       ->check(CLI::Range(1, 3600));
   cmd.add_option_function<int>(
-         "--idle-timeout",
-         [&c](int s) { c.server.idle_timeout = std::chrono::seconds(s); },
+         "--idle-timeout", [&c](int s) { c.server.idle_timeout = std::chrono::seconds(s); },
          "seconds a keep-alive connection may idle (default 75)")
       ->envname("HTTP_IDLE_TIMEOUT_SECONDS")
       ->check(CLI::Range(1, 3600));
@@ -60,11 +57,9 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
   opt("--poll-interval-idle-ms", c.api.poll_interval_idle_ms, "POLL_INTERVAL_IDLE_MS",
       "X-Recommended-Interval while it waits (created, queued, paused)")
       ->check(CLI::Range(100, 600000));
-  opt("--event-batch-max", c.api.limits.max_batch_events, "EVENT_BATCH_MAX",
-      "events in one report")
+  opt("--event-batch-max", c.api.limits.max_batch_events, "EVENT_BATCH_MAX", "events in one report")
       ->check(CLI::Range(1, 10000));
-  opt("--group-commit-max", c.engine.max_group, "GROUP_COMMIT_MAX",
-      "write jobs committed together")
+  opt("--group-commit-max", c.engine.max_group, "GROUP_COMMIT_MAX", "write jobs committed together")
       ->check(CLI::Range(1, 10000));
 }
 
@@ -114,11 +109,24 @@ Result<int64_t> ParseDuration(std::string_view text) {
   if (text.empty()) return Fail(ErrorCode::kInvalidArgument, "empty duration");
   int64_t unit = 1;
   switch (text.back()) {
-    case 's': unit = 1; text.remove_suffix(1); break;
-    case 'm': unit = 60; text.remove_suffix(1); break;
-    case 'h': unit = 3600; text.remove_suffix(1); break;
-    case 'd': unit = 86400; text.remove_suffix(1); break;
-    default: break;
+    case 's':
+      unit = 1;
+      text.remove_suffix(1);
+      break;
+    case 'm':
+      unit = 60;
+      text.remove_suffix(1);
+      break;
+    case 'h':
+      unit = 3600;
+      text.remove_suffix(1);
+      break;
+    case 'd':
+      unit = 86400;
+      text.remove_suffix(1);
+      break;
+    default:
+      break;
   }
   int64_t n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);

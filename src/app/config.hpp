@@ -3,10 +3,9 @@
 // them is docs/configuration.md; keep it in step with AddServeOptions.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "api/api.hpp"
 #include "engine/engine.hpp"

@@ -1,15 +1,15 @@
 // vigil: the command line. `serve`, `migrate`, `token`.
+#include <pthread.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <pthread.h>
-
-#include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "api/api.hpp"
 #include "app/config.hpp"
@@ -74,20 +74,19 @@ int Serve(ServeConfig& config) {
   runner_options.speed = config.demo_speed;
   runner_options.keep_running = config.demo ? config.demo_investigations : 0;
   runner = std::make_unique<runner::Runner>(engine, clock, runner_options);
-  engine.AddCommitListener([r = runner.get()](const engine::SnapshotPtr& s,
-                                              std::span<const core::Event> events) {
-    r->OnCommit(s, events);
-  });
+  engine.AddCommitListener(
+      [r = runner.get()](const engine::SnapshotPtr& s, std::span<const core::Event> events) {
+        r->OnCommit(s, events);
+      });
   engine.Start();
 
   auto auth = std::make_shared<http::Authenticator>(config.jwt_secret, clock);
   http::Router router(auth);
   api::ApiContext ctx{engine, clock, config.api};
   api::RegisterRoutes(router, ctx);
-  http::Server server(config.server,
-                      [&router](http::Request& req, http::Responder respond) {
-                        router.Dispatch(req, std::move(respond));
-                      });
+  http::Server server(config.server, [&router](http::Request& req, http::Responder respond) {
+    router.Dispatch(req, std::move(respond));
+  });
   if (auto started = server.Start(); !started) {
     log->error("{}", started.error().message);
     return 1;
@@ -102,8 +101,8 @@ int Serve(ServeConfig& config) {
   }
   runner->Start();
   if (config.demo) {
-    auto token = http::MintToken(config.jwt_secret, "demo", {"read", "dev"}, 7 * 86400,
-                                 clock.NowMs());
+    auto token =
+        http::MintToken(config.jwt_secret, "demo", {"read", "dev"}, 7 * 86400, clock.NowMs());
     std::printf(
         "\n  vigil is running at http://%s:%u  (demo mode: simulated investigations)\n"
         "  demo bearer token (user demo, roles read,dev, valid 7 days):\n\n  %s\n\n"
@@ -192,7 +191,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   std::string user, roles = "read,dev", ttl = "8h";
-  CLI::App* token = app.add_subcommand("token", "print a bearer token signed with VIGIL_JWT_SECRET");
+  CLI::App* token =
+      app.add_subcommand("token", "print a bearer token signed with VIGIL_JWT_SECRET");
   token->add_option("--user", user, "the user id (the token's subject)")->required();
   token->add_option("--roles", roles, "comma-separated: read, dev, admin")->capture_default_str();
   token->add_option("--ttl", ttl, "lifetime, e.g. 30m, 8h, 7d")->capture_default_str();

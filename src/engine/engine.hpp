@@ -17,6 +17,7 @@
 // Thread-safety: every public method may be called from any thread.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -29,8 +30,6 @@
 #include <thread>
 #include <unordered_map>
 #include <vector>
-
-#include <boost/json/object.hpp>
 
 #include "core/clock.hpp"
 #include "core/event.hpp"
@@ -50,8 +49,8 @@ using Done = std::function<void(Result<T>)>;
 using SnapshotPtr = std::shared_ptr<const Snapshot>;
 
 struct EngineOptions {
-  size_t max_group = 256;   // jobs per group commit
-  int read_threads = 2;     // threads that load from the store
+  size_t max_group = 256;  // jobs per group commit
+  int read_threads = 2;    // threads that load from the store
 };
 
 struct ReportOutcome {

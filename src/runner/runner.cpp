@@ -1,12 +1,12 @@
 #include "runner/runner.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <boost/json/parse.hpp>
 #include <cmath>
 #include <future>
 #include <random>
-
-#include <boost/json/parse.hpp>
-#include <spdlog/spdlog.h>
 
 #include "core/input.hpp"
 #include "core/json_util.hpp"
@@ -108,8 +108,8 @@ Runner::~Runner() { Stop(); }
 void Runner::Start() {
   // Pick up simulated investigations that were mid-run when vigil stopped.
   store::InvestigationQuery query;
-  query.states = {core::State::kQueued,  core::State::kInitializing, core::State::kRunning,
-                  core::State::kPaused,  core::State::kCompleting,   core::State::kRetrying};
+  query.states = {core::State::kQueued, core::State::kInitializing, core::State::kRunning,
+                  core::State::kPaused, core::State::kCompleting,   core::State::kRetrying};
   query.limit = 1000;
   auto rows = Await<std::vector<store::InvestigationRow>>(
       [&](auto done) { engine_.List(query, std::move(done)); });
@@ -237,8 +237,10 @@ void Runner::Step(Sim& sim, const engine::SnapshotPtr& snapshot) {
     case core::State::kCreated:
     case core::State::kCompleted:
     case core::State::kFailed:
-    case core::State::kCancelled: return;
-    case core::State::kRunning: break;
+    case core::State::kCancelled:
+      return;
+    case core::State::kRunning:
+      break;
   }
 
   // The first phase, in plan order, that has not finished.
@@ -270,13 +272,14 @@ void Runner::Step(Sim& sim, const engine::SnapshotPtr& snapshot) {
     json::object input{{"entity_id", subject ? subject->id : ""},
                        {"entity_type", subject ? subject->type : ""},
                        {"parameters", json::object{{"simulated", true}}}};
-    batch.push_back(Input(EventType::kToolQueued, slot.tool.agent_type + "_agent",
-                          {{"tool_execution_id", "t" + std::to_string(s) + "-" + slot.tool.tool_name},
-                           {"tool_name", slot.tool.tool_name},
-                           {"agent_type", slot.tool.agent_type},
-                           {"phase_id", ph.id},
-                           {"input", std::move(input)},
-                           {"max_retries", 1}}));
+    batch.push_back(
+        Input(EventType::kToolQueued, slot.tool.agent_type + "_agent",
+              {{"tool_execution_id", "t" + std::to_string(s) + "-" + slot.tool.tool_name},
+               {"tool_name", slot.tool.tool_name},
+               {"agent_type", slot.tool.agent_type},
+               {"phase_id", ph.id},
+               {"input", std::move(input)},
+               {"max_retries", 1}}));
   }
   if (!batch.empty()) {
     Report(sim, std::move(batch));
@@ -307,13 +310,14 @@ void Runner::Step(Sim& sim, const engine::SnapshotPtr& snapshot) {
       sim.due.erase(due);
       if (sim.Chance(0.12)) {
         bool retry = t.retry_count < t.max_retries;
-        batch.push_back(Input(
-            EventType::kToolError, actor,
-            {{"tool_execution_id", t.id},
-             {"will_retry", retry},
-             {"error", json::object{{"code", sim.Chance(0.5) ? "UPSTREAM_TIMEOUT" : "RATE_LIMITED"},
-                                    {"message", t.tool_name + " did not answer in time (simulated)"},
-                                    {"details", json::object{{"simulated", true}}}}}}));
+        batch.push_back(
+            Input(EventType::kToolError, actor,
+                  {{"tool_execution_id", t.id},
+                   {"will_retry", retry},
+                   {"error",
+                    json::object{{"code", sim.Chance(0.5) ? "UPSTREAM_TIMEOUT" : "RATE_LIMITED"},
+                                 {"message", t.tool_name + " did not answer in time (simulated)"},
+                                 {"details", json::object{{"simulated", true}}}}}}));
         continue;
       }
       double risk = Round3(std::clamp(sim.base_risk + sim.Uniform(-0.25, 0.25), 0.0, 1.0));
@@ -330,8 +334,8 @@ void Runner::Step(Sim& sim, const engine::SnapshotPtr& snapshot) {
                                                      {"metadata", {{"simulated", true}}}}}}));
       ++finished_in_phase;
       if (subject && sim.Chance(0.35)) {
-        static constexpr const char* kRelations[] = {"same_ip", "same_device",
-                                                     "network_connection", "temporal_correlation"};
+        static constexpr const char* kRelations[] = {"same_ip", "same_device", "network_connection",
+                                                     "temporal_correlation"};
         std::string type = t.agent_type == "network"  ? "ip"
                            : t.agent_type == "device" ? "device_id"
                            : t.agent_type == "logs"   ? "session_id"
@@ -340,18 +344,18 @@ void Runner::Step(Sim& sim, const engine::SnapshotPtr& snapshot) {
         std::string value = type == "ip" ? "198.51.100." + std::to_string(10 + n)
                                          : type + "-" + std::to_string(1000 + n);
         std::string entity_id = type + ":" + value;
-        batch.push_back(Input(EventType::kEntityDiscovered, actor,
-                              {{"entity", json::object{{"type", type},
-                                                       {"value", value},
-                                                       {"metadata", {{"found_by", t.tool_name}}}}}}));
         batch.push_back(Input(
-            EventType::kRelationshipDiscovered, actor,
-            {{"relationship",
-              json::object{{"source_entity_id", subject->id},
-                           {"target_entity_id", entity_id},
-                           {"relationship_type", kRelations[n % 4]},
-                           {"confidence", Round3(sim.Uniform(0.5, 1.0))},
-                           {"metadata", {{"found_by", t.tool_name}}}}}}));
+            EventType::kEntityDiscovered, actor,
+            {{"entity",
+              json::object{
+                  {"type", type}, {"value", value}, {"metadata", {{"found_by", t.tool_name}}}}}}));
+        batch.push_back(
+            Input(EventType::kRelationshipDiscovered, actor,
+                  {{"relationship", json::object{{"source_entity_id", subject->id},
+                                                 {"target_entity_id", entity_id},
+                                                 {"relationship_type", kRelations[n % 4]},
+                                                 {"confidence", Round3(sim.Uniform(0.5, 1.0))},
+                                                 {"metadata", {{"found_by", t.tool_name}}}}}}));
       }
     } else if (running < kParallelTools) {
       batch.push_back(Input(EventType::kToolStarted, actor, {{"tool_execution_id", t.id}}));
@@ -364,14 +368,15 @@ void Runner::Step(Sim& sim, const engine::SnapshotPtr& snapshot) {
     return;
   }
   if (sim.fail_run && phase == sim.fail_phase && finished_in_phase > 0) {
-    Report(sim, {Input(EventType::kErrorLogged, orchestrator,
-                       {{"error", json::object{{"code", "AGENT_CRASHED"},
-                                               {"message", "the " + ph.name +
-                                                               " agent stopped answering (simulated)"},
-                                               {"severity", "critical"},
-                                               {"context", {{"phase_id", ph.id}}}}}}),
-                 Input(EventType::kPhaseChange, orchestrator,
-                       {{"phase_id", ph.id}, {"status", "failed"}})});
+    Report(sim,
+           {Input(EventType::kErrorLogged, orchestrator,
+                  {{"error", json::object{{"code", "AGENT_CRASHED"},
+                                          {"message", "the " + ph.name +
+                                                          " agent stopped answering (simulated)"},
+                                          {"severity", "critical"},
+                                          {"context", {{"phase_id", ph.id}}}}}}),
+            Input(EventType::kPhaseChange, orchestrator,
+                  {{"phase_id", ph.id}, {"status", "failed"}})});
     Move(sim, core::State::kFailed, "the " + ph.name + " phase failed (simulated)");
     return;
   }
@@ -418,12 +423,12 @@ void Runner::EnsureDemo() {
 
   thread_local std::mt19937_64 rng{std::random_device{}()};
   const DemoCase& c = kDemoCases[rng() % std::size(kDemoCases)];
-  json::object body{{"name", c.name},
-                    {"entities", json::array{json::object{{"type", c.entity_type},
-                                                          {"value", c.entity_value}}}},
-                    {"plan", json::parse(kDemoPlan)},
-                    {"settings", {{"simulated", true}}},
-                    {"runner", "simulated"}};
+  json::object body{
+      {"name", c.name},
+      {"entities", json::array{json::object{{"type", c.entity_type}, {"value", c.entity_value}}}},
+      {"plan", json::parse(kDemoPlan)},
+      {"settings", {{"simulated", true}}},
+      {"runner", "simulated"}};
   auto data = core::ParseCreateRequest(body, core::InputLimits{});
   if (!data) {
     spdlog::get("runner")->error("demo plan rejected: {}", data.error().message);
@@ -439,8 +444,8 @@ void Runner::EnsureDemo() {
     engine_.Transition(demo, (*created)->id(), {core::State::kQueued, "demo"}, std::move(done));
   });
   if (started) {
-    spdlog::get("runner")->info("started simulated demo investigation {} ({})",
-                                (*created)->id(), c.name);
+    spdlog::get("runner")->info("started simulated demo investigation {} ({})", (*created)->id(),
+                                c.name);
   }
   std::lock_guard lock(mu_);
   next_demo_ms_ = now + static_cast<int64_t>(2000 / options_.speed);

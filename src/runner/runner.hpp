@@ -30,8 +30,8 @@
 namespace vigil::runner {
 
 struct RunnerOptions {
-  double speed = 1.0;        // 2.0 runs tools twice as fast
-  int keep_running = 0;      // demo investigations kept running (0: none created)
+  double speed = 1.0;    // 2.0 runs tools twice as fast
+  int keep_running = 0;  // demo investigations kept running (0: none created)
   std::string demo_user = "demo";
   double run_failure_rate = 0.1;  // share of demo runs that fail as a whole
   uint64_t seed = 0;              // 0: random
@@ -66,9 +66,9 @@ class Runner {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;                                     // Guarded by mu_
+  bool stopping_ = false;                                       // Guarded by mu_
   std::unordered_map<std::string, std::unique_ptr<Sim>> sims_;  // Guarded by mu_
-  int64_t next_demo_ms_ = 0;                                  // Guarded by mu_
+  int64_t next_demo_ms_ = 0;                                    // Guarded by mu_
   std::thread thread_;
 };
 

@@ -80,7 +80,7 @@ class WriteTransaction {
   // The id of the event appended earlier with this idempotency key, if any (also one appended
   // earlier in this transaction).
   virtual Result<std::optional<core::EventId>> FindByKey(const std::string& investigation_id,
-                                                               const std::string& key) = 0;
+                                                         const std::string& key) = 0;
   // Durable when it returns success: survives a crash of the process.
   virtual Result<void> Commit() = 0;
 };

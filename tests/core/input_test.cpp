@@ -622,7 +622,8 @@ namespace vigil::core {
 namespace {
 
 TEST(TransitionInputTest, AShorthandAcceptsOnlyItsOwnTarget) {
-  auto same = ParseTransition(boost::json::parse(R"({"to":"paused","reason":"r"})"), State::kPaused);
+  auto same =
+      ParseTransition(boost::json::parse(R"({"to":"paused","reason":"r"})"), State::kPaused);
   ASSERT_TRUE(same.has_value());
   EXPECT_EQ(same->to, State::kPaused);
   auto other = ParseTransition(boost::json::parse(R"({"to":"running"})"), State::kPaused);

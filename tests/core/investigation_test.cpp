@@ -682,7 +682,7 @@ TEST_F(FoldTest, PlannedToolsOfAFinishedPhaseThatNeverRanCountAsFinished) {
   Phase("collect", "in_progress");
   Run("a", "device_scan", "device", 10);
   EXPECT_EQ(P().at("completion_percent"), json::value(66));
-  Phase("collect", "completed");  // ip_lookup never ran
+  Phase("collect", "completed");                             // ip_lookup never ran
   EXPECT_EQ(P().at("completion_percent"), json::value(99));  // 100 only once the run completes
   EXPECT_EQ(Agent("network").at("progress_percent"), json::value(100));
 }
@@ -1340,15 +1340,13 @@ TEST_F(FoldTest, AnAgentWithOnlyQueuedToolsIsPending) {
   Create();
   Start();
   Queue("x1", "device_scan", "device");
-  EXPECT_EQ(Find(ProgressToJson(inv_), "agent_statuses", "agent_type", "device")
-                .at("status")
-                .as_string(),
-            "pending");
+  EXPECT_EQ(
+      Find(ProgressToJson(inv_), "agent_statuses", "agent_type", "device").at("status").as_string(),
+      "pending");
   Add(EventType::kToolStarted, {{"tool_execution_id", "x1"}});
-  EXPECT_EQ(Find(ProgressToJson(inv_), "agent_statuses", "agent_type", "device")
-                .at("status")
-                .as_string(),
-            "running");
+  EXPECT_EQ(
+      Find(ProgressToJson(inv_), "agent_statuses", "agent_type", "device").at("status").as_string(),
+      "running");
 }
 
 }  // namespace
@@ -1359,12 +1357,14 @@ namespace {
 
 TEST_F(FoldTest, ToolsAndPhasesWaitForTheRunToStart) {
   Create();
-  ExpectConflict(EventType::kToolQueued,
-                 {{"tool_execution_id", "x"}, {"tool_name", "device_scan"}, {"agent_type", "device"}});
+  ExpectConflict(
+      EventType::kToolQueued,
+      {{"tool_execution_id", "x"}, {"tool_name", "device_scan"}, {"agent_type", "device"}});
   ExpectConflict(EventType::kPhaseChange, {{"phase_id", "collect"}, {"status", "in_progress"}});
   Status(State::kQueued);
-  ExpectConflict(EventType::kToolQueued,
-                 {{"tool_execution_id", "x"}, {"tool_name", "device_scan"}, {"agent_type", "device"}});
+  ExpectConflict(
+      EventType::kToolQueued,
+      {{"tool_execution_id", "x"}, {"tool_name", "device_scan"}, {"agent_type", "device"}});
   // Enrichment is welcome before the run starts.
   Add(EventType::kRiskUpdated, {{"overall", 0.4}});
   Status(State::kInitializing);

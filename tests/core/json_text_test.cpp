@@ -1,9 +1,9 @@
 #include "core/json_text.hpp"
 
-#include <limits>
+#include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-#include <gtest/gtest.h>
+#include <limits>
 
 namespace vigil::core {
 namespace {
@@ -22,14 +22,16 @@ TEST(JsonTextTest, DoublesAreShortestDecimals) {
 }
 
 TEST(JsonTextTest, IntegersStringsAndNesting) {
-  json::value v = json::parse(R"({"a":[1,-2,18446744073709551615,true,null],"b":"x\"y\\z\n\u0001é"})");
+  json::value v =
+      json::parse(R"({"a":[1,-2,18446744073709551615,true,null],"b":"x\"y\\z\n\u0001é"})");
   std::string text = ToJsonText(v);
   EXPECT_EQ(text, "{\"a\":[1,-2,18446744073709551615,true,null],\"b\":\"x\\\"y\\\\z\\n\\u0001é\"}");
   EXPECT_EQ(json::parse(text), v);  // round trip
 }
 
 TEST(JsonTextTest, RoundTripsWhatBoostWrites) {
-  json::value v = json::parse(R"({"risk":{"overall":0.7,"by_agent":{"net":1e-7}},"n":[1.5e300,-0.25]})");
+  json::value v =
+      json::parse(R"({"risk":{"overall":0.7,"by_agent":{"net":1e-7}},"n":[1.5e300,-0.25]})");
   EXPECT_EQ(json::parse(ToJsonText(v)), v);
 }
 

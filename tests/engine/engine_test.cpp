@@ -1,15 +1,15 @@
 // The engine against a real SQLite store in a temporary directory.
 #include "engine/engine.hpp"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
+#include <boost/json.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <future>
 #include <mutex>
 #include <thread>
-
-#include <boost/json.hpp>
-#include <gtest/gtest.h>
 
 #include "core/input.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -167,8 +167,8 @@ TEST_F(EngineTest, OthersSeeNotFoundAndCannotWrite) {
   auto read = Await<SnapshotPtr>([&](auto done) { engine_->Get(User("bob"), id, done); });
   ASSERT_FALSE(read);
   EXPECT_EQ(read.error().code, ErrorCode::kNotFound);
-  auto write = Await<ReportOutcome>(
-      [&](auto done) { engine_->Report(User("bob"), id, {Risk(0.5)}, done); });
+  auto write =
+      Await<ReportOutcome>([&](auto done) { engine_->Report(User("bob"), id, {Risk(0.5)}, done); });
   ASSERT_FALSE(write);
   EXPECT_EQ(write.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(engine_->Cached(id)->version(), 1);

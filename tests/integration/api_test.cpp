@@ -1,12 +1,12 @@
 // HTTP integration tests: a real `vigil serve` on 127.0.0.1 (port 0) with a real SQLite file,
 // spoken to over real sockets.
+#include <gtest/gtest.h>
+
 #include <algorithm>
+#include <boost/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <boost/json.hpp>
-#include <gtest/gtest.h>
 
 #include "support/http_client.hpp"
 #include "support/vigil_process.hpp"
@@ -50,15 +50,16 @@ class ApiTest : public ::testing::Test {
         {"name", name},
         {"entities", json::array{json::object{{"type", "ip"}, {"value", "203.0.113.7"}}}},
         {"plan",
-         json::object{{"phases",
-                       json::array{json::object{{"name", "network"},
-                                                {"tools", json::array{json::object{
-                                                              {"tool_name", "ip_reputation"},
-                                                              {"agent_type", "network"}}}}},
-                                   json::object{{"name", "device"},
-                                                {"tools", json::array{json::object{
-                                                              {"tool_name", "device_fingerprint"},
-                                                              {"agent_type", "device"}}}}}}}}}};
+         json::object{
+             {"phases",
+              json::array{
+                  json::object{{"name", "network"},
+                               {"tools", json::array{json::object{{"tool_name", "ip_reputation"},
+                                                                  {"agent_type", "network"}}}}},
+                  json::object{
+                      {"name", "device"},
+                      {"tools", json::array{json::object{{"tool_name", "device_fingerprint"},
+                                                         {"agent_type", "device"}}}}}}}}}};
     HttpResult r = client_->Post("/api/v1/investigations", json::serialize(body), who);
     EXPECT_EQ(r.status, 201) << r.body;
     std::string id(r.Json().at("investigation_id").as_string());
@@ -79,10 +80,10 @@ class ApiTest : public ::testing::Test {
       for (int i = 0; i < batch && done < n; ++i, ++done) {
         events.push_back(json::object{
             {"event_type", "error_logged"},
-            {"data", json::object{{"error", json::object{{"code", "E" + std::to_string(done)},
-                                                          {"message", "event " +
-                                                                          std::to_string(done)},
-                                                          {"severity", "warning"}}}}}});
+            {"data",
+             json::object{{"error", json::object{{"code", "E" + std::to_string(done)},
+                                                 {"message", "event " + std::to_string(done)},
+                                                 {"severity", "warning"}}}}}});
       }
       HttpResult r = Report(id, events, alice_);
       EXPECT_EQ(r.status, 200) << r.body;
@@ -171,9 +172,9 @@ TEST_F(ApiTest, LifecycleTransitionsAndIllegalOnesAre409) {
   EXPECT_EQ(problem.at("current_state").as_string(), "queued");
   json::array allowed = problem.at("allowed").as_array();
   EXPECT_EQ(allowed.size(), 3u);
-  EXPECT_EQ(client_->Post(base + "/transitions", R"({"to":"initializing","reason":"go"})", alice_)
-                .status,
-            200);
+  EXPECT_EQ(
+      client_->Post(base + "/transitions", R"({"to":"initializing","reason":"go"})", alice_).status,
+      200);
   EXPECT_EQ(client_->Post(base + "/transitions", R"({"to":"running"})", alice_).status, 200);
   EXPECT_EQ(client_->Post(base + "/pause", R"({"reason":"lunch"})", alice_).status, 200);
   HttpResult resumed = client_->Post(base + "/resume", "", alice_);
@@ -205,12 +206,15 @@ TEST_F(ApiTest, ProgressFollowsReportedEvents) {
       json::object{{"event_type", "tool_queued"},
                    {"actor", "network_agent"},
                    {"data",
-                    {{"tool_execution_id", "x1"}, {"tool_name", "ip_reputation"}, {"agent_type", "network"}}}},
+                    {{"tool_execution_id", "x1"},
+                     {"tool_name", "ip_reputation"},
+                     {"agent_type", "network"}}}},
       json::object{{"event_type", "tool_started"}, {"data", {{"tool_execution_id", "x1"}}}},
       json::object{{"event_type", "tool_complete"},
                    {"data", {{"tool_execution_id", "x1"}, {"result", {{"risk_score", 0.8}}}}}},
-      json::object{{"event_type", "risk_updated"},
-                   {"data", {{"overall", 0.7}, {"by_agent", {{"network", 0.8}}}, {"confidence", 0.5}}}},
+      json::object{
+          {"event_type", "risk_updated"},
+          {"data", {{"overall", 0.7}, {"by_agent", {{"network", 0.8}}}, {"confidence", 0.5}}}},
   };
   HttpResult r = Report(id, events, alice_);
   ASSERT_EQ(r.status, 200) << r.body;
@@ -232,8 +236,9 @@ TEST_F(ApiTest, ProgressFollowsReportedEvents) {
   HttpResult tools = client_->Get(base + "/tools?status=completed", alice_);
   ASSERT_EQ(tools.status, 200);
   EXPECT_EQ(tools.Json().at("items").as_array().size(), 1u);
-  EXPECT_EQ(client_->Get(base + "/tools?agent_type=device", alice_).Json().at("items").as_array().size(),
-            0u);
+  EXPECT_EQ(
+      client_->Get(base + "/tools?agent_type=device", alice_).Json().at("items").as_array().size(),
+      0u);
 }
 
 TEST_F(ApiTest, ProgressAnswers304UntilSomethingChanges) {
@@ -322,7 +327,8 @@ TEST_F(ApiTest, SameCursorTwiceGivesIdenticalPagesAnd304) {
 TEST_F(ApiTest, CaughtUpFeedHasNullCursorAndNoMore) {
   std::string id = Create(alice_);
   std::vector<std::string> ids = AppendMany(id, 3);
-  HttpResult r = client_->Get("/api/v1/investigations/" + id + "/events?since=" + ids.back(), alice_);
+  HttpResult r =
+      client_->Get("/api/v1/investigations/" + id + "/events?since=" + ids.back(), alice_);
   ASSERT_EQ(r.status, 200);
   json::object page = r.Json().as_object();
   EXPECT_TRUE(page.at("items").as_array().empty());
@@ -437,7 +443,10 @@ TEST_F(ApiTest, IdempotencyKeysAppendOnce) {
   HttpResult t = Report(id, twice, alice_);
   EXPECT_EQ(t.Json().at("appended").as_int64(), 1);
   EXPECT_EQ(client_->Get("/api/v1/investigations/" + id + "/events", alice_)
-                .Json().at("items").as_array().size(),
+                .Json()
+                .at("items")
+                .as_array()
+                .size(),
             4u);
 }
 
@@ -456,8 +465,9 @@ TEST_F(ApiTest, ListIsNewestFirstFilteredAndPaged) {
     for (const auto& item : r_json.at("items").as_array()) {
       seen.emplace_back(item.at("investigation_id").as_string());
     }
-    cursor = r.Json().at("next_cursor").is_null() ? ""
-                                                   : std::string(r.Json().at("next_cursor").as_string());
+    cursor = r.Json().at("next_cursor").is_null()
+                 ? ""
+                 : std::string(r.Json().at("next_cursor").as_string());
   } while (!cursor.empty());
   // Each exactly once, newest first (investigations created in the same millisecond may come in
   // either order).

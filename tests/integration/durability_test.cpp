@@ -1,19 +1,17 @@
 // Acknowledged writes survive kill -9, and vigil refuses a database it was not migrated for.
+#include <gtest/gtest.h>
 #include <signal.h>
-
 #include <sys/wait.h>
 
 #include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <chrono>
 #include <thread>
 #include <vector>
-
-#include <boost/json.hpp>
-#include <gtest/gtest.h>
 
 #include "support/http_client.hpp"
 #include "support/vigil_process.hpp"

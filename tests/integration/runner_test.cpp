@@ -1,10 +1,10 @@
 // The built-in simulated runner drives an investigation to the end through the public API's path,
 // and honours pause and resume made by its owner.
-#include <chrono>
-#include <thread>
+#include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-#include <gtest/gtest.h>
+#include <chrono>
+#include <thread>
 
 #include "support/http_client.hpp"
 #include "support/vigil_process.hpp"
@@ -93,8 +93,8 @@ TEST(RunnerTest, SimulatedInvestigationRunsToCompletionAndHonoursPause) {
   for (const auto& e : transitions_json.at("items").as_array()) {
     path.emplace_back(e.at("data").at("to").as_string());
   }
-  std::vector<std::string> expected = {"queued",     "initializing", "running",  "paused",
-                                       "running",    "completing",   "completed"};
+  std::vector<std::string> expected = {"queued",  "initializing", "running",  "paused",
+                                       "running", "completing",   "completed"};
   EXPECT_EQ(path, expected);
 }
 
