@@ -105,8 +105,9 @@ int Serve(ServeConfig& config) {
         http::MintToken(config.jwt_secret, "demo", {"read", "dev"}, 7 * 86400, clock.NowMs());
     std::printf(
         "\n  vigil is running at http://%s:%u  (demo mode: simulated investigations)\n"
-        "  demo bearer token (user demo, roles read,dev, valid 7 days):\n\n  %s\n\n"
-        "  try: curl -H \"Authorization: Bearer $TOKEN\" http://%s:%u/api/v1/investigations\n\n",
+        "  a bearer token for the user demo (roles read,dev; valid 7 days):\n\n"
+        "  export TOKEN=%s\n"
+        "  curl -H \"Authorization: Bearer $TOKEN\" http://%s:%u/api/v1/investigations\n\n",
         host.c_str(), server.port(), token ? token->c_str() : "(error)", host.c_str(),
         server.port());
     std::fflush(stdout);
