@@ -65,6 +65,10 @@ std::span<const EventType> AllEventTypes() { return kAll; }
 std::span<const EventType> ReportableEventTypes() { return std::span(kAll).subspan(1); }
 
 void WriteEvent(const Event& e, JsonWriter& w) {
+  if (!e.wire.empty()) {
+    w.Raw(e.wire);
+    return;
+  }
   w.BeginObject();
   w.Key("event_id").String(FormatEventId(e.id));
   w.Key("investigation_id").String(e.investigation_id);
@@ -72,16 +76,21 @@ void WriteEvent(const Event& e, JsonWriter& w) {
   w.Key("event_type").String(EventTypeName(e.type));
   w.Key("actor").String(e.actor);
   w.Key("timestamp").Iso(e.id.ts_ms);
-  w.Key("data");
-  e.data_text.empty() ? w.Value(e.data) : w.Raw(e.data_text);
+  w.Key("data").Value(e.data);
   w.EndObject();
 }
 
-boost::json::object EventToJson(const Event& e) {
+std::string WireText(const Event& e) {
+  if (!e.wire.empty()) return e.wire;
   std::string text;
+  text.reserve(256);
   JsonWriter w(text);
   WriteEvent(e, w);
-  return boost::json::parse(text).as_object();
+  return text;
+}
+
+boost::json::object EventToJson(const Event& e) {
+  return boost::json::parse(WireText(e)).as_object();
 }
 
 }  // namespace vigil::core

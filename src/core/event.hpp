@@ -71,15 +71,18 @@ struct Event {
   EventType type = EventType::kStatusChange;
   std::string actor;
   boost::json::object data;
-  // The data as the JSON text it is stored as, when it was read without parsing (a feed copies it
-  // through); then `data` is empty. Empty otherwise.
-  std::string data_text;
+  // The wire form as text (WriteEvent), once the event has its id: written once when it is
+  // appended, stored, and copied as it is into feeds and streams. Empty before that, and in
+  // events built by hand; WireText fills it in.
+  std::string wire;
   std::string key;  // the producer's idempotency key; empty when none was given
 };
 
 class JsonWriter;
-// The wire form described above (the key is not part of it).
+// The wire form described above (the key is not part of it). Uses e.wire when it is set.
 void WriteEvent(const Event& e, JsonWriter& w);
+// The wire form as text: e.wire, or written now when it is empty.
+std::string WireText(const Event& e);
 boost::json::object EventToJson(const Event& e);
 
 }  // namespace vigil::core

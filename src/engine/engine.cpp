@@ -90,6 +90,7 @@ class Engine::WriteContext {
     if (auto ok = core::Check(work_, e); !ok) return Fail(ok.error());
     e.id = core::NextEventId(work_.last_event_id, engine_.clock_.NowMs());
     core::Apply(work_, e);
+    e.wire = core::WireText(e);  // serialized once: stored, paged and streamed as it is
     events_.push_back(std::move(e));
     return events_.back().id;
   }

@@ -47,8 +47,8 @@ struct EventQuery {
   core::EventId after;                 // exclusive; zero reads from the start
   size_t limit = 100;                  // at most this many
   std::vector<core::EventType> types;  // empty: every type
-  // Leave each event's data as stored text (Event::data_text) instead of parsing it: for readers
-  // that only copy it through.
+  // Only each event's id and stored wire form (Event::wire), nothing parsed: for readers that
+  // copy events through (feeds, streams). Otherwise every field is set.
   bool raw_data = false;
 };
 
@@ -74,7 +74,8 @@ class WriteTransaction {
   virtual Result<void> InsertInvestigation(const InvestigationRow& row) = 0;
   // kNotFound when there is no such investigation.
   virtual Result<void> UpdateInvestigation(const InvestigationRow& row) = 0;
-  // Appends in order. kConflict when an (investigation, id) or (investigation, key) pair exists.
+  // Appends in order, storing each event's wire form (core::WireText). kConflict when an
+  // (investigation, id) or (investigation, key) pair exists.
   // On failure none of `events` is appended.
   virtual Result<void> AppendEvents(std::span<const core::Event> events) = 0;
   // The id of the event appended earlier with this idempotency key, if any (also one appended

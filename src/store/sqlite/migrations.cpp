@@ -25,6 +25,9 @@ constexpr const char kSchema1[] = R"sql(
 --   * At most one event per (investigation, idempotency key). idem_key is NULL when the producer
 --     gave none, never ''.
 --   * Every event belongs to an existing investigation.
+--   * item is the event's wire form (core::WriteEvent: event_id, investigation_id, run_id,
+--     event_type, actor, timestamp, data), written once at append: feeds and streams copy it out
+--     as it is; a fold reads its "data".
 -- investigations is a projection of the log, one row per investigation, rewritten in the same
 -- transaction as the events that change it: last_ts/last_seq is the id of its log's last event
 -- (0/0 while empty), state a core::StateName, snapshot the /progress JSON as of `version`.
@@ -57,7 +60,7 @@ CREATE TABLE events (
   run_id           TEXT    NOT NULL,
   event_type       TEXT    NOT NULL,
   actor            TEXT    NOT NULL,
-  data             TEXT    NOT NULL,
+  item             TEXT    NOT NULL,
   idem_key         TEXT    CHECK (idem_key <> ''),
   PRIMARY KEY (investigation_id, ts_ms, seq)
 ) WITHOUT ROWID;

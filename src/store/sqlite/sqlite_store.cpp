@@ -105,9 +105,8 @@ void BindInvestigationFields(Statement& stmt, const InvestigationRow& row) {
       .Bind(row.snapshot_json);
 }
 
-// Reads a row selected as ts_ms, seq, run_id, event_type, actor, data, idem_key.
-Result<core::Event> ReadEvent(const Statement& stmt, const std::string& investigation_id,
-                              bool raw_data) {
+// Reads a row selected as ts_ms, seq, run_id, event_type, actor, item, idem_key.
+Result<core::Event> ReadEvent(const Statement& stmt, const std::string& investigation_id) {
   core::Event event;
   event.id.ts_ms = stmt.ColumnInt64(0);
   event.id.seq = static_cast<int32_t>(stmt.ColumnInt64(1));
@@ -123,18 +122,17 @@ Result<core::Event> ReadEvent(const Statement& stmt, const std::string& investig
   event.type = *parsed;
   event.actor = stmt.ColumnText(4);
   if (!stmt.ColumnIsNull(6)) event.key = stmt.ColumnText(6);
-  if (raw_data) {
-    event.data_text = stmt.ColumnText(5);  // written by this store as a JSON object
-    return event;
-  }
+  event.wire = stmt.ColumnText(5);
   boost::system::error_code ec;
-  boost::json::value data = boost::json::parse(stmt.ColumnText(5), ec);
-  if (ec || !data.is_object()) {
+  boost::json::value item = boost::json::parse(event.wire, ec);
+  boost::json::value* data =
+      ec || !item.is_object() ? nullptr : item.as_object().if_contains("data");
+  if (!data || !data->is_object()) {
     return Fail(ErrorCode::kInternal, "event " + core::FormatEventId(event.id) +
                                           " of investigation " + investigation_id +
-                                          " has data that is not a JSON object");
+                                          " has a stored form without a data object");
   }
-  event.data = std::move(data.as_object());
+  event.data = std::move(data->as_object());
   return event;
 }
 
@@ -276,7 +274,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
 
  private:
   static constexpr const char kInsertEvent[] =
-      "INSERT INTO events (investigation_id, ts_ms, seq, run_id, event_type, actor, data,"
+      "INSERT INTO events (investigation_id, ts_ms, seq, run_id, event_type, actor, item,"
       " idem_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
   Result<void> AppendEachOf(std::span<const core::Event> events) {
@@ -289,7 +287,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
           .Bind(event.run_id)
           .Bind(core::EventTypeName(event.type))
           .Bind(event.actor)
-          .Bind(core::ToJsonText(event.data));
+          .Bind(core::WireText(event));
       if (event.key.empty()) {
         stmt->BindNull();
       } else {
@@ -434,14 +432,17 @@ class SqliteStore final : public Store {
   // Built like the list above. The primary key (investigation_id, ts_ms, seq) serves the range and
   // the order; a type filter is applied while scanning it.
   static constexpr const char kReadEvents[] =
-      "SELECT ts_ms, seq, run_id, event_type, actor, data, idem_key"
+      "SELECT ts_ms, seq, run_id, event_type, actor, item, idem_key"
       " FROM events WHERE investigation_id = ? AND (ts_ms, seq) > (?, ?)";
+  // A raw read copies events through: their ids and stored wire forms are all it needs.
+  static constexpr const char kReadEventsRaw[] =
+      "SELECT ts_ms, seq, item FROM events WHERE investigation_id = ? AND (ts_ms, seq) > (?, ?)";
   static constexpr const char kReadEventsOfTypes[] = " AND event_type IN (";  // + placeholders
   static constexpr const char kReadEventsOrder[] = " ORDER BY ts_ms, seq LIMIT ?";
 
   Result<std::vector<core::Event>> ReadEvents(const EventQuery& query) override {
     std::vector<core::EventType> types = Distinct(query.types);
-    std::string sql = kReadEvents;
+    std::string sql = query.raw_data ? kReadEventsRaw : kReadEvents;
     if (!types.empty()) sql.append(kReadEventsOfTypes).append(Placeholders(types.size())) += ")";
     sql += kReadEventsOrder;
 
@@ -453,11 +454,19 @@ class SqliteStore final : public Store {
     stmt->Bind(SqlLimit(query.limit));
 
     std::vector<core::Event> events;
+    events.reserve(std::min<size_t>(query.limit, 1024));
     for (;;) {
       auto row = stmt->Step();
       if (!row) return Forward(row);
       if (!*row) break;
-      auto event = ReadEvent(*stmt, query.investigation_id, query.raw_data);
+      if (query.raw_data) {
+        core::Event& e = events.emplace_back();
+        e.id.ts_ms = stmt->ColumnInt64(0);
+        e.id.seq = static_cast<int32_t>(stmt->ColumnInt64(1));
+        e.wire = stmt->ColumnText(2);
+        continue;
+      }
+      auto event = ReadEvent(*stmt, query.investigation_id);
       if (!event) return Forward(event);
       events.push_back(std::move(*event));
     }
