@@ -118,6 +118,32 @@ std::string FeedETag(const engine::Snapshot& s, const FeedQuery& q) {
   return std::string(buf, static_cast<size_t>(n));
 }
 
+// The body of an /events page around the items' stored wire forms.
+template <typename Headers>
+http::Response FeedPage(const std::vector<std::string_view>& wires,
+                        std::optional<core::EventId> last, bool has_more,
+                        std::optional<int> interval, const std::string& etag,
+                        const Headers& headers) {
+  std::string body;
+  size_t size = 256;
+  for (std::string_view w : wires) size += w.size() + 1;
+  body.reserve(size);
+  core::JsonWriter w(body);
+  w.BeginObject().Key("items").BeginArray();
+  for (std::string_view item : wires) w.Raw(item);
+  w.EndArray();
+  w.Key("next_cursor");
+  last ? w.String(core::FormatEventId(*last)) : w.Null();
+  w.Key("has_more").Bool(has_more);
+  w.Key("poll_after_seconds");
+  interval ? w.Int((*interval + 999) / 1000) : w.Null();
+  w.Key("etag").String(etag);
+  w.EndObject();
+  http::Response res = http::JsonResponse(200, std::move(body));
+  headers(res);
+  return res;
+}
+
 void Feed(const ApiContext& ctx, const Request& req, Responder respond) {
   auto q = ParseFeedQuery(ctx, req);
   if (!q) return RespondError(req, respond, q.error());
@@ -139,6 +165,19 @@ void Feed(const ApiContext& ctx, const Request& req, Responder respond) {
                      headers(res);
                      return respond(std::move(res));
                    }
+                   // A page inside the investigation's recent log is answered from memory;
+                   // older pages are read from the store on the read pool.
+                   bool more = false;
+                   if (auto log = ctx.engine.Recent(snapshot->id())) {
+                     if (auto entries = log->Read(q.since, q.limit, q.types, &more)) {
+                       std::vector<std::string_view> wires;
+                       wires.reserve(entries->size());
+                       for (const auto& e : *entries) wires.push_back(*e.wire);
+                       std::optional<core::EventId> last;
+                       if (!entries->empty()) last = entries->back().id;
+                       return respond(FeedPage(wires, last, more, interval, etag, headers));
+                     }
+                   }
                    store::EventQuery query{snapshot->id(), q.since, q.limit + 1, q.types,
                                            /*raw_data=*/true};
                    ctx.engine.ReadEvents(
@@ -147,23 +186,12 @@ void Feed(const ApiContext& ctx, const Request& req, Responder respond) {
                          if (!events) return RespondError(req, respond, events.error());
                          bool has_more = events->size() > limit;
                          if (has_more) events->resize(limit);
-                         std::string body;
-                         body.reserve(256 + 320 * events->size());
-                         core::JsonWriter w(body);
-                         w.BeginObject().Key("items").BeginArray();
-                         for (const core::Event& e : *events) core::WriteEvent(e, w);
-                         w.EndArray();
-                         w.Key("next_cursor");
-                         events->empty() ? w.Null()
-                                         : w.String(core::FormatEventId(events->back().id));
-                         w.Key("has_more").Bool(has_more);
-                         w.Key("poll_after_seconds");
-                         interval ? w.Int((*interval + 999) / 1000) : w.Null();
-                         w.Key("etag").String(etag);
-                         w.EndObject();
-                         http::Response res = http::JsonResponse(200, std::move(body));
-                         headers(res);
-                         respond(std::move(res));
+                         std::vector<std::string_view> wires;
+                         wires.reserve(events->size());
+                         for (const core::Event& e : *events) wires.push_back(e.wire);
+                         std::optional<core::EventId> last;
+                         if (!events->empty()) last = events->back().id;
+                         respond(FeedPage(wires, last, has_more, interval, etag, headers));
                        });
                  });
 }

@@ -59,6 +59,12 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
       ->check(CLI::Range(100, 600000));
   opt("--event-batch-max", c.api.limits.max_batch_events, "EVENT_BATCH_MAX", "events in one report")
       ->check(CLI::Range(1, 10000));
+  opt("--recent-events", c.engine.recent_events, "RECENT_EVENTS_PER_INVESTIGATION",
+      "newest events of each hot investigation kept in memory for feeds")
+      ->check(CLI::Range(size_t{0}, size_t{1'000'000}));
+  opt("--recent-bytes", c.engine.recent_bytes, "RECENT_BYTES_PER_INVESTIGATION",
+      "at most this many bytes of them")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 30));
   opt("--group-commit-max", c.engine.max_group, "GROUP_COMMIT_MAX", "write jobs committed together")
       ->check(CLI::Range(1, 10000));
 }

@@ -230,7 +230,9 @@ void Engine::RunGroup(std::vector<Job>& jobs) {
     }
     return;
   }
-  for (auto& [id, snapshot] : staged) Install(snapshot);
+  // Each investigation's new events join its recent log before its new snapshot is installed,
+  // so whoever sees the snapshot finds its events in memory.
+  for (auto& [id, events] : published) InstallCommitted(staged[id], events);
   {
     std::lock_guard lock(stats_mu_);
     ++stats_.commits;
@@ -251,17 +253,35 @@ void Engine::RunGroup(std::vector<Job>& jobs) {
   }
 }
 
-SnapshotPtr Engine::Install(SnapshotPtr snapshot) {
+void Engine::InstallCommitted(const SnapshotPtr& snapshot, std::span<const core::Event> events) {
   std::unique_lock lock(cache_mu_);
-  SnapshotPtr& slot = cache_[snapshot->id()];
-  if (!slot || slot->version() < snapshot->version()) slot = std::move(snapshot);
-  return slot;
+  Hot& hot = cache_[snapshot->id()];
+  if (!hot.log)
+    hot.log = std::make_shared<RecentLog>(options_.recent_events, options_.recent_bytes);
+  hot.log->Append(events);
+  if (!hot.snapshot || hot.snapshot->version() < snapshot->version()) hot.snapshot = snapshot;
+}
+
+SnapshotPtr Engine::InstallLoaded(SnapshotPtr snapshot, std::span<const core::Event> log) {
+  std::unique_lock lock(cache_mu_);
+  Hot& hot = cache_[snapshot->id()];
+  if (hot.snapshot && hot.snapshot->version() >= snapshot->version()) return hot.snapshot;
+  hot.log = std::make_shared<RecentLog>(options_.recent_events, options_.recent_bytes);
+  hot.log->Append(log);  // keeps the newest within its bounds, and knows what it dropped
+  hot.snapshot = std::move(snapshot);
+  return hot.snapshot;
 }
 
 SnapshotPtr Engine::Cached(const std::string& id) const {
   std::shared_lock lock(cache_mu_);
   auto it = cache_.find(id);
-  return it == cache_.end() ? nullptr : it->second;
+  return it == cache_.end() ? nullptr : it->second.snapshot;
+}
+
+std::shared_ptr<const RecentLog> Engine::Recent(const std::string& id) const {
+  std::shared_lock lock(cache_mu_);
+  auto it = cache_.find(id);
+  return it == cache_.end() ? nullptr : it->second.log;
 }
 
 Result<SnapshotPtr> Engine::LoadBlocking(const std::string& id) {
@@ -279,7 +299,7 @@ Result<SnapshotPtr> Engine::LoadBlocking(const std::string& id) {
     std::lock_guard lock(stats_mu_);
     ++stats_.loads;
   }
-  return Install(std::make_shared<const Snapshot>(std::move(inv)));
+  return InstallLoaded(std::make_shared<const Snapshot>(std::move(inv)), *events);
 }
 
 void Engine::Create(const core::Principal& principal, json::object create_data,

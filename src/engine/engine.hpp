@@ -37,6 +37,7 @@
 #include "core/investigation.hpp"
 #include "core/principal.hpp"
 #include "core/result.hpp"
+#include "engine/recent_log.hpp"
 #include "engine/snapshot.hpp"
 #include "engine/work_queue.hpp"
 #include "store/store.hpp"
@@ -49,8 +50,10 @@ using Done = std::function<void(Result<T>)>;
 using SnapshotPtr = std::shared_ptr<const Snapshot>;
 
 struct EngineOptions {
-  size_t max_group = 256;  // jobs per group commit
-  int read_threads = 2;    // threads that load from the store
+  size_t max_group = 256;         // jobs per group commit
+  int read_threads = 2;           // threads that load from the store
+  size_t recent_events = 10'000;  // events of each hot investigation kept in memory,
+  size_t recent_bytes = 4 << 20;  // and at most this many bytes of them
 };
 
 struct ReportOutcome {
@@ -93,6 +96,9 @@ class Engine {
 
   // The snapshot if it is in memory; nullptr otherwise. Never blocks on I/O.
   SnapshotPtr Cached(const std::string& investigation_id) const;
+  // The newest events of an investigation in memory (with its snapshot); nullptr when it is not
+  // hot. Holds at least the events up to any snapshot a caller has seen.
+  std::shared_ptr<const RecentLog> Recent(const std::string& investigation_id) const;
   // The snapshot, from memory or loaded on the read pool. kNotFound when the principal may not
   // see it (the same answer as for an id that does not exist).
   void Get(const core::Principal& principal, const std::string& investigation_id,
@@ -119,16 +125,24 @@ class Engine {
   void WriterLoop();
   void RunGroup(std::vector<Job>& jobs);
   Result<SnapshotPtr> LoadBlocking(const std::string& investigation_id);
-  // Installs `snapshot` unless a newer version is installed; returns the installed one.
-  SnapshotPtr Install(SnapshotPtr snapshot);
+  // After a commit: appends `events` to the investigation's recent log, then installs `snapshot`.
+  void InstallCommitted(const SnapshotPtr& snapshot, std::span<const core::Event> events);
+  // After a load that folded `log` (the whole log): installs both unless a newer version is
+  // installed already; returns the installed snapshot.
+  SnapshotPtr InstallLoaded(SnapshotPtr snapshot, std::span<const core::Event> log);
 
   store::Store& store_;
   const core::Clock& clock_;
   const EngineOptions options_;
   std::vector<CommitListener> listeners_;  // fixed after Start
 
+  // A hot investigation: its newest snapshot and its recent events, installed together.
+  struct Hot {
+    SnapshotPtr snapshot;
+    std::shared_ptr<RecentLog> log;
+  };
   mutable std::shared_mutex cache_mu_;
-  std::unordered_map<std::string, SnapshotPtr> cache_;  // Guarded by cache_mu_
+  std::unordered_map<std::string, Hot> cache_;  // Guarded by cache_mu_
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;

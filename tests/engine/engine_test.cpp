@@ -216,3 +216,45 @@ TEST_F(EngineTest, RetryStartsANewRun) {
 
 }  // namespace
 }  // namespace vigil::engine
+
+namespace vigil::engine {
+namespace {
+
+// A log longer than the in-memory tail, loaded cold: pages from the start come from the store,
+// pages inside the tail from memory, and together they are the whole log.
+TEST_F(EngineTest, ALoadedTailKnowsWhatItDoesNotHold) {
+  std::string id = Create(User("alice"));
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(Await<ReportOutcome>(
+        [&](auto done) { engine_->Report(User("alice"), id, {Risk(0.5)}, done); }));
+  }
+  Close();
+  EngineOptions options;
+  options.recent_events = 10;
+  auto s = store::OpenSqliteStore({.path = path_});
+  ASSERT_TRUE(s);
+  store_ = std::move(*s);
+  engine_ = std::make_unique<Engine>(*store_, clock_, options);
+  engine_->Start();
+  ASSERT_TRUE(Await<SnapshotPtr>([&](auto done) { engine_->Get(User("alice"), id, done); }));
+  auto log = engine_->Recent(id);
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->size(), 10u);
+  bool more = false;
+  EXPECT_FALSE(log->Read({}, 100, {}, &more).has_value());  // the start is only in the store
+  auto all = Await<std::vector<core::Event>>([&](auto done) {
+    engine_->ReadEvents({id, {}, 100, {}}, done);
+  });
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 31u);
+  auto tail = log->Read((*all)[20].id, 100, {}, &more);
+  ASSERT_TRUE(tail.has_value());
+  ASSERT_EQ(tail->size(), 10u);
+  for (size_t i = 0; i < 10; ++i) {
+    EXPECT_EQ((*tail)[i].id, (*all)[21 + i].id);
+    EXPECT_EQ(*(*tail)[i].wire, (*all)[21 + i].wire);
+  }
+}
+
+}  // namespace
+}  // namespace vigil::engine
