@@ -65,6 +65,9 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
   opt("--recent-bytes", c.engine.recent_bytes, "RECENT_BYTES_PER_INVESTIGATION",
       "at most this many bytes of them")
       ->check(CLI::Range(size_t{0}, size_t{1} << 30));
+  opt("--hot-investigations", c.engine.hot_max, "HOT_INVESTIGATIONS_MAX",
+      "investigations kept in memory; the least recently used are folded again when needed")
+      ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
   opt("--group-commit-max", c.engine.max_group, "GROUP_COMMIT_MAX", "write jobs committed together")
       ->check(CLI::Range(1, 10000));
 }

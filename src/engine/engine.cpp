@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <limits>
@@ -253,29 +254,51 @@ void Engine::RunGroup(std::vector<Job>& jobs) {
   }
 }
 
+void Engine::EvictLocked() {
+  if (cache_.size() <= options_.hot_max) return;
+  std::vector<std::pair<uint64_t, const std::string*>> ages;
+  ages.reserve(cache_.size());
+  for (const auto& [id, hot] : cache_) ages.emplace_back(hot.last_used.load(), &id);
+  size_t drop = cache_.size() - options_.hot_max + options_.hot_max / 10;
+  drop = std::min(drop, ages.size());
+  std::nth_element(ages.begin(), ages.begin() + static_cast<std::ptrdiff_t>(drop - 1), ages.end());
+  std::vector<std::string> victims;
+  for (size_t i = 0; i < drop; ++i) victims.push_back(*ages[i].second);
+  for (const std::string& id : victims) cache_.erase(id);
+  std::lock_guard stats(stats_mu_);
+  stats_.evictions += victims.size();
+}
+
 void Engine::InstallCommitted(const SnapshotPtr& snapshot, std::span<const core::Event> events) {
   std::unique_lock lock(cache_mu_);
   Hot& hot = cache_[snapshot->id()];
+  hot.last_used = ++use_clock_;
   if (!hot.log)
     hot.log = std::make_shared<RecentLog>(options_.recent_events, options_.recent_bytes);
   hot.log->Append(events);
   if (!hot.snapshot || hot.snapshot->version() < snapshot->version()) hot.snapshot = snapshot;
+  EvictLocked();
 }
 
 SnapshotPtr Engine::InstallLoaded(SnapshotPtr snapshot, std::span<const core::Event> log) {
   std::unique_lock lock(cache_mu_);
   Hot& hot = cache_[snapshot->id()];
+  hot.last_used = ++use_clock_;
   if (hot.snapshot && hot.snapshot->version() >= snapshot->version()) return hot.snapshot;
   hot.log = std::make_shared<RecentLog>(options_.recent_events, options_.recent_bytes);
   hot.log->Append(log);  // keeps the newest within its bounds, and knows what it dropped
   hot.snapshot = std::move(snapshot);
-  return hot.snapshot;
+  SnapshotPtr installed = hot.snapshot;
+  EvictLocked();  // may drop others, never the one just used
+  return installed;
 }
 
 SnapshotPtr Engine::Cached(const std::string& id) const {
   std::shared_lock lock(cache_mu_);
   auto it = cache_.find(id);
-  return it == cache_.end() ? nullptr : it->second.snapshot;
+  if (it == cache_.end()) return nullptr;
+  it->second.last_used.store(++use_clock_, std::memory_order_relaxed);
+  return it->second.snapshot;
 }
 
 std::shared_ptr<const RecentLog> Engine::Recent(const std::string& id) const {

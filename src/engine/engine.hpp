@@ -17,6 +17,7 @@
 // Thread-safety: every public method may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <boost/json/object.hpp>
 #include <condition_variable>
 #include <cstdint>
@@ -54,6 +55,7 @@ struct EngineOptions {
   int read_threads = 2;           // threads that load from the store
   size_t recent_events = 10'000;  // events of each hot investigation kept in memory,
   size_t recent_bytes = 4 << 20;  // and at most this many bytes of them
+  size_t hot_max = 10'000;        // investigations kept in memory; the least recently used go
 };
 
 struct ReportOutcome {
@@ -113,6 +115,7 @@ class Engine {
     uint64_t jobs = 0;
     uint64_t events = 0;
     uint64_t loads = 0;
+    uint64_t evictions = 0;
   };
   Stats stats() const;
 
@@ -140,9 +143,15 @@ class Engine {
   struct Hot {
     SnapshotPtr snapshot;
     std::shared_ptr<RecentLog> log;
+    mutable std::atomic<uint64_t> last_used{0};  // a tick of use_clock_, for eviction
   };
+  // Requires cache_mu_ held exclusively. When more than hot_max investigations are in memory,
+  // drops the least recently used tenth (they are folded from the store again when next used).
+  void EvictLocked();
+
   mutable std::shared_mutex cache_mu_;
   std::unordered_map<std::string, Hot> cache_;  // Guarded by cache_mu_
+  mutable std::atomic<uint64_t> use_clock_{0};
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;

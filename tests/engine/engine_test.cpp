@@ -258,3 +258,34 @@ TEST_F(EngineTest, ALoadedTailKnowsWhatItDoesNotHold) {
 
 }  // namespace
 }  // namespace vigil::engine
+
+namespace vigil::engine {
+namespace {
+
+TEST_F(EngineTest, TheLeastRecentlyUsedInvestigationsLeaveMemoryAndComeBackIntact) {
+  Close();
+  EngineOptions options;
+  options.hot_max = 2;
+  auto s = store::OpenSqliteStore({.path = path_});
+  ASSERT_TRUE(s);
+  store_ = std::move(*s);
+  engine_ = std::make_unique<Engine>(*store_, clock_, options);
+  engine_->Start();
+  std::string a = Create(User("alice"));
+  std::string progress_a = engine_->Cached(a)->progress_json();
+  std::string b = Create(User("alice"));
+  ASSERT_NE(engine_->Cached(b), nullptr);  // b is now the most recently used
+  std::string c = Create(User("alice"));
+  EXPECT_EQ(engine_->Cached(a), nullptr);  // a was the least recently used
+  EXPECT_NE(engine_->Cached(c), nullptr);
+  EXPECT_GE(engine_->stats().evictions, 1u);
+  auto again = Await<SnapshotPtr>([&](auto done) { engine_->Get(User("alice"), a, done); });
+  ASSERT_TRUE(again);
+  EXPECT_EQ((*again)->progress_json(), progress_a);
+  // And it can be written to after coming back.
+  EXPECT_TRUE(Await<ReportOutcome>(
+      [&](auto done) { engine_->Report(User("alice"), a, {Risk(0.3)}, done); }));
+}
+
+}  // namespace
+}  // namespace vigil::engine
