@@ -7,6 +7,7 @@ namespace vigil::api {
 void RegisterInvestigationRoutes(http::Router& router, const ApiContext& ctx);
 void RegisterProgressRoutes(http::Router& router, const ApiContext& ctx);
 void RegisterEventRoutes(http::Router& router, const ApiContext& ctx);
+void RegisterMetricsRoutes(http::Router& router, const ApiContext& ctx);
 
 namespace {
 
@@ -38,6 +39,7 @@ void RegisterRoutes(http::Router& router, const ApiContext& ctx) {
   RegisterInvestigationRoutes(router, ctx);
   RegisterProgressRoutes(router, ctx);
   RegisterEventRoutes(router, ctx);
+  RegisterMetricsRoutes(router, ctx);
 }
 
 }  // namespace vigil::api

@@ -444,8 +444,17 @@ void Engine::List(store::InvestigationQuery query,
 }
 
 Engine::Stats Engine::stats() const {
-  std::lock_guard lock(stats_mu_);
-  return stats_;
+  Stats stats;
+  {
+    std::lock_guard lock(stats_mu_);
+    stats = stats_;
+  }
+  std::shared_lock lock(cache_mu_);
+  stats.hot = cache_.size();
+  for (const auto& [id, hot] : cache_) {
+    if (hot.log) stats.recent_log_bytes += hot.log->bytes();
+  }
+  return stats;
 }
 
 }  // namespace vigil::engine

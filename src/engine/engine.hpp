@@ -116,6 +116,8 @@ class Engine {
     uint64_t events = 0;
     uint64_t loads = 0;
     uint64_t evictions = 0;
+    uint64_t hot = 0;               // investigations in memory now
+    uint64_t recent_log_bytes = 0;  // bytes of their recent events
   };
   Stats stats() const;
 

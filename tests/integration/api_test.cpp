@@ -122,6 +122,19 @@ TEST_F(ApiTest, HealthNeedsNoToken) {
   EXPECT_EQ(client_->Get("/readyz").status, 200);
 }
 
+TEST_F(ApiTest, MetricsAreForAdmins) {
+  Create(alice_);
+  ExpectProblem(client_->Get("/metrics"), 401);
+  ExpectProblem(client_->Get("/metrics", alice_), 403);
+  HttpResult r = client_->Get("/metrics", Auth(TestToken("root", {"admin"})));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.Header("content-type").find("text/plain"), std::string::npos);
+  EXPECT_NE(r.body.find("# TYPE vigil_events_appended_total counter"), std::string::npos);
+  EXPECT_EQ(r.body.find("vigil_events_appended_total 0\n"), std::string::npos)
+      << "an investigation was created, so at least one event was appended";
+  EXPECT_NE(r.body.find("vigil_hot_investigations "), std::string::npos);
+}
+
 TEST_F(ApiTest, ApiNeedsAValidToken) {
   ExpectProblem(client_->Get("/api/v1/investigations"), 401);
   ExpectProblem(client_->Get("/api/v1/investigations", {{"Authorization", "Bearer nonsense"}}),
