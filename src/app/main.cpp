@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "api/api.hpp"
 #include "app/config.hpp"
@@ -79,23 +80,38 @@ int Serve(ServeConfig& config) {
         r->OnCommit(s, events);
       });
   engine.Start();
+  // Every way out from here stops the parts in this order: the producer, the server (no more
+  // requests), then the engine (drains its queue, whose callbacks use the router's context).
+  std::optional<http::Server> server;
+  struct StopAll {
+    runner::Runner& runner;
+    std::optional<http::Server>& server;
+    engine::Engine& engine;
+    ~StopAll() {
+      runner.Stop();
+      if (server) server->Stop();
+      engine.Stop();
+    }
+  };
 
   auto auth = std::make_shared<http::Authenticator>(config.jwt_secret, clock);
   http::Router router(auth);
   api::ApiContext ctx{engine, clock, config.api};
   api::RegisterRoutes(router, ctx);
-  http::Server server(config.server, [&router](http::Request& req, http::Responder respond) {
+  server.emplace(config.server, [&router](http::Request& req, http::Responder respond) {
     router.Dispatch(req, std::move(respond));
   });
-  if (auto started = server.Start(); !started) {
+  // Declared after the router and its context, so it runs before they are destroyed.
+  StopAll stop_all{*runner, server, engine};
+  if (auto started = server->Start(); !started) {
     log->error("{}", started.error().message);
     return 1;
   }
   std::string host = config.server.address.find(':') != std::string::npos
                          ? "[" + config.server.address + "]"
                          : config.server.address;
-  log->info("vigil listening on http://{}:{} (database {})", host, server.port(), config.db);
-  if (!config.port_file.empty() && !WritePortFile(config.port_file, server.port())) {
+  log->info("vigil listening on http://{}:{} (database {})", host, server->port(), config.db);
+  if (!config.port_file.empty() && !WritePortFile(config.port_file, server->port())) {
     log->error("cannot write the port file {}", config.port_file);
     return 1;
   }
@@ -108,17 +124,14 @@ int Serve(ServeConfig& config) {
         "  a bearer token for the user demo (roles read,dev; valid 7 days):\n\n"
         "  export TOKEN=%s\n"
         "  curl -H \"Authorization: Bearer $TOKEN\" http://%s:%u/api/v1/investigations\n\n",
-        host.c_str(), server.port(), token ? token->c_str() : "(error)", host.c_str(),
-        server.port());
+        host.c_str(), server->port(), token ? token->c_str() : "(error)", host.c_str(),
+        server->port());
     std::fflush(stdout);
   }
 
   int signal = 0;
   sigwait(&signals, &signal);
   log->info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
-  runner->Stop();
-  server.Stop();
-  engine.Stop();
   log->info("stopped");
   return 0;
 }

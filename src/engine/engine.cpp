@@ -1,6 +1,7 @@
 #include "engine/engine.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <limits>
@@ -192,104 +193,127 @@ void Engine::RunGroup(std::vector<Job>& jobs) {
     return;
   }
   WriteContext::Staged staged;
-  std::vector<Result<std::string>> outcomes;  // the investigation each job wrote, or its error
-  std::vector<std::pair<std::string, std::vector<core::Event>>> published;
+  // Each job's own outcome: the snapshot its events led to (the snapshot it started from when it
+  // appended nothing), or its error. Jobs of one investigation in one group each keep their own
+  // snapshot, so that each is installed and published with exactly its events.
+  std::vector<Result<SnapshotPtr>> outcomes;
+  std::vector<std::pair<SnapshotPtr, std::vector<core::Event>>> published;
   size_t event_count = 0;
   for (Job& job : jobs) {
     WriteContext ctx(*this, **txn, staged);
-    Result<void> ran = (*txn)->Savepoint();
-    if (ran) {
-      try {
-        ran = job.run(ctx);
-        if (ran) ran = ctx.Persist();
-      } catch (const std::exception& ex) {
-        ran = Fail(ErrorCode::kInternal, std::string("write failed: ") + ex.what());
-      }
-      if (ran) {
-        ran = (*txn)->ReleaseSavepoint();
-      } else {
-        (void)(*txn)->RollbackToSavepoint();
-        (void)(*txn)->ReleaseSavepoint();
-      }
+    if (auto saved = (*txn)->Savepoint(); !saved) return FailGroup(jobs, saved.error());
+    Result<void> ran;
+    try {
+      ran = job.run(ctx);
+      if (ran) ran = ctx.Persist();
+    } catch (const std::exception& ex) {
+      ran = Fail(ErrorCode::kInternal, std::string("write failed: ") + ex.what());
     }
+    // A savepoint that cannot be released or rolled back leaves the transaction in a state
+    // nobody can vouch for: the whole group fails and rolls back.
+    auto closed = ran ? (*txn)->ReleaseSavepoint() : (*txn)->RollbackToSavepoint();
+    if (!closed) return FailGroup(jobs, closed.error());
     if (!ran) {
       outcomes.push_back(Fail(ran.error()));
       continue;
     }
-    const std::string& id = ctx.snapshot()->id();
-    outcomes.push_back(id);
+    outcomes.push_back(ctx.snapshot());
     if (!ctx.events().empty()) {
-      staged[id] = ctx.snapshot();
+      staged[ctx.snapshot()->id()] = ctx.snapshot();
       event_count += ctx.events().size();
-      published.emplace_back(id, std::move(ctx.events()));
+      published.emplace_back(ctx.snapshot(), std::move(ctx.events()));
     }
   }
 
-  if (auto committed = (*txn)->Commit(); !committed) {
-    for (size_t i = 0; i < jobs.size(); ++i) {
-      jobs[i].finish(outcomes[i] ? Fail(committed.error()) : Fail(outcomes[i].error()));
-    }
-    return;
-  }
-  // Each investigation's new events join its recent log before its new snapshot is installed,
-  // so whoever sees the snapshot finds its events in memory.
-  for (auto& [id, events] : published) InstallCommitted(staged[id], events);
+  if (auto committed = (*txn)->Commit(); !committed) return FailGroup(jobs, committed.error());
+  // In commit order, each job's events join the investigation's recent log before the snapshot
+  // they lead to is installed: whoever sees a snapshot finds its events in memory.
+  for (auto& [snapshot, events] : published) InstallCommitted(snapshot, events);
   {
     std::lock_guard lock(stats_mu_);
     ++stats_.commits;
     stats_.jobs += jobs.size();
     stats_.events += event_count;
   }
-  for (auto& [id, events] : published) {
-    const SnapshotPtr& snapshot = staged[id];
+  for (auto& [snapshot, events] : published) {
     for (const CommitListener& listener : listeners_) listener(snapshot, events);
   }
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    if (!outcomes[i]) {
-      jobs[i].finish(Fail(outcomes[i].error()));
-      continue;
-    }
-    auto it = staged.find(*outcomes[i]);
-    jobs[i].finish(it != staged.end() ? it->second : Cached(*outcomes[i]));
-  }
+  for (size_t i = 0; i < jobs.size(); ++i) jobs[i].finish(std::move(outcomes[i]));
 }
 
-void Engine::EvictLocked() {
+void Engine::FailGroup(std::vector<Job>& jobs, const Error& error) {
+  for (Job& job : jobs) job.finish(Fail(error));
+}
+
+uint64_t Engine::UseTick() {
+  return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
+void Engine::EvictLocked(std::vector<Hot>& evicted, const std::string& keep) {
   if (cache_.size() <= options_.hot_max) return;
   std::vector<std::pair<uint64_t, const std::string*>> ages;
   ages.reserve(cache_.size());
-  for (const auto& [id, hot] : cache_) ages.emplace_back(hot.last_used.load(), &id);
-  size_t drop = cache_.size() - options_.hot_max + options_.hot_max / 10;
-  drop = std::min(drop, ages.size());
-  std::nth_element(ages.begin(), ages.begin() + static_cast<std::ptrdiff_t>(drop - 1), ages.end());
+  for (const auto& [id, hot] : cache_) {
+    if (id != keep) ages.emplace_back(hot.last_used.load(), &id);
+  }
+  if (ages.empty()) return;
+  size_t drop = std::min(ages.size(), cache_.size() - options_.hot_max + options_.hot_max / 10);
+  std::nth_element(ages.begin(), ages.begin() + static_cast<std::ptrdiff_t>(drop - 1), ages.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::string> victims;
   for (size_t i = 0; i < drop; ++i) victims.push_back(*ages[i].second);
-  for (const std::string& id : victims) cache_.erase(id);
+  for (const std::string& id : victims) {
+    auto it = cache_.find(id);
+    evicted.push_back(Hot{std::move(it->second.snapshot), std::move(it->second.log)});
+    cache_.erase(it);
+  }
+  ++eviction_generation_;
   std::lock_guard stats(stats_mu_);
   stats_.evictions += victims.size();
 }
 
 void Engine::InstallCommitted(const SnapshotPtr& snapshot, std::span<const core::Event> events) {
-  std::unique_lock lock(cache_mu_);
-  Hot& hot = cache_[snapshot->id()];
-  hot.last_used = ++use_clock_;
-  if (!hot.log)
-    hot.log = std::make_shared<RecentLog>(options_.recent_events, options_.recent_bytes);
-  hot.log->Append(events);
-  if (!hot.snapshot || hot.snapshot->version() < snapshot->version()) hot.snapshot = snapshot;
-  EvictLocked();
+  std::vector<Hot> evicted;  // destroyed after the lock is released
+  {
+    std::unique_lock lock(cache_mu_);
+    auto it = cache_.find(snapshot->id());
+    if (it == cache_.end()) {
+      // Not in memory: either new, or dropped since the job opened it. A dropped one stays cold
+      // (the next reader folds it from the store); a tail made of this commit alone would claim
+      // a history it does not hold.
+      if (events.empty() || events.front().type != core::EventType::kInvestigationCreated) return;
+      it = cache_.try_emplace(snapshot->id()).first;
+      it->second.log = std::make_shared<RecentLog>(options_.recent_events, options_.recent_bytes);
+    }
+    Hot& hot = it->second;
+    // A load that read the store after this commit already holds these events.
+    if (hot.snapshot && hot.snapshot->version() >= snapshot->version()) return;
+    hot.log->Append(events);
+    hot.snapshot = snapshot;
+    hot.last_used.store(UseTick(), std::memory_order_relaxed);
+    EvictLocked(evicted, snapshot->id());
+  }
 }
 
-SnapshotPtr Engine::InstallLoaded(SnapshotPtr snapshot, std::span<const core::Event> log) {
+SnapshotPtr Engine::InstallLoaded(SnapshotPtr snapshot, std::span<const core::Event> log,
+                                  uint64_t generation) {
+  std::vector<Hot> evicted;  // destroyed after the lock is released
   std::unique_lock lock(cache_mu_);
-  Hot& hot = cache_[snapshot->id()];
-  hot.last_used = ++use_clock_;
+  auto it = cache_.find(snapshot->id());
+  if (it == cache_.end() && generation != eviction_generation_) {
+    // Something was dropped while this load read the store: it may have been this investigation
+    // at a newer version than the one read. Answer with what was read; do not install it.
+    return snapshot;
+  }
+  if (it == cache_.end()) it = cache_.try_emplace(snapshot->id()).first;
+  Hot& hot = it->second;
+  hot.last_used.store(UseTick(), std::memory_order_relaxed);
   if (hot.snapshot && hot.snapshot->version() >= snapshot->version()) return hot.snapshot;
   hot.log = std::make_shared<RecentLog>(options_.recent_events, options_.recent_bytes);
   hot.log->Append(log);  // keeps the newest within its bounds, and knows what it dropped
   hot.snapshot = std::move(snapshot);
   SnapshotPtr installed = hot.snapshot;
-  EvictLocked();  // may drop others, never the one just used
+  EvictLocked(evicted, installed->id());  // may drop others, never the one just used
   return installed;
 }
 
@@ -297,7 +321,12 @@ SnapshotPtr Engine::Cached(const std::string& id) const {
   std::shared_lock lock(cache_mu_);
   auto it = cache_.find(id);
   if (it == cache_.end()) return nullptr;
-  it->second.last_used.store(++use_clock_, std::memory_order_relaxed);
+  // Written at most once a millisecond: pollers of one investigation do not all write its
+  // cache line on every request.
+  uint64_t now = UseTick();
+  if (now - it->second.last_used.load(std::memory_order_relaxed) > 1'000'000) {
+    it->second.last_used.store(now, std::memory_order_relaxed);
+  }
   return it->second.snapshot;
 }
 
@@ -308,6 +337,11 @@ std::shared_ptr<const RecentLog> Engine::Recent(const std::string& id) const {
 }
 
 Result<SnapshotPtr> Engine::LoadBlocking(const std::string& id) {
+  uint64_t generation;
+  {
+    std::shared_lock lock(cache_mu_);
+    generation = eviction_generation_;
+  }
   store::EventQuery query;
   query.investigation_id = id;
   query.limit = std::numeric_limits<size_t>::max();
@@ -322,7 +356,7 @@ Result<SnapshotPtr> Engine::LoadBlocking(const std::string& id) {
     std::lock_guard lock(stats_mu_);
     ++stats_.loads;
   }
-  return InstallLoaded(std::make_shared<const Snapshot>(std::move(inv)), *events);
+  return InstallLoaded(std::make_shared<const Snapshot>(std::move(inv)), *events, generation);
 }
 
 void Engine::Create(const core::Principal& principal, json::object create_data,

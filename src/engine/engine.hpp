@@ -129,12 +129,16 @@ class Engine {
               std::function<void(Result<SnapshotPtr>)> finish);
   void WriterLoop();
   void RunGroup(std::vector<Job>& jobs);
+  // Answers every job of a group with `error` (its transaction is rolled back by its owner).
+  void FailGroup(std::vector<Job>& jobs, const Error& error);
   Result<SnapshotPtr> LoadBlocking(const std::string& investigation_id);
   // After a commit: appends `events` to the investigation's recent log, then installs `snapshot`.
   void InstallCommitted(const SnapshotPtr& snapshot, std::span<const core::Event> events);
-  // After a load that folded `log` (the whole log): installs both unless a newer version is
-  // installed already; returns the installed snapshot.
-  SnapshotPtr InstallLoaded(SnapshotPtr snapshot, std::span<const core::Event> log);
+  // After a load that folded `log` (the whole log), begun at eviction generation `generation`:
+  // installs both unless a newer version is installed, or the investigation may have been
+  // dropped at a newer version meanwhile; returns the snapshot to answer with.
+  SnapshotPtr InstallLoaded(SnapshotPtr snapshot, std::span<const core::Event> log,
+                            uint64_t generation);
 
   store::Store& store_;
   const core::Clock& clock_;
@@ -145,15 +149,26 @@ class Engine {
   struct Hot {
     SnapshotPtr snapshot;
     std::shared_ptr<RecentLog> log;
-    mutable std::atomic<uint64_t> last_used{0};  // a tick of use_clock_, for eviction
+    mutable std::atomic<uint64_t> last_used{0};  // a UseTick, for eviction; about a ms coarse
+
+    Hot() = default;
+    Hot(SnapshotPtr s, std::shared_ptr<RecentLog> l) : snapshot(std::move(s)), log(std::move(l)) {}
+    Hot(Hot&& other) noexcept
+        : snapshot(std::move(other.snapshot)),
+          log(std::move(other.log)),
+          last_used(other.last_used.load()) {}
   };
   // Requires cache_mu_ held exclusively. When more than hot_max investigations are in memory,
-  // drops the least recently used tenth (they are folded from the store again when next used).
-  void EvictLocked();
+  // moves the least recently used tenth into `evicted` (for the caller to destroy after
+  // unlocking); they are folded from the store again when next used.
+  // `keep` (the investigation just used) is never dropped.
+  void EvictLocked(std::vector<Hot>& evicted, const std::string& keep);
+  // Nanoseconds of a monotonic clock, for last_used.
+  static uint64_t UseTick();
 
   mutable std::shared_mutex cache_mu_;
   std::unordered_map<std::string, Hot> cache_;  // Guarded by cache_mu_
-  mutable std::atomic<uint64_t> use_clock_{0};
+  uint64_t eviction_generation_ = 0;            // Guarded by cache_mu_; bumped by each eviction
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;

@@ -7,6 +7,8 @@ namespace vigil::engine {
 void RecentLog::Append(std::span<const core::Event> events) {
   std::lock_guard lock(mu_);
   for (const core::Event& e : events) {
+    if (!(last_appended_ < e.id)) continue;  // held already (or dropped): never twice
+    last_appended_ = e.id;
     auto wire = std::make_shared<const std::string>(core::WireText(e));
     bytes_ += wire->size();
     entries_.push_back(Entry{e.id, e.type, std::move(wire)});

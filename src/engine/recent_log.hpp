@@ -35,7 +35,7 @@ class RecentLog {
 
   RecentLog(size_t max_events, size_t max_bytes) : max_events_(max_events), max_bytes_(max_bytes) {}
 
-  // Appends events in id order (each after the last one appended).
+  // Appends events in id order; an event not after the last one appended is skipped.
   void Append(std::span<const core::Event> events);
 
   // The events after `after` (exclusive), of `types` (all when empty), at most `limit`; sets
@@ -51,9 +51,10 @@ class RecentLog {
   const size_t max_events_;
   const size_t max_bytes_;
   mutable std::mutex mu_;
-  std::deque<Entry> entries_;   // Guarded by mu_; ascending ids
-  size_t bytes_ = 0;            // Guarded by mu_
-  core::EventId last_dropped_;  // Guarded by mu_; zero while nothing was dropped
+  std::deque<Entry> entries_;    // Guarded by mu_; ascending ids
+  size_t bytes_ = 0;             // Guarded by mu_
+  core::EventId last_dropped_;   // Guarded by mu_; zero while nothing was dropped
+  core::EventId last_appended_;  // Guarded by mu_
 };
 
 }  // namespace vigil::engine

@@ -25,9 +25,13 @@ void WorkQueue::Start(int threads) {
 void WorkQueue::Post(std::function<void()> task) {
   {
     std::lock_guard lock(mu_);
-    tasks_.push_back(std::move(task));
+    if (!stopping_) {
+      tasks_.push_back(std::move(task));
+      cv_.notify_one();
+      return;
+    }
   }
-  cv_.notify_one();
+  task();  // stopped: run it here rather than never, so that nobody waits forever
 }
 
 void WorkQueue::Stop() {

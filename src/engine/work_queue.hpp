@@ -19,6 +19,7 @@ class WorkQueue {
   WorkQueue& operator=(const WorkQueue&) = delete;
 
   void Start(int threads);
+  // Runs `task` on one of the threads; after Stop, on the caller's thread.
   void Post(std::function<void()> task);
   void Stop();
 

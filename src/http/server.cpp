@@ -136,9 +136,8 @@ class ResponseSlot : public std::enable_shared_from_this<ResponseSlot> {
   ResponseSlot(std::shared_ptr<PendingResponses> pending, Request request);
   ~ResponseSlot();
 
-  // Brackets the dispatcher's call: an answer given in between is kept, not posted, and
-  // EndDispatch hands it back.
-  void BeginDispatch();
+  // After the dispatcher's call: an answer given before Arm is kept, not posted, and EndDispatch
+  // hands it back.
   std::optional<Response> EndDispatch();
   // Called once, on the session's context, when the answer did not come during the dispatch.
   // When it has come meanwhile, the handler is posted at once.
@@ -218,14 +217,8 @@ ResponseSlot::~ResponseSlot() {
   if (registered) pending_->Remove(this);
 }
 
-void ResponseSlot::BeginDispatch() {
-  std::lock_guard lock(mu_);
-  dispatching_ = true;
-}
-
 std::optional<Response> ResponseSlot::EndDispatch() {
   std::lock_guard lock(mu_);
-  dispatching_ = false;
   std::optional<Response> early = std::move(early_);
   early_.reset();
   return early;
@@ -336,7 +329,6 @@ struct ServerCore {
 // Runs the dispatcher on the slot's request. Returns the answer when it was given before the
 // dispatcher returned (served from memory); otherwise the session awaits it (AsyncAwait).
 std::optional<Response> Dispatch(ServerCore& impl, const std::shared_ptr<ResponseSlot>& slot) {
-  slot->BeginDispatch();
   Responder responder = [slot](Response response) { slot->Complete(std::move(response)); };
   try {
     impl.dispatcher(slot->request, std::move(responder));

@@ -1,8 +1,9 @@
 // Server: HTTP/1.1 on Boost.Beast, one port, a fixed pool of I/O threads.
 //
-// Each connection is a coroutine on its own strand: read a request (with a body limit and a read
-// timeout), hand it to the dispatcher, write the answer, keep the connection alive. The dispatcher
-// may answer from any thread; the answer is posted back to the connection's strand. One access-log
+// One io_context per I/O thread; each connection lives on one of them and is a coroutine: read a
+// request (with a body limit and a read timeout), hand it to the dispatcher, write the answer,
+// keep the connection alive. The dispatcher may answer from any thread; an answer given after the
+// dispatcher returned is posted back to the connection's context. One access-log
 // line per request (method, route, status, bytes, milliseconds, request id).
 //
 // This header keeps Beast out of its includers.
