@@ -156,7 +156,6 @@ class ResponseSlot : public std::enable_shared_from_this<ResponseSlot> {
 
   std::shared_ptr<PendingResponses> pending_;
   std::mutex mu_;
-  bool dispatching_ = false;                         // Guarded by mu_.
   bool answered_ = false;                            // Guarded by mu_.
   bool registered_ = false;                          // Guarded by mu_.
   std::optional<Response> early_;                    // Guarded by mu_: an answer not yet taken.
