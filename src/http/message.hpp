@@ -29,8 +29,10 @@ struct Request {
 
   // Filled in by the router and the middleware before a handler runs.
   std::vector<std::string> path_params;  // the {name} segments of the route, in order
-  std::string route;                     // the matched route pattern, for logs and metrics
-  core::Principal principal;             // empty subject when the route needs no auth
+  // The matched route pattern, for logs and metrics; a view of the router's copy, which outlives
+  // every request.
+  std::string_view route;
+  core::Principal principal;  // empty subject when the route needs no auth
 
   // The first header with this lower-case name, or empty.
   std::string_view Header(std::string_view lower_name) const;

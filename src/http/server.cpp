@@ -117,6 +117,18 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
+// Whether `target` is an absolute path of unreserved and sub-delimiting characters only: no
+// percent-encoding to decode, no query to split, nothing a URL parser would refuse.
+bool IsPlainPath(std::string_view target) {
+  if (target.empty() || target.front() != '/') return false;
+  for (char c : target) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              std::string_view("/-._~!$&'()*+,;=:@").find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
 bool IsHttpError(const beast::error_code& ec) {
   return &ec.category() == &bhttp::make_error_code(bhttp::error::bad_target).category();
 }
@@ -271,7 +283,7 @@ void ResponseSlot::PostLocked(Response response, std::shared_ptr<ResponseSlot> s
 struct Exchange {
   Method method = Method::kGet;
   std::string path;
-  std::string route;
+  std::string_view route;  // the router's pattern
   std::string request_id;
   unsigned version = 11;
   bool keep_alive = false;
@@ -300,8 +312,9 @@ struct ServerCore {
   std::string NextRequestId() {
     uint64_t id = request_id_base + next_request.fetch_add(1, std::memory_order_relaxed);
     static constexpr char kHex[] = "0123456789abcdef";
-    std::string out(16, '0');
-    for (int i = 15; i >= 0; --i, id >>= 4) out[i] = kHex[id & 0xf];
+    // 15 hex digits (60 bits): short enough to live inside the string, with no allocation.
+    std::string out(15, '0');
+    for (int i = 14; i >= 0; --i, id >>= 4) out[i] = kHex[id & 0xf];
     return out;
   }
 
@@ -437,8 +450,13 @@ class Session {
     request.target = std::string(message.target());
     request.request_id = exchange_.request_id;
     request.remote_address = remote_;
-    auto url = boost::urls::parse_origin_form(request.target);
-    if (!url) {
+    if (IsPlainPath(request.target)) {
+      // Nothing to decode and no query: the common case, without a URL parser.
+      request.path = request.target;
+    } else if (auto url = boost::urls::parse_origin_form(request.target); url) {
+      request.path = url->path();
+      for (auto param : url->params()) request.query.emplace_back(param.key, param.value);
+    } else {
       request.path = request.target.substr(0, request.target.find('?'));
       exchange_.path = request.path;
       exchange_.keep_alive = false;
@@ -447,8 +465,6 @@ class Session {
           Problem(Error(ErrorCode::kInvalidArgument, "malformed request target"), request));
       co_return false;
     }
-    request.path = url->path();
-    for (auto param : url->params()) request.query.emplace_back(param.key, param.value);
     request.headers.reserve(std::distance(message.begin(), message.end()));
     for (const auto& field : message) {
       request.headers.emplace_back(Lower(field.name_string()), std::string(field.value()));

@@ -17,7 +17,7 @@ constexpr int64_t kNowMs = 1'700'000'000'000;
 // Answers with the route it matched and the captured segments, "route|a|b".
 Handler Echo() {
   return [](const Request& request, Responder respond) {
-    std::string body = request.route;
+    std::string body(request.route);
     for (const std::string& p : request.path_params) body += "|" + p;
     respond(JsonResponse(200, body));
   };
