@@ -15,33 +15,16 @@
 
 #include "core/input.hpp"
 #include "engine/engine.hpp"
+#include "engine/engine_test_util.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace vigil::engine {
 namespace {
 namespace json = boost::json;
 
-template <typename T, typename Start>
-Result<T> Await(Start start) {
-  std::promise<Result<T>> promise;
-  auto future = promise.get_future();
-  start([&promise](Result<T> r) { promise.set_value(std::move(r)); });
-  return future.get();
-}
-
-core::Principal User(std::string name) {
-  core::Principal p;
-  p.subject = std::move(name);
-  p.can_read = p.can_write = true;
-  return p;
-}
-
-core::EventInput Risk(double overall) {
-  core::EventInput in;
-  in.type = core::EventType::kRiskUpdated;
-  in.data = {{"overall", overall}};
-  return in;
-}
+using testing::Await;
+using testing::Risk;
+using testing::User;
 
 // Forwards to a real store; hooks let a test hold a thread at a chosen point.
 class HookedTxn : public store::WriteTransaction {

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/input.hpp"
+#include "engine/engine_test_util.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace vigil::engine {
@@ -19,28 +20,9 @@ namespace {
 
 namespace json = boost::json;
 
-template <typename T, typename Start>
-Result<T> Await(Start start) {
-  std::promise<Result<T>> promise;
-  auto future = promise.get_future();
-  start([&promise](Result<T> r) { promise.set_value(std::move(r)); });
-  return future.get();
-}
-
-core::Principal User(std::string name) {
-  core::Principal p;
-  p.subject = std::move(name);
-  p.can_read = p.can_write = true;
-  return p;
-}
-
-core::EventInput Risk(double overall, std::string key = {}) {
-  core::EventInput in;
-  in.type = core::EventType::kRiskUpdated;
-  in.data = {{"overall", overall}};
-  in.key = std::move(key);
-  return in;
-}
+using testing::Await;
+using testing::Risk;
+using testing::User;
 
 class EngineTest : public ::testing::Test {
  protected:
