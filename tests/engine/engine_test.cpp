@@ -37,11 +37,11 @@ class EngineTest : public ::testing::Test {
     Close();
     std::filesystem::remove_all(dir_);
   }
-  void Open() {
+  void Open(EngineOptions options = {}) {
     auto s = store::OpenSqliteStore({.path = path_});
     ASSERT_TRUE(s) << s.error().message;
     store_ = std::move(*s);
-    engine_ = std::make_unique<Engine>(*store_, clock_);
+    engine_ = std::make_unique<Engine>(*store_, clock_, options);
     engine_->AddCommitListener([this](const SnapshotPtr& s, std::span<const core::Event> events) {
       std::lock_guard lock(mu_);
       for (const auto& e : events) published_.push_back({s->id(), e.id, s->version()});
@@ -213,11 +213,7 @@ TEST_F(EngineTest, ALoadedTailKnowsWhatItDoesNotHold) {
   Close();
   EngineOptions options;
   options.recent_events = 10;
-  auto s = store::OpenSqliteStore({.path = path_});
-  ASSERT_TRUE(s);
-  store_ = std::move(*s);
-  engine_ = std::make_unique<Engine>(*store_, clock_, options);
-  engine_->Start();
+  Open(options);
   ASSERT_TRUE(Await<SnapshotPtr>([&](auto done) { engine_->Get(User("alice"), id, done); }));
   auto log = engine_->Recent(id);
   ASSERT_TRUE(log);
@@ -248,11 +244,7 @@ TEST_F(EngineTest, TheLeastRecentlyUsedInvestigationsLeaveMemoryAndComeBackIntac
   Close();
   EngineOptions options;
   options.hot_max = 2;
-  auto s = store::OpenSqliteStore({.path = path_});
-  ASSERT_TRUE(s);
-  store_ = std::move(*s);
-  engine_ = std::make_unique<Engine>(*store_, clock_, options);
-  engine_->Start();
+  Open(options);
   std::string a = Create(User("alice"));
   std::string progress_a = engine_->Cached(a)->progress_json();
   std::string b = Create(User("alice"));
