@@ -170,6 +170,19 @@ void Engine::Submit(std::function<Result<void>(WriteContext&)> run,
   finish(Fail(ErrorCode::kUnavailable, "vigil is shutting down"));
 }
 
+void Engine::SubmitFor(const std::string& investigation_id,
+                       std::function<Result<void>(WriteContext&)> run,
+                       std::function<void(Result<SnapshotPtr>)> finish) {
+  if (Cached(investigation_id)) return Submit(std::move(run), std::move(finish));
+  // Cold: fold its log on the read pool first, so that the writer, which every investigation's
+  // writes wait for, does not. (If it is dropped again before the job runs, the job loads it.)
+  readers_.Post(
+      [this, investigation_id, run = std::move(run), finish = std::move(finish)]() mutable {
+        (void)LoadBlocking(investigation_id);  // a failure is found again, and answered, by the job
+        Submit(std::move(run), std::move(finish));
+      });
+}
+
 void Engine::WriterLoop() {
   for (;;) {
     std::vector<Job> jobs;
@@ -394,8 +407,9 @@ void CompleteStatusChange(const core::Investigation& inv, core::Event& e) {
 void Engine::Report(const core::Principal& principal, std::string investigation_id,
                     std::vector<core::EventInput> inputs, Done<ReportOutcome> done) {
   auto outcome = std::make_shared<ReportOutcome>();
-  Submit(
-      [principal, id = std::move(investigation_id), inputs = std::move(inputs),
+  SubmitFor(
+      investigation_id,
+      [principal, id = investigation_id, inputs = std::move(inputs),
        outcome](WriteContext& ctx) -> Result<void> {
         if (auto opened = ctx.Open(principal, id); !opened) return opened;
         outcome->items.clear();
@@ -436,8 +450,9 @@ void Engine::Report(const core::Principal& principal, std::string investigation_
 
 void Engine::Transition(const core::Principal& principal, std::string investigation_id,
                         core::TransitionInput transition, Done<SnapshotPtr> done) {
-  Submit(
-      [principal, id = std::move(investigation_id), transition](WriteContext& ctx) -> Result<void> {
+  SubmitFor(
+      investigation_id,
+      [principal, id = investigation_id, transition](WriteContext& ctx) -> Result<void> {
         if (auto opened = ctx.Open(principal, id); !opened) return opened;
         core::Event e;
         e.type = core::EventType::kStatusChange;

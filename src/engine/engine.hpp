@@ -127,6 +127,11 @@ class Engine {
 
   void Submit(std::function<Result<void>(WriteContext&)> run,
               std::function<void(Result<SnapshotPtr>)> finish);
+  // Submit for a job on an existing investigation: loads it on the read pool first when it is
+  // not in memory.
+  void SubmitFor(const std::string& investigation_id,
+                 std::function<Result<void>(WriteContext&)> run,
+                 std::function<void(Result<SnapshotPtr>)> finish);
   void WriterLoop();
   void RunGroup(std::vector<Job>& jobs);
   // Answers every job of a group with `error` (its transaction is rolled back by its owner).

@@ -402,3 +402,35 @@ TEST_F(RaceTest, ASlowLoadDoesNotInstallAStaleSnapshotAfterAnEviction) {
 
 }  // namespace
 }  // namespace vigil::engine
+
+namespace vigil::engine {
+namespace {
+
+// A write to an investigation not in memory folds its log on the read pool, not on the writer
+// thread that every investigation's writes wait for.
+TEST_F(RaceTest, AColdWriteIsLoadedOffTheWriterThread) {
+  Open();
+  std::string id = Create();
+  Open();  // a new engine: nothing in memory
+  std::mutex mu;
+  std::thread::id writer, loader;
+  store_->before_begin = [&] {
+    std::lock_guard lock(mu);
+    writer = std::this_thread::get_id();
+  };
+  store_->before_read = [&](const store::EventQuery& q) {
+    std::lock_guard lock(mu);
+    if (q.investigation_id == id && !q.raw_data) loader = std::this_thread::get_id();
+  };
+  auto r = Await<ReportOutcome>(
+      [&](auto done) { engine_->Report(User("alice"), id, {Risk(0.4)}, done); });
+  ASSERT_TRUE(r) << r.error().message;
+  std::lock_guard lock(mu);
+  EXPECT_NE(loader, std::thread::id());
+  EXPECT_NE(writer, std::thread::id());
+  EXPECT_NE(loader, writer);
+  EXPECT_EQ(r->snapshot->version(), 2);
+}
+
+}  // namespace
+}  // namespace vigil::engine
