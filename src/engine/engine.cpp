@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <exception>
 #include <limits>
+#include <optional>
 #include <random>
 
 #include "core/json_util.hpp"
@@ -114,8 +115,14 @@ class Engine::WriteContext {
     }
     snapshot_ = std::make_shared<const Snapshot>(std::move(work_));
     store::InvestigationRow row = RowOf(*snapshot_);
-    auto written = is_new_ ? txn_.InsertInvestigation(row) : txn_.UpdateInvestigation(row);
-    if (!written) return written;
+    // Conditional on the version this job started from: a stale base fails instead of writing.
+    auto written =
+        is_new_ ? txn_.InsertInvestigation(row) : txn_.UpdateInvestigation(row, base_->version());
+    if (!written) {
+      // The copy in memory was behind the store: drop it; the retry folds it afresh.
+      if (written.error().code == ErrorCode::kStaleVersion) engine_.Forget(snapshot_->id());
+      return written;
+    }
     return txn_.AppendEvents(events_);
   }
 
@@ -328,6 +335,16 @@ SnapshotPtr Engine::InstallLoaded(SnapshotPtr snapshot, std::span<const core::Ev
   SnapshotPtr installed = hot.snapshot;
   EvictLocked(evicted, installed->id());  // may drop others, never the one just used
   return installed;
+}
+
+void Engine::Forget(const std::string& id) {
+  std::optional<Hot> dropped;  // destroyed after the lock is released
+  std::unique_lock lock(cache_mu_);
+  auto it = cache_.find(id);
+  if (it == cache_.end()) return;
+  dropped.emplace(std::move(it->second));
+  cache_.erase(it);
+  ++eviction_generation_;
 }
 
 SnapshotPtr Engine::Cached(const std::string& id) const {

@@ -137,6 +137,8 @@ class Engine {
   // Answers every job of a group with `error` (its transaction is rolled back by its owner).
   void FailGroup(std::vector<Job>& jobs, const Error& error);
   Result<SnapshotPtr> LoadBlocking(const std::string& investigation_id);
+  // Drops an investigation from memory (found stale); it is folded again when next used.
+  void Forget(const std::string& investigation_id);
   // After a commit: appends `events` to the investigation's recent log, then installs `snapshot`.
   void InstallCommitted(const SnapshotPtr& snapshot, std::span<const core::Event> events);
   // After a load that folded `log` (the whole log), begun at eviction generation `generation`:

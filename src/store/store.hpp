@@ -73,7 +73,10 @@ class WriteTransaction {
   // kConflict when an investigation with this id exists.
   virtual Result<void> InsertInvestigation(const InvestigationRow& row) = 0;
   // kNotFound when there is no such investigation.
-  virtual Result<void> UpdateInvestigation(const InvestigationRow& row) = 0;
+  // With `expected_version`, only when the stored row is at that version: kStaleVersion
+  // otherwise, so that a write built on a stale read can never overwrite newer state.
+  virtual Result<void> UpdateInvestigation(const InvestigationRow& row,
+                                           std::optional<int64_t> expected_version) = 0;
   // Appends in order, storing each event's wire form (core::WireText). kConflict when an
   // (investigation, id) or (investigation, key) pair exists.
   // On failure none of `events` is appended.

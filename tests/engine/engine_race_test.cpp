@@ -37,8 +37,9 @@ class HookedTxn : public store::WriteTransaction {
   Result<void> InsertInvestigation(const store::InvestigationRow& r) override {
     return inner_->InsertInvestigation(r);
   }
-  Result<void> UpdateInvestigation(const store::InvestigationRow& r) override {
-    return inner_->UpdateInvestigation(r);
+  Result<void> UpdateInvestigation(const store::InvestigationRow& r,
+                                   std::optional<int64_t> expected_version) override {
+    return inner_->UpdateInvestigation(r, expected_version);
   }
   Result<void> AppendEvents(std::span<const core::Event> e) override {
     return inner_->AppendEvents(e);

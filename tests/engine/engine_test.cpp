@@ -263,3 +263,34 @@ TEST_F(EngineTest, TheLeastRecentlyUsedInvestigationsLeaveMemoryAndComeBackIntac
 
 }  // namespace
 }  // namespace vigil::engine
+
+namespace vigil::engine {
+namespace {
+
+// Another writer on the same database (another node, later) moved an investigation on: this
+// engine's copy is stale. Its next write is refused, not applied over newer state, and the retry
+// starts from the store.
+TEST_F(EngineTest, AWriteFromAStaleCopyIsRefusedAndTheCopyDropped) {
+  std::string id = Create(User("alice"));
+  ASSERT_NE(engine_->Cached(id), nullptr);  // this engine holds version 1
+  {
+    auto other_store = store::OpenSqliteStore({.path = path_});
+    ASSERT_TRUE(other_store);
+    Engine other(**other_store, clock_);
+    other.Start();
+    ASSERT_TRUE(Await<ReportOutcome>(
+        [&](auto done) { other.Report(User("alice"), id, {Risk(0.2)}, done); }));
+  }  // the store now holds version 2
+  auto stale = Await<ReportOutcome>(
+      [&](auto done) { engine_->Report(User("alice"), id, {Risk(0.3)}, done); });
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, ErrorCode::kStaleVersion);
+  EXPECT_EQ(engine_->Cached(id), nullptr);
+  auto retried = Await<ReportOutcome>(
+      [&](auto done) { engine_->Report(User("alice"), id, {Risk(0.3)}, done); });
+  ASSERT_TRUE(retried) << retried.error().message;
+  EXPECT_EQ(retried->snapshot->version(), 3);
+}
+
+}  // namespace
+}  // namespace vigil::engine

@@ -217,7 +217,7 @@ TEST_P(StoreContractTest, InvestigationRoundTripsEveryField) {
   updated.snapshot_json = "{}";
   auto tx = Begin();
   ASSERT_NE(tx, nullptr);
-  ASSERT_TRUE(IsOk(tx->UpdateInvestigation(updated)));
+  ASSERT_TRUE(IsOk(tx->UpdateInvestigation(updated, std::nullopt)));
   ASSERT_TRUE(IsOk(tx->Commit()));
   got = Get("inv-1");
   ASSERT_TRUE(got.has_value());
@@ -264,11 +264,26 @@ TEST_P(StoreContractTest, InsertingTheSameInvestigationTwiceInOneTransactionIsCo
   EXPECT_TRUE(FailsWith(tx->InsertInvestigation(MakeInvestigation("inv-1")), ErrorCode::kConflict));
 }
 
+TEST_P(StoreContractTest, AConditionalUpdateRefusesAnotherVersion) {
+  Write({MakeInvestigation("inv-1")}, {});
+  InvestigationRow row = MakeInvestigation("inv-1");
+  int64_t stored = row.version;
+  row.version = stored + 1;
+  auto tx = Begin();
+  ASSERT_NE(tx, nullptr);
+  EXPECT_TRUE(FailsWith(tx->UpdateInvestigation(row, stored + 7), ErrorCode::kStaleVersion));
+  EXPECT_TRUE(IsOk(tx->UpdateInvestigation(row, stored)));
+  EXPECT_TRUE(FailsWith(tx->UpdateInvestigation(row, stored), ErrorCode::kStaleVersion));
+  EXPECT_TRUE(
+      FailsWith(tx->UpdateInvestigation(MakeInvestigation("inv-9"), stored), ErrorCode::kNotFound));
+}
+
 TEST_P(StoreContractTest, UpdatingAnUnknownInvestigationIsNotFound) {
   Write({MakeInvestigation("inv-1")}, {});
   auto tx = Begin();
   ASSERT_NE(tx, nullptr);
-  EXPECT_TRUE(FailsWith(tx->UpdateInvestigation(MakeInvestigation("inv-2")), ErrorCode::kNotFound));
+  EXPECT_TRUE(FailsWith(tx->UpdateInvestigation(MakeInvestigation("inv-2"), std::nullopt),
+                        ErrorCode::kNotFound));
   ASSERT_TRUE(IsOk(tx->Commit()));
   EXPECT_FALSE(Get("inv-2").has_value());
 }
@@ -504,7 +519,7 @@ TEST_P(StoreContractTest, RollbackToSavepointDiscardsOnlyThatJob) {
   ASSERT_TRUE(IsOk(tx->AppendEvents(
       std::vector{MakeEvent("inv-a", {1000, 1}, EventType::kToolComplete, "job-2")})));
   InvestigationRow changed = MakeInvestigation("inv-a", "someone-else");
-  ASSERT_TRUE(IsOk(tx->UpdateInvestigation(changed)));
+  ASSERT_TRUE(IsOk(tx->UpdateInvestigation(changed, std::nullopt)));
   ASSERT_TRUE(IsOk(tx->RollbackToSavepoint()));
   auto found = tx->FindByKey("inv-a", "job-2");
   ASSERT_TRUE(IsOk(found));
@@ -534,7 +549,7 @@ TEST_P(StoreContractTest, DestroyingAnUncommittedTransactionDiscardsIt) {
     ASSERT_TRUE(IsOk(tx->AppendEvents(std::vector{MakeEvent("inv-1", {1000, 0})})));
     InvestigationRow changed = MakeInvestigation("inv-1");
     changed.version = 99;
-    ASSERT_TRUE(IsOk(tx->UpdateInvestigation(changed)));
+    ASSERT_TRUE(IsOk(tx->UpdateInvestigation(changed, std::nullopt)));
     ASSERT_TRUE(IsOk(tx->Savepoint()));  // an open savepoint goes too
   }
   EXPECT_FALSE(Get("inv-2").has_value());
@@ -554,7 +569,7 @@ TEST_P(StoreContractTest, ReadsSeeOnlyCommittedWrites) {
   ASSERT_TRUE(IsOk(tx->AppendEvents(std::vector{MakeEvent("inv-1", {1000, 0})})));
   InvestigationRow changed = MakeInvestigation("inv-1");
   changed.version = 2;
-  ASSERT_TRUE(IsOk(tx->UpdateInvestigation(changed)));
+  ASSERT_TRUE(IsOk(tx->UpdateInvestigation(changed, std::nullopt)));
 
   EXPECT_FALSE(Get("inv-2").has_value());
   EXPECT_EQ(Get("inv-1")->version, 1);
@@ -648,7 +663,7 @@ TEST_P(StoreContractTest, ConcurrentReadersSeeCommittedStatesOnly) {
     InvestigationRow row = initial;
     row.version = initial.version + k;
     row.last_event_id = event_id(k);
-    if (auto r = (*tx)->UpdateInvestigation(row); !r) return IsOk(r);
+    if (auto r = (*tx)->UpdateInvestigation(row, std::nullopt); !r) return IsOk(r);
     return IsOk((*tx)->Commit());
   };
   readers_started.wait();

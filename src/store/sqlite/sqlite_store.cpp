@@ -215,19 +215,34 @@ class SqliteWriteTransaction final : public WriteTransaction {
       "UPDATE investigations SET owner = ?, name = ?, state = ?, run_id = ?, version = ?,"
       " last_ts = ?, last_seq = ?, created_at_ms = ?, updated_at_ms = ?,"
       " completion_percent = ?, snapshot = ?"
-      " WHERE id = ?";
+      " WHERE id = ? AND (? IS NULL OR version = ?)";
+  static constexpr const char kInvestigationVersion[] =
+      "SELECT version FROM investigations WHERE id = ?";
 
-  Result<void> UpdateInvestigation(const InvestigationRow& row) override {
+  Result<void> UpdateInvestigation(const InvestigationRow& row,
+                                   std::optional<int64_t> expected_version) override {
     if (auto usable = CheckUsable(); !usable) return usable;
     auto stmt = db_->Prepare(kUpdateInvestigation);
     if (!stmt) return Forward(stmt);
     BindInvestigationFields(*stmt, row);
     stmt->Bind(row.id);
-    if (auto done = stmt->Run(); !done) return done;
-    if (db_->Changes() == 0) {
-      return Fail(ErrorCode::kNotFound, "no investigation " + row.id);
+    if (expected_version) {
+      stmt->Bind(*expected_version).Bind(*expected_version);
+    } else {
+      stmt->BindNull().BindNull();
     }
-    return {};
+    if (auto done = stmt->Run(); !done) return done;
+    if (db_->Changes() > 0) return {};
+    // Nothing changed: tell a missing investigation from one at another version.
+    auto read = db_->Prepare(kInvestigationVersion);
+    if (!read) return Forward(read);
+    read->Bind(row.id);
+    auto found = read->Step();
+    if (!found) return Forward(found);
+    if (!*found) return Fail(ErrorCode::kNotFound, "no investigation " + row.id);
+    return Fail(ErrorCode::kStaleVersion, "investigation " + row.id + " is at version " +
+                                              std::to_string(read->ColumnInt64(0)) + ", not " +
+                                              std::to_string(expected_version.value_or(0)));
   }
 
   Result<void> AppendEvents(std::span<const core::Event> events) override {
