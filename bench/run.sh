@@ -2,23 +2,27 @@
 # End-to-end benchmarks of vigil, side by side with the peers in ../shared/peers (nginx serving a
 # static JSON file with its ETag, and a minimal epoll "ceiling" server), in one run on this machine.
 #
-#   bench/run.sh [--duration 10] [--quick]
+#   bench/run.sh [--duration 5] [--rounds 3] [--quick]
 #
-# Every server is pinned to CPU 0 and runs alone; wrk is pinned to CPU 1. Traffic goes to
-# 127.0.0.1 only; every load runs for a bounded time. Writes raw lines and a markdown table to
-# bench/results/<stamp>/ and prints the table.
+# Every server is pinned to CPU 0, wrk to CPU 1; only one server is under load at a time. The
+# machine is shared and noisy, so the polling workloads that compare vigil with its peers run in
+# interleaved rounds (vigil, nginx, ceiling, vigil, ...) and the table gives each one's median.
+# Traffic goes to 127.0.0.1 only; every load runs for a bounded time. Writes raw lines and a
+# markdown table to bench/results/<stamp>/ and prints the table.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PEERS_SRC="$ROOT/../shared/peers"
-DUR=10
+DUR=5 ROUNDS=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) DUR="$2"; shift 2;;
-    --quick) DUR=3; shift;;
+    --rounds) ROUNDS="$2"; shift 2;;
+    --quick) DUR=2; ROUNDS=1; shift;;
     *) echo "unknown argument: $1" >&2; exit 2;;
   esac
 done
 [ "$DUR" -le 30 ] || { echo "--duration is at most 30 s" >&2; exit 2; }
+[ "$ROUNDS" -ge 1 ] && [ "$ROUNDS" -le 9 ] || { echo "--rounds is 1 to 9" >&2; exit 2; }
 
 STAMP="$(date +%Y%m%d-%H%M%S)"
 OUT="$ROOT/bench/results/$STAMP"
@@ -93,9 +97,6 @@ MID=$(curl -s "${H[@]}" "$API/investigations/$ID10K/events?limit=1000" | grep -o
 
 PROGRESS="$API/investigations/$ID30/progress"
 VETAG=$(etag_of -H "Authorization: Bearer $TOKEN" "$PROGRESS")
-wrk_run "vigil 304 c64" poll.lua "$PROGRESS" 64 TOKEN="$TOKEN" INM="$VETAG"
-wrk_run "vigil 304 c256" poll.lua "$PROGRESS" 256 TOKEN="$TOKEN" INM="$VETAG"
-wrk_run "vigil 200 progress (30 tools) c64" poll.lua "$PROGRESS" 64 TOKEN="$TOKEN"
 wrk_run "vigil 200 events (100 of 10k) c64" poll.lua "$API/investigations/$ID10K/events?limit=100&since=$MID" 64 TOKEN="$TOKEN"
 PROGRESS_BYTES=$(curl -s -H "Authorization: Bearer $TOKEN" "$PROGRESS" | wc -c)
 
@@ -114,49 +115,69 @@ while :; do
 done
 t1=$(date +%s%N)
 PAGING_MS=$(( (t1 - t0) / 1000000 ))
-VRSS=$(awk '/VmRSS/{print $2}' "/proc/$VPID/status")
-kill "$VPID"; wait "$VPID" 2>/dev/null || true
 
 # ---------------------------------------------------------------------------------------------
-# nginx (static file with ETag), one worker on CPU 0
+# The peers, beside vigil: nginx (static file with ETag, one worker) and the ceiling (a minimal
+# single-threaded epoll server, one write per answer), both on CPU 0.
 "$PEERS/nginx/start.sh" --port "$NPORT" --workers 1 --cpus 0 > "$OUT/nginx.log" 2>&1 &
 NPID=$!; PIDS+=("$NPID")
-wait_port "$NPORT"
-NURL="http://127.0.0.1:$NPORT/api/v1/investigations/inv-7f3c2a91/progress"
-NETAG=$(etag_of "$NURL")
-wrk_run "nginx 304 c64" poll.lua "$NURL" 64 TOKEN="$TOKEN" INM="$NETAG"
-wrk_run "nginx 304 c256" poll.lua "$NURL" 256 TOKEN="$TOKEN" INM="$NETAG"
-wrk_run "nginx 200 c64" poll.lua "$NURL" 64 TOKEN="$TOKEN"
-kill -QUIT "$NPID"; wait "$NPID" 2>/dev/null || true
-
-# the ceiling: a minimal single-threaded epoll server, one write per answer
 taskset -c 0 "$PEERS/run/bin/ceiling-server" --port "$CPORT" --json "$PEERS/nginx/www/progress.json" \
   > "$OUT/ceiling.log" 2>&1 &
 CPID=$!; PIDS+=("$CPID")
-wait_port "$CPORT"
+wait_port "$NPORT"; wait_port "$CPORT"
+NURL="http://127.0.0.1:$NPORT/api/v1/investigations/inv-7f3c2a91/progress"
 CURL_="http://127.0.0.1:$CPORT/api/v1/investigations/inv-7f3c2a91/progress"
-CETAG=$(etag_of "$CURL_")
-wrk_run "ceiling 304 c64" poll.lua "$CURL_" 64 TOKEN="$TOKEN" INM="$CETAG"
-wrk_run "ceiling 304 c256" poll.lua "$CURL_" 256 TOKEN="$TOKEN" INM="$CETAG"
-wrk_run "ceiling 200 c64" poll.lua "$CURL_" 64 TOKEN="$TOKEN"
-kill "$CPID"; wait "$CPID" 2>/dev/null || true
+NETAG=$(etag_of "$NURL"); CETAG=$(etag_of "$CURL_")
+
+for round in $(seq 1 "$ROUNDS"); do
+  wrk_run "vigil 304 c64" poll.lua "$PROGRESS" 64 TOKEN="$TOKEN" INM="$VETAG"
+  wrk_run "nginx 304 c64" poll.lua "$NURL" 64 TOKEN="$TOKEN" INM="$NETAG"
+  wrk_run "ceiling 304 c64" poll.lua "$CURL_" 64 TOKEN="$TOKEN" INM="$CETAG"
+  wrk_run "vigil 304 c256" poll.lua "$PROGRESS" 256 TOKEN="$TOKEN" INM="$VETAG"
+  wrk_run "nginx 304 c256" poll.lua "$NURL" 256 TOKEN="$TOKEN" INM="$NETAG"
+  wrk_run "ceiling 304 c256" poll.lua "$CURL_" 256 TOKEN="$TOKEN" INM="$CETAG"
+  wrk_run "vigil 200 progress (30 tools) c64" poll.lua "$PROGRESS" 64 TOKEN="$TOKEN"
+  wrk_run "nginx 200 c64" poll.lua "$NURL" 64 TOKEN="$TOKEN"
+  wrk_run "ceiling 200 c64" poll.lua "$CURL_" 64 TOKEN="$TOKEN"
+done
+VRSS=$(awk '/VmRSS/{print $2}' "/proc/$VPID/status")
 
 # ---------------------------------------------------------------------------------------------
 {
   echo "# vigil benchmarks, $STAMP"
   echo
-  echo "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')); servers on CPU 0 alone, wrk -t1 on CPU 1, ${DUR} s per row, 127.0.0.1."
+  echo "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')); servers on CPU 0, one under load at a time; wrk -t1 on CPU 1; ${DUR} s per run; polling workloads in ${ROUNDS} interleaved rounds; 127.0.0.1."
   echo
-  echo "| workload | requests/s | events/s | p50 ms | p99 ms | max ms | errors |"
+  echo "| workload | runs | requests/s | events/s | p50 ms | p99 ms | errors |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-  while IFS= read -r line; do
-    label=$(echo "$line" | sed -E 's/.*"label":"([^"]*)".*/\1/')
-    num() { echo "$line" | grep -o "\"$1\":[0-9.]*" | cut -d: -f2 || true; }
-    ev=$(num events_per_s); [ -z "$ev" ] && ev="—" || ev=$(printf '%.0f' "$ev")
-    printf '| %s | %.0f | %s | %.2f | %.2f | %.1f | %s |\n' "$label" "$(num rps)" "$ev" \
-      "$(echo "$(num p50_us)/1000" | bc -l)" "$(echo "$(num p99_us)/1000" | bc -l)" \
-      "$(echo "$(num max_us)/1000" | bc -l)" "$(( $(num errors) + $(num non2xx3xx) ))"
-  done < "$OUT/summary.jsonl"
+  # One row per workload, in first-seen order; each figure is the median of its runs.
+  awk '
+    function num(line, key) {
+      if (match(line, "\"" key "\":[0-9.]+")) return substr(line, RSTART + length(key) + 3, RLENGTH - length(key) - 3) + 0
+      return -1
+    }
+    function median(list,   n, a, i, j, t) {
+      n = split(list, a, " ")
+      for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    {
+      match($0, /"label":"[^"]*"/); label = substr($0, RSTART + 9, RLENGTH - 10)
+      if (!(label in runs)) order[++count] = label
+      runs[label]++
+      rps[label] = rps[label] " " num($0, "rps")
+      ev[label] = ev[label] " " num($0, "events_per_s")
+      p50[label] = p50[label] " " num($0, "p50_us")
+      p99[label] = p99[label] " " num($0, "p99_us")
+      errs[label] += num($0, "errors") + num($0, "non2xx3xx")
+    }
+    END {
+      for (i = 1; i <= count; i++) {
+        l = order[i]; e = median(ev[l])
+        es = (e < 0) ? "—" : sprintf("%.0f", e)
+        printf "| %s | %d | %.0f | %s | %.2f | %.2f | %d |\n", l, runs[l], median(rps[l]), es, median(p50[l]) / 1000, median(p99[l]) / 1000, errs[l]
+      }
+    }' "$OUT/summary.jsonl"
   echo
   echo "- paging the 10,000-event log with limit=1000: $pages requests, ${PAGING_MS} ms in all (curl, one connection per request)"
   echo "- /progress body of the 30-tool investigation: $PROGRESS_BYTES bytes; nginx's static file: $(wc -c < "$PEERS/nginx/www/progress.json") bytes"
