@@ -55,6 +55,7 @@ void Response::Set(std::string_view name, std::string value) {
   auto it = std::find_if(headers.begin(), headers.end(),
                          [&](const auto& h) { return EqualsIgnoreCase(h.first, name); });
   if (it == headers.end()) {
+    if (headers.empty()) headers.reserve(6);  // one allocation for a response's usual headers
     headers.emplace_back(std::string(name), std::move(value));
     return;
   }
@@ -75,6 +76,7 @@ std::string_view Response::Get(std::string_view name) const {
 Response JsonResponse(int status, std::string body) {
   Response response;
   response.status = status;
+  response.headers.reserve(6);
   response.headers.emplace_back("Content-Type", "application/json");
   response.body = std::move(body);
   return response;

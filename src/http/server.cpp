@@ -471,17 +471,20 @@ class Session {
     }
     request.body = std::move(message.body());
     parser_.reset();
-    exchange_.path = request.path;
 
     owes_answer_ = true;
     auto slot = std::make_shared<ResponseSlot>(impl_.pending, std::move(request));
     if (std::optional<Response> now = Dispatch(impl_, slot)) {
       exchange_.route = slot->request.route;
+      if (exchange_.route.empty()) exchange_.path = slot->request.path;  // for the log line
       slot.reset();
       co_return co_await Write(std::move(*now));
     }
     auto [response, answered] = co_await AsyncAwait(std::move(slot), asio::use_awaitable);
-    if (answered) exchange_.route = answered->request.route;
+    if (answered) {
+      exchange_.route = answered->request.route;
+      if (exchange_.route.empty()) exchange_.path = answered->request.path;
+    }
     answered.reset();
     co_return co_await Write(std::move(response));
   }
