@@ -12,6 +12,7 @@
 #include "core/input.hpp"
 #include "core/investigation.hpp"
 #include "core/json_text.hpp"
+#include "engine/snapshot.hpp"
 #include "http/conditional.hpp"
 #include "http/router.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -92,6 +93,13 @@ void BM_ProgressSnapshot(benchmark::State& state) {
   state.counters["bytes"] = static_cast<double>(bytes);
 }
 BENCHMARK(BM_ProgressSnapshot)->Arg(30)->Arg(300);
+
+// What every commit pays for each investigation it changes: the snapshot readers will share.
+void BM_BuildSnapshot(benchmark::State& state) {
+  Fixture f(static_cast<int>(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(engine::Snapshot(f.inv));
+}
+BENCHMARK(BM_BuildSnapshot)->Arg(30);
 
 void BM_ParseCursor(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(core::ParseEventId("1730668800000_000127"));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "core/investigation.hpp"
@@ -24,14 +25,16 @@ class Snapshot {
   // investigations and databases that reach the same version).
   const std::string& progress_json() const { return progress_json_; }
   const std::string& etag() const { return etag_; }
-  // The body of GET /investigations/{id}.
-  const std::string& investigation_json() const { return investigation_json_; }
+  // The body of GET /investigations/{id}: written on first use (it is read far less often than
+  // every commit builds a snapshot), then shared.
+  const std::string& investigation_json() const;
 
  private:
   core::Investigation inv_;
   std::string progress_json_;
-  std::string investigation_json_;
   std::string etag_;
+  mutable std::once_flag investigation_once_;
+  mutable std::string investigation_json_;  // written once, under investigation_once_
 };
 
 }  // namespace vigil::engine

@@ -95,13 +95,6 @@ Result<void> GrantRoles(const boost::json::value* roles, core::Principal& p) {
   return Unauthenticated("token claim roles must be an array or a string");
 }
 
-bool IEqualsAscii(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 std::string_view TrimSpaces(std::string_view s) {
   size_t begin = s.find_first_not_of(" \t");
   if (begin == std::string_view::npos) return {};
@@ -231,7 +224,7 @@ Result<core::Principal> Authenticator::Verify(std::string_view token) const {
 Result<core::Principal> Authenticator::Authenticate(const Request& request) const {
   std::string_view header = TrimSpaces(request.Header("authorization"));
   size_t space = header.find_first_of(" \t");
-  if (space == std::string_view::npos || !IEqualsAscii(header.substr(0, space), "bearer")) {
+  if (space == std::string_view::npos || !EqualsIgnoreCase(header.substr(0, space), "bearer")) {
     return Unauthenticated("missing bearer token");
   }
   std::string_view token = TrimSpaces(header.substr(space));

@@ -10,7 +10,7 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// Calls `match(tag, weak)` for each member of an entity-tag list until it returns true. Stops at
+// Calls `match(tag)` for each member of an entity-tag list until it returns true. Stops at
 // the first malformed member. `tag` includes its quotes.
 template <typename Match>
 bool AnyTag(std::string_view header, Match match) {
@@ -18,15 +18,11 @@ bool AnyTag(std::string_view header, Match match) {
   while (true) {
     rest = Trim(rest);
     if (rest.empty()) return false;
-    bool weak = false;
-    if (rest.size() >= 2 && rest[0] == 'W' && rest[1] == '/') {
-      weak = true;
-      rest.remove_prefix(2);
-    }
+    if (rest.size() >= 2 && rest[0] == 'W' && rest[1] == '/') rest.remove_prefix(2);  // weak
     if (rest.empty() || rest.front() != '"') return false;
     size_t close = rest.find('"', 1);
     if (close == std::string_view::npos) return false;
-    if (match(rest.substr(0, close + 1), weak)) return true;
+    if (match(rest.substr(0, close + 1))) return true;
     rest = Trim(rest.substr(close + 1));
     if (rest.empty()) return false;
     if (rest.front() != ',') return false;
@@ -40,14 +36,7 @@ bool IfNoneMatchMatches(std::string_view header, std::string_view etag) {
   header = Trim(header);
   if (header == "*") return true;
   std::string_view opaque = etag.substr(etag.starts_with("W/") ? 2 : 0);
-  return AnyTag(header, [&](std::string_view tag, bool) { return tag == opaque; });
-}
-
-bool IfMatchMatches(std::string_view header, std::string_view etag) {
-  header = Trim(header);
-  if (header == "*") return true;
-  if (etag.starts_with("W/")) return false;
-  return AnyTag(header, [&](std::string_view tag, bool weak) { return !weak && tag == etag; });
+  return AnyTag(header, [&](std::string_view tag) { return tag == opaque; });
 }
 
 }  // namespace vigil::http

@@ -1,4 +1,4 @@
-// Conditional requests (RFC 9110 section 13): If-None-Match and If-Match against an entity tag.
+// Conditional requests (RFC 9110 section 13): If-None-Match against an entity tag.
 #pragma once
 
 #include <string_view>
@@ -10,9 +10,5 @@ namespace vigil::http {
 // (W/"..."); the comparison is weak, as RFC 9110 requires for If-None-Match. A malformed member
 // matches nothing.
 bool IfNoneMatchMatches(std::string_view header, std::string_view etag);
-
-// Whether an If-Match header value matches `etag`: "*" or a list containing the same strong tag
-// (strong comparison: weak tags never match).
-bool IfMatchMatches(std::string_view header, std::string_view etag);
 
 }  // namespace vigil::http

@@ -56,6 +56,10 @@ struct Response {
 using Responder = std::function<void(Response)>;
 using Handler = std::function<void(const Request&, Responder)>;
 
+// ASCII case-insensitive equality, for header names and tokens (RFC 9110: they are
+// case-insensitive).
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
 // Builders for the common responses.
 Response JsonResponse(int status, std::string body);
 

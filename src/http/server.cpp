@@ -104,13 +104,6 @@ Method ToMethod(bhttp::verb verb) {
   }
 }
 
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -428,7 +421,7 @@ class Session {
     co_await bhttp::async_read_header(stream_, buffer_, *parser_, Redirect(ec));
     if (!ec && !parser_->is_done()) {
       if (parser_->get().version() >= 11 &&
-          IEquals(parser_->get()[bhttp::field::expect], "100-continue")) {
+          EqualsIgnoreCase(parser_->get()[bhttp::field::expect], "100-continue")) {
         bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, 11};
         co_await bhttp::async_write(stream_, go_on, Redirect(ec));
       }
@@ -558,9 +551,10 @@ class Session {
     bool has_server = false;
     bool has_request_id = false;
     for (auto& [name, value] : response.headers) {
-      if (IEquals(name, "content-length") || IEquals(name, "transfer-encoding")) continue;
-      if (IEquals(name, "connection")) {
-        if (IEquals(value, "close")) keep_alive = false;
+      if (EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding"))
+        continue;
+      if (EqualsIgnoreCase(name, "connection")) {
+        if (EqualsIgnoreCase(value, "close")) keep_alive = false;
         continue;
       }
       if (name.empty() || name.find_first_of(" :\r\n") != std::string::npos ||
@@ -569,8 +563,8 @@ class Session {
                          exchange_.request_id, name);
         continue;
       }
-      has_server = has_server || IEquals(name, "server");
-      has_request_id = has_request_id || IEquals(name, "x-request-id");
+      has_server = has_server || EqualsIgnoreCase(name, "server");
+      has_request_id = has_request_id || EqualsIgnoreCase(name, "x-request-id");
       head.append(name).append(": ").append(value).append("\r\n");
     }
     if (!has_server) head += "Server: vigil\r\n";
