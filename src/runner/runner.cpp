@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <cmath>
-#include <future>
 #include <random>
 
 #include "core/input.hpp"
 #include "core/json_util.hpp"
+#include "engine/await.hpp"
 
 namespace vigil::runner {
 
@@ -22,14 +22,7 @@ namespace {
 constexpr int kParallelTools = 3;
 constexpr int64_t kTickMs = 100;
 
-// Blocks the runner's thread (never an I/O thread) until the engine answers.
-template <typename T, typename Start>
-Result<T> Await(Start start) {
-  std::promise<Result<T>> promise;
-  auto future = promise.get_future();
-  start([&promise](Result<T> r) { promise.set_value(std::move(r)); });
-  return future.get();
-}
+using engine::Await;  // the runner's own thread may block on the engine
 
 EventInput Input(EventType type, std::string actor, json::object data) {
   EventInput in;

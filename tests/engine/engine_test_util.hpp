@@ -1,23 +1,16 @@
-// What the engine's tests share: waiting for an answer, a user, a small event.
+// What the engine's tests share: waiting for an answer (engine::Await), a user, a small event.
 #pragma once
 
-#include <future>
 #include <string>
 
 #include "core/input.hpp"
 #include "core/principal.hpp"
 #include "core/result.hpp"
+#include "engine/await.hpp"
 
 namespace vigil::engine::testing {
 
-// Calls `start` with a callback and blocks until it is answered.
-template <typename T, typename Start>
-Result<T> Await(Start start) {
-  std::promise<Result<T>> promise;
-  auto future = promise.get_future();
-  start([&promise](Result<T> r) { promise.set_value(std::move(r)); });
-  return future.get();
-}
+using engine::Await;
 
 // A user with the dev role.
 inline core::Principal User(std::string name) {
