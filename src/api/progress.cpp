@@ -39,8 +39,7 @@ void Progress(const ApiContext& ctx, const Request& req, Responder respond) {
     return res;
   };
   // The hot path of every poller: in memory and visible, answered here and now.
-  if (engine::SnapshotPtr s = ctx.engine.Cached(req.path_params[0]);
-      s && req.principal.MaySee(s->owner())) {
+  if (engine::SnapshotPtr s = ctx.engine.CachedFor(req.principal, req.path_params[0])) {
     return respond(answer(*s));
   }
   ctx.engine.Get(req.principal, req.path_params[0],

@@ -360,6 +360,11 @@ SnapshotPtr Engine::Cached(const std::string& id) const {
   return it->second.snapshot;
 }
 
+SnapshotPtr Engine::CachedFor(const core::Principal& principal, const std::string& id) const {
+  SnapshotPtr s = Cached(id);
+  return s && principal.MaySee(s->owner()) ? s : nullptr;
+}
+
 std::shared_ptr<const RecentLog> Engine::Recent(const std::string& id) const {
   std::shared_lock lock(cache_mu_);
   auto it = cache_.find(id);

@@ -98,6 +98,10 @@ class Engine {
 
   // The snapshot if it is in memory; nullptr otherwise. Never blocks on I/O.
   SnapshotPtr Cached(const std::string& investigation_id) const;
+  // The snapshot if it is in memory and `principal` may see it; nullptr otherwise (then Get
+  // gives the answer). Never blocks on I/O; builds no callback: the path of every poll.
+  SnapshotPtr CachedFor(const core::Principal& principal,
+                        const std::string& investigation_id) const;
   // The newest events of an investigation in memory (with its snapshot); nullptr when it is not
   // hot. Holds at least the events up to any snapshot a caller has seen.
   std::shared_ptr<const RecentLog> Recent(const std::string& investigation_id) const;
