@@ -9,6 +9,8 @@
 #include "core/input.hpp"
 #include "engine/engine.hpp"
 #include "http/router.hpp"
+#include "live/hub.hpp"
+#include "live/limits.hpp"
 
 namespace vigil::api {
 
@@ -21,12 +23,21 @@ struct ApiOptions {
   int poll_interval_idle_ms = 5000;        // POLL_INTERVAL_IDLE_MS
   size_t list_default_limit = 50;
   size_t list_max_limit = 200;
+  // Live delivery.
+  int sse_heartbeat_seconds = 30;      // SSE_HEARTBEAT_INTERVAL_SECONDS
+  int sse_max_duration_seconds = 300;  // SSE_MAX_DURATION_SECONDS
+  int sse_progress_interval_ms = 500;  // SSE_PROGRESS_INTERVAL_MS
+  int sse_retry_ms = 2000;             // SSE_RETRY_MS: retry: hints between this and twice it
+  size_t ws_max_subscriptions = 100;   // WS_MAX_SUBSCRIPTIONS: per socket
 };
 
 struct ApiContext {
   engine::Engine& engine;
   const core::Clock& clock;
   ApiOptions options;
+  live::Hub& hub;
+  // Open SSE streams and WebSockets, in all and per user.
+  std::shared_ptr<live::ConnectionLimits> stream_limits;
 };
 
 // Registers every /api/v1 route and /healthz, /readyz. `ctx` must outlive the router.

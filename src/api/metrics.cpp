@@ -34,6 +34,58 @@ void Metrics(const ApiContext& ctx, const http::Request& req, http::Responder re
   Counter(out, "vigil_hot_investigations", "Investigations in memory now.", "gauge", s.hot);
   Counter(out, "vigil_recent_events_bytes", "Bytes of recent events held in memory.", "gauge",
           s.recent_log_bytes);
+  live::LiveMetrics& m = ctx.hub.metrics();
+  auto load = [](const auto& a) { return static_cast<uint64_t>(a.load(std::memory_order_relaxed)); };
+  Counter(out, "vigil_sse_streams_open", "Server-Sent Event streams open now.", "gauge",
+          load(m.sse_open));
+  Counter(out, "vigil_websockets_open", "WebSockets open now.", "gauge", load(m.ws_open));
+  Counter(out, "vigil_websocket_subscriptions", "Investigations followed over WebSockets now.",
+          "gauge", load(m.ws_subscriptions));
+  Counter(out, "vigil_sse_streams_total", "Server-Sent Event streams opened.", "counter",
+          load(m.sse_opened));
+  Counter(out, "vigil_websockets_total", "WebSockets opened.", "counter", load(m.ws_opened));
+  Counter(out, "vigil_live_frames_sent_total", "SSE frames and WebSocket messages written.",
+          "counter", load(m.frames_sent));
+  Counter(out, "vigil_live_events_sent_total", "Live events written to subscribers.", "counter",
+          load(m.events_sent));
+  Counter(out, "vigil_live_replays_total", "Resumes served from the log up to the live edge.",
+          "counter", load(m.replays));
+  Counter(out, "vigil_live_resets_total", "Resume ids that could not be used (answered with reset).",
+          "counter", load(m.resets));
+  Counter(out, "vigil_live_slow_subscribers_cut_total",
+          "Subscribers disconnected for falling behind.", "counter", load(m.slow_cut));
+  Counter(out, "vigil_live_streams_ended_total", "Streams ended at a terminal state.", "counter",
+          load(m.ended));
+  Counter(out, "vigil_sse_max_duration_closes_total",
+          "SSE streams closed at their maximum duration.", "counter", load(m.max_duration));
+  Counter(out, "vigil_live_streams_refused_total", "Streams refused by a connection limit.",
+          "counter", load(m.refused));
+  live::Hub::Stats hs = ctx.hub.stats();
+  Counter(out, "vigil_live_subscribers", "Followers subscribed to the hub now.", "gauge",
+          hs.subscribers);
+  Counter(out, "vigil_live_topics", "Investigations with at least one follower now.", "gauge",
+          hs.topics);
+  m.delivery.Write(out, "vigil_live_delivery_seconds",
+                   "From an event's commit to its write to a subscriber's socket.");
+  out.append(
+      "# HELP vigil_live_investigation_subscribers Followers of each followed investigation.\n"
+      "# TYPE vigil_live_investigation_subscribers gauge\n");
+  for (const auto& [id, n] : ctx.hub.SubscribersByInvestigation()) {
+    std::string label;
+    for (char c : id) {
+      if (c == '\\' || c == '"') label += '\\';
+      if (c == '\n') {
+        label += "\\n";
+        continue;
+      }
+      label += c;
+    }
+    out.append("vigil_live_investigation_subscribers{investigation_id=\"")
+        .append(label)
+        .append("\"} ")
+        .append(std::to_string(n))
+        .append("\n");
+  }
   http::Response res;
   res.status = 200;
   res.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");

@@ -8,6 +8,7 @@ void RegisterInvestigationRoutes(http::Router& router, const ApiContext& ctx);
 void RegisterProgressRoutes(http::Router& router, const ApiContext& ctx);
 void RegisterEventRoutes(http::Router& router, const ApiContext& ctx);
 void RegisterMetricsRoutes(http::Router& router, const ApiContext& ctx);
+void RegisterLiveRoutes(http::Router& router, const ApiContext& ctx);
 
 namespace {
 
@@ -40,6 +41,7 @@ void RegisterRoutes(http::Router& router, const ApiContext& ctx) {
   RegisterProgressRoutes(router, ctx);
   RegisterEventRoutes(router, ctx);
   RegisterMetricsRoutes(router, ctx);
+  RegisterLiveRoutes(router, ctx);
 }
 
 }  // namespace vigil::api

@@ -1,5 +1,6 @@
 #include "app/config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 
@@ -68,6 +69,39 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
   opt("--hot-investigations", c.engine.hot_max, "HOT_INVESTIGATIONS_MAX",
       "investigations kept in memory; the least recently used are folded again when needed")
       ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
+  opt("--sse-heartbeat-seconds", c.api.sse_heartbeat_seconds, "SSE_HEARTBEAT_INTERVAL_SECONDS",
+      "a heartbeat event after this many quiet seconds on an SSE stream")
+      ->check(CLI::Range(1, 3600));
+  opt("--sse-max-duration-seconds", c.api.sse_max_duration_seconds, "SSE_MAX_DURATION_SECONDS",
+      "an SSE stream ends with a reconnect event after this long")
+      ->check(CLI::Range(1, 86400));
+  opt("--sse-progress-interval-ms", c.api.sse_progress_interval_ms, "SSE_PROGRESS_INTERVAL_MS",
+      "at most one coalesced progress event per stream per this interval")
+      ->check(CLI::Range(0, 600000));
+  opt("--sse-retry-ms", c.api.sse_retry_ms, "SSE_RETRY_MS",
+      "the SSE retry: hint is between this and twice it (jittered)")
+      ->check(CLI::Range(100, 600000));
+  opt("--ws-heartbeat-ms", c.ws_heartbeat_ms, "WS_HEARTBEAT_INTERVAL_MS",
+      "a WebSocket ping after this long without traffic; closed after twice it unanswered")
+      ->check(CLI::Range(1000, 3600000));
+  opt("--ws-max-subscriptions", c.api.ws_max_subscriptions, "WS_MAX_SUBSCRIPTIONS",
+      "investigations one WebSocket may follow at once")
+      ->check(CLI::Range(size_t{1}, size_t{100000}));
+  opt("--max-streams", c.max_streams, "LIVE_MAX_STREAMS",
+      "SSE streams and WebSockets open at once, in all")
+      ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
+  opt("--max-streams-per-user", c.max_streams_per_user, "LIVE_MAX_STREAMS_PER_USER",
+      "SSE streams and WebSockets open at once per user")
+      ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
+  opt("--live-queue-max-events", c.hub.max_queue, "LIVE_QUEUE_MAX_EVENTS",
+      "events waiting for one subscriber before it is cut as too slow")
+      ->check(CLI::Range(size_t{16}, size_t{10'000'000}));
+  cmd.add_option_function<int>(
+         "--stream-write-timeout",
+         [&c](int s) { c.server.stream.write_timeout = std::chrono::seconds(s); },
+         "seconds one write to a stream may take before the client is dropped (default 30)")
+      ->envname("STREAM_WRITE_TIMEOUT_SECONDS")
+      ->check(CLI::Range(1, 3600));
   opt("--group-commit-max", c.engine.max_group, "GROUP_COMMIT_MAX", "write jobs committed together")
       ->check(CLI::Range(1, 10000));
 }
@@ -106,6 +140,8 @@ Result<void> ValidateServeConfig(ServeConfig& c) {
                     std::to_string(c.api.event_feed_max_limit) + ")",
                 "EVENT_FEED_DEFAULT_LIMIT");
   }
+  c.server.stream.ws_idle_timeout =
+      std::chrono::seconds(std::max(1, (2 * c.ws_heartbeat_ms + 999) / 1000));
   // A full batch of maximal events must fit in a body.
   if (c.server.body_limit < 64 * 1024) {
     return Fail(ErrorCode::kInvalidArgument, "HTTP_BODY_LIMIT_BYTES must be at least 65536",

@@ -10,6 +10,7 @@
 #include "api/api.hpp"
 #include "engine/engine.hpp"
 #include "http/server.hpp"
+#include "live/hub.hpp"
 
 namespace vigil::app {
 
@@ -23,7 +24,12 @@ struct ServeConfig {
   std::string log_level = "info";
   std::string jwt_secret;  // environment only: VIGIL_JWT_SECRET
 
+  size_t max_streams = 20'000;         // LIVE_MAX_STREAMS
+  size_t max_streams_per_user = 32;    // LIVE_MAX_STREAMS_PER_USER
+  int ws_heartbeat_ms = 30'000;        // WS_HEARTBEAT_INTERVAL_MS
+
   http::ServerOptions server;
+  live::HubOptions hub;
   engine::EngineOptions engine;
   api::ApiOptions api;
 };

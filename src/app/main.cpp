@@ -19,6 +19,8 @@
 #include "http/auth.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "live/hub.hpp"
+#include "live/limits.hpp"
 #include "runner/runner.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -79,6 +81,9 @@ int Serve(ServeConfig& config) {
       [r = runner.get()](const engine::SnapshotPtr& s, std::span<const core::Event> events) {
         r->OnCommit(s, events);
       });
+  // Outlives the server: streams leave the hub as the server closes them.
+  live::Hub hub(config.hub);
+  hub.Attach(engine);
   engine.Start();
   // Every way out from here stops the parts in this order: the producer, the server (no more
   // requests), then the engine (drains its queue, whose callbacks use the router's context).
@@ -96,7 +101,9 @@ int Serve(ServeConfig& config) {
 
   auto auth = std::make_shared<http::Authenticator>(config.jwt_secret, clock);
   http::Router router(auth);
-  api::ApiContext ctx{engine, clock, config.api};
+  api::ApiContext ctx{engine, clock, config.api, hub,
+                      std::make_shared<live::ConnectionLimits>(config.max_streams,
+                                                               config.max_streams_per_user)};
   api::RegisterRoutes(router, ctx);
   server.emplace(config.server, [&router](http::Request& req, http::Responder respond) {
     router.Dispatch(req, std::move(respond));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "core/principal.hpp"
+#include "http/stream.hpp"
 
 namespace vigil::http {
 
@@ -45,6 +47,10 @@ struct Response {
   // Content-Length is added by the server.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // When set, the response is a stream (http/stream.hpp): for Server-Sent Events the server
+  // writes the status and headers, then the stream's frames until it is done; for a WebSocket
+  // the server completes the upgrade instead (the request must be one). `body` is ignored.
+  std::shared_ptr<Stream> stream;
 
   // Replaces the header if present.
   void Set(std::string_view name, std::string value);

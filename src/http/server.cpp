@@ -47,6 +47,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 #include <cctype>
 #include <chrono>
@@ -62,6 +63,7 @@
 #include <vector>
 
 #include "http/problem.hpp"
+#include "http/stream_session.hpp"
 
 namespace vigil::http {
 namespace {
@@ -290,6 +292,7 @@ struct ServerCore {
         dispatcher(std::move(d)),
         log(HttpLogger()),
         pending(std::make_shared<PendingResponses>(log)),
+        wakes(std::make_shared<detail::WakeRegistry>()),
         request_id_base(std::random_device()() * uint64_t{0x100000000} + std::random_device()()) {
     if (options.threads <= 0) {
       options.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -318,6 +321,7 @@ struct ServerCore {
   Dispatcher dispatcher;
   std::shared_ptr<spdlog::logger> log;
   std::shared_ptr<PendingResponses> pending;
+  std::shared_ptr<detail::WakeRegistry> wakes;
   const uint64_t request_id_base;
   std::atomic<uint64_t> next_request{0};
   std::atomic<uint16_t> port{0};
@@ -394,7 +398,7 @@ class Session {
         }
       }
     }
-    co_await Close(/*drain=*/false);
+    if (!handed_off_) co_await Close(/*drain=*/false);
   }
 
  private:
@@ -463,6 +467,10 @@ class Session {
       request.headers.emplace_back(Lower(field.name_string()), std::string(field.value()));
     }
     request.body = std::move(message.body());
+    // A WebSocket upgrade is completed by Beast from the request itself, should the handler
+    // accept it.
+    upgrade_.reset();
+    if (boost::beast::websocket::is_upgrade(message)) upgrade_.emplace(parser_->release());
     parser_.reset();
 
     owes_answer_ = true;
@@ -521,11 +529,9 @@ class Session {
   }
 
   // Writes the answer to the current exchange and logs it; false: close the connection.
-  //
-  // Streaming responses (Server-Sent Events, WebSocket upgrade) plug in here: a response that
-  // carries a stream marker takes over `stream_` and `buffer_` (moved into a stream session on
-  // this strand) instead of being written, and ServeOne then ends this loop.
+  // A stream (SSE, WebSocket) takes the connection over: it ends with the stream.
   asio::awaitable<bool> Write(Response response) {
+    if (response.stream) co_return co_await WriteStream(std::move(response));
     int status = response.status;
     if (status < 100 || status > 999) {
       impl_.log->error("request {}: handler answered invalid status {}", exchange_.request_id,
@@ -589,14 +595,64 @@ class Session {
     owes_answer_ = false;
     std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
     co_await asio::async_write(stream_, buffers, Redirect(ec));
+    LogExchange(status, bytes, ec);
+    co_return !ec && keep_alive;
+  }
 
+  void LogExchange(int status, size_t bytes, const beast::error_code& ec) {
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                                 exchange_.start)
                           .count();
     impl_.log->info("{} {} {} {} {:.1f}ms {}{}", MethodName(exchange_.method),
                     exchange_.route.empty() ? exchange_.path : exchange_.route, status, bytes, ms,
                     exchange_.request_id, ec ? " (write failed: " + ec.message() + ")" : "");
-    co_return !ec && keep_alive;
+  }
+
+  // Hands the connection to a stream. For SSE: the head (no Content-Length: the body ends when
+  // the connection does), then the stream's frames. For a WebSocket: the upgrade.
+  asio::awaitable<bool> WriteStream(Response response) {
+    std::shared_ptr<Stream> body = std::move(response.stream);
+    detail::StreamEnv env{impl_.options.stream, impl_.wakes, impl_.log, exchange_.request_id};
+    owes_answer_ = false;
+    if (body->kind() == Stream::Kind::kWebSocket) {
+      if (!upgrade_) {
+        Request request;
+        request.path = exchange_.path;
+        request.request_id = exchange_.request_id;
+        exchange_.keep_alive = false;
+        co_return co_await Write(Problem(
+            Error(ErrorCode::kInvalidArgument, "this resource needs a WebSocket upgrade request"),
+            request));
+      }
+      LogExchange(101, 0, {});
+      handed_off_ = true;
+      co_await detail::RunWebSocket(std::move(stream_), std::move(*upgrade_), std::move(body),
+                                    std::move(env));
+      co_return false;
+    }
+    std::string& head = head_;
+    head.clear();
+    head += "HTTP/1.1 200 OK\r\n";
+    for (auto& [name, value] : response.headers) {
+      if (name.empty() || name.find_first_of(" :\r\n") != std::string::npos ||
+          value.find_first_of("\r\n") != std::string::npos ||
+          EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "connection")) {
+        continue;
+      }
+      head.append(name).append(": ").append(value).append("\r\n");
+    }
+    head.append("Server: vigil\r\nX-Request-Id: ").append(exchange_.request_id).append("\r\n\r\n");
+    beast::error_code ec;
+    stream_.expires_after(impl_.options.read_timeout);
+    co_await asio::async_write(stream_, asio::buffer(head), Redirect(ec));
+    LogExchange(200, 0, ec);
+    if (ec || exchange_.method == Method::kHead) {
+      body->Closed(ec ? "write failed" : "HEAD");
+      co_return false;
+    }
+    handed_off_ = true;
+    co_await detail::RunEventStream(std::move(stream_), std::move(body), std::move(env));
+    co_return false;
   }
 
   asio::awaitable<void> Close(bool drain) {
@@ -620,6 +676,8 @@ class Session {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::request<bhttp::string_body>> upgrade_;  // the request, when an upgrade
+  bool handed_off_ = false;  // stream_ was moved to a stream session
   std::string remote_;
   std::string head_;  // the response head being written; its capacity is reused
   Exchange exchange_;
@@ -761,6 +819,7 @@ void Server::Stop() {
   // No I/O thread runs now: the acceptor and the sessions can be torn down from here.
   impl.acceptor.reset();
   impl.pending->AbandonAll();
+  impl.wakes->CloseAll();
   impl.ios.clear();  // Destroys every suspended session; their sockets close.
   if (was_running) impl.log->info("stopped listening on port {}", impl.port.load());
 }

@@ -28,6 +28,13 @@ struct ServerOptions {
   size_t header_limit = 16 << 10;
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds idle_timeout{75};
+  // Streams (SSE, WebSocket): how long one write may take before the client is dropped as stuck,
+  // and a WebSocket's idle limit (a ping after half of it).
+  struct StreamOptions {
+    std::chrono::seconds write_timeout{30};
+    std::chrono::seconds ws_idle_timeout{60};
+    size_t ws_message_limit = 64 << 10;
+  } stream;
 };
 
 using Dispatcher = std::function<void(Request&, Responder)>;

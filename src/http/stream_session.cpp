@@ -1,0 +1,287 @@
+#include "http/stream_session.hpp"
+
+#include <array>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vigil::http::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+using Clock = std::chrono::steady_clock;
+
+// A stream's wake-up: callable from any thread; on the connection's thread it cancels the timer
+// the stream's loop waits on. At most one wake-up is in flight at a time.
+class StreamWake : public std::enable_shared_from_this<StreamWake> {
+ public:
+  StreamWake(asio::any_io_executor executor, std::shared_ptr<WakeRegistry> registry)
+      : executor_(std::move(executor)), registry_(std::move(registry)) {}
+  ~StreamWake() { registry_->Remove(this); }
+
+  // False when the server is stopping.
+  bool Register() {
+    if (registry_->Add(this)) return true;
+    Disable();
+    return false;
+  }
+  void Wake() {
+    std::lock_guard lock(mu_);
+    if (!executor_ || posted_) return;
+    posted_ = true;
+    asio::post(*executor_, [self = shared_from_this()] { self->Fire(); });
+  }
+  void Disable() {
+    std::lock_guard lock(mu_);
+    executor_.reset();
+  }
+  // A wake function for the stream that does not keep this alive.
+  std::function<void()> Function() {
+    return [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->Wake();
+    };
+  }
+
+  asio::steady_timer* timer = nullptr;  // Only on the connection's thread.
+
+ private:
+  void Fire() {
+    {
+      std::lock_guard lock(mu_);
+      posted_ = false;
+    }
+    if (timer) timer->cancel();
+  }
+
+  std::mutex mu_;
+  std::optional<asio::any_io_executor> executor_;  // Guarded by mu_; empty once disabled
+  bool posted_ = false;                            // Guarded by mu_
+  std::shared_ptr<WakeRegistry> registry_;
+};
+
+bool WakeRegistry::Add(StreamWake* wake) {
+  std::lock_guard lock(mu_);
+  if (closed_) return false;
+  wakes_.insert(wake);
+  return true;
+}
+
+void WakeRegistry::Remove(StreamWake* wake) {
+  std::lock_guard lock(mu_);
+  wakes_.erase(wake);
+}
+
+void WakeRegistry::CloseAll() {
+  std::lock_guard lock(mu_);
+  closed_ = true;
+  for (StreamWake* wake : wakes_) wake->Disable();
+  wakes_.clear();
+}
+
+namespace {
+
+auto Redirect(beast::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+
+// Tells the stream it is closed exactly once, also when the coroutine is destroyed with its
+// io_context (the server stopping).
+class CloseOnce {
+ public:
+  explicit CloseOnce(std::shared_ptr<Stream> body) : body_(std::move(body)) {}
+  ~CloseOnce() { Close("server stopping"); }
+  void Close(std::string_view reason) {
+    if (!body_) return;
+    std::shared_ptr<Stream> body = std::move(body_);
+    body->Closed(reason);
+  }
+
+ private:
+  std::shared_ptr<Stream> body_;
+};
+
+struct SseConnection {
+  SseConnection(beast::tcp_stream s, const asio::any_io_executor& executor)
+      : stream(std::move(s)), timer(executor) {}
+  beast::tcp_stream stream;
+  asio::steady_timer timer;
+  bool client_gone = false;
+  bool finished = false;
+  std::array<char, 512> sink;
+};
+
+// Reads and discards what the client sends, to notice at once when it goes away.
+void WatchForClose(std::shared_ptr<SseConnection> conn) {
+  auto& socket = conn->stream.socket();
+  socket.async_read_some(asio::buffer(conn->sink),
+                         [conn = std::move(conn)](beast::error_code ec, size_t) mutable {
+                           if (conn->finished) return;
+                           if (ec) {
+                             conn->client_gone = true;
+                             conn->timer.cancel();
+                             return;
+                           }
+                           WatchForClose(std::move(conn));
+                         });
+}
+
+struct WsConnection {
+  WsConnection(beast::tcp_stream s, const asio::any_io_executor& executor)
+      : ws(std::move(s)), timer(executor) {}
+  websocket::stream<beast::tcp_stream> ws;
+  asio::steady_timer timer;
+  bool client_gone = false;
+  bool finished = false;
+  beast::flat_buffer in;
+};
+
+void ReadMessages(std::shared_ptr<WsConnection> conn, std::shared_ptr<Stream> body) {
+  auto& ws = conn->ws;
+  auto& in = conn->in;
+  ws.async_read(in, [conn = std::move(conn), body = std::move(body)](beast::error_code ec,
+                                                                     size_t) mutable {
+    if (conn->finished) return;
+    if (ec) {
+      conn->client_gone = true;
+      conn->timer.cancel();
+      return;
+    }
+    if (conn->ws.got_text()) {
+      std::string text = beast::buffers_to_string(conn->in.data());
+      body->OnMessage(text);
+    } else {
+      body->OnMessage("");  // binary messages are not part of the protocol
+    }
+    conn->in.consume(conn->in.size());
+    conn->timer.cancel();  // poll: the message may have produced something to send
+    ReadMessages(std::move(conn), std::move(body));
+  });
+}
+
+}  // namespace
+
+asio::awaitable<void> RunEventStream(beast::tcp_stream stream, std::shared_ptr<Stream> body,
+                                     StreamEnv env) {
+  CloseOnce closer(body);
+  auto executor = co_await asio::this_coro::executor;
+  auto conn = std::make_shared<SseConnection>(std::move(stream), executor);
+  conn->stream.expires_never();
+  auto wake = std::make_shared<StreamWake>(executor, env.wakes);
+  if (!wake->Register()) co_return;
+  wake->timer = &conn->timer;
+  body->Start(wake->Function());
+  WatchForClose(conn);
+
+  std::string reason = "done";
+  std::vector<asio::const_buffer> buffers;
+  for (;;) {
+    Stream::Output out;
+    body->Poll(Clock::now(), out);
+    if (!out.frames.empty()) {
+      buffers.clear();
+      for (const auto& frame : out.frames) buffers.push_back(asio::buffer(*frame));
+      beast::error_code ec;
+      conn->stream.expires_after(env.settings.write_timeout);
+      co_await asio::async_write(conn->stream, buffers, Redirect(ec));
+      conn->stream.expires_never();
+      if (ec) {
+        reason = ec == beast::error::timeout ? "write timed out" : "write failed: " + ec.message();
+        break;
+      }
+      body->Sent(Clock::now());
+    }
+    if (out.done) break;
+    if (conn->client_gone) {
+      reason = "client closed";
+      break;
+    }
+    if (!out.frames.empty()) continue;  // written: there may be more (a replay's next page)
+    beast::error_code ec;
+    conn->timer.expires_at(out.wake_at);
+    co_await conn->timer.async_wait(Redirect(ec));
+  }
+  conn->finished = true;
+  wake->timer = nullptr;
+  wake->Disable();
+  closer.Close(reason);
+  env.log->debug("stream {} ended: {}", env.request_id, reason);
+  beast::error_code ec;
+  conn->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  conn->stream.socket().close(ec);
+}
+
+asio::awaitable<void> RunWebSocket(beast::tcp_stream stream,
+                                   beast::http::request<beast::http::string_body> request,
+                                   std::shared_ptr<Stream> body, StreamEnv env) {
+  CloseOnce closer(body);
+  auto executor = co_await asio::this_coro::executor;
+  stream.expires_never();
+  auto conn = std::make_shared<WsConnection>(std::move(stream), executor);
+  websocket::stream_base::timeout timeouts;
+  timeouts.handshake_timeout = std::chrono::seconds(30);
+  timeouts.idle_timeout = env.settings.ws_idle_timeout;
+  timeouts.keep_alive_pings = true;
+  conn->ws.set_option(timeouts);
+  conn->ws.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(beast::http::field::server, "vigil"); }));
+  conn->ws.read_message_max(env.settings.ws_message_limit);
+  beast::error_code ec;
+  co_await conn->ws.async_accept(request, Redirect(ec));
+  if (ec) {
+    env.log->debug("websocket {}: handshake failed: {}", env.request_id, ec.message());
+    closer.Close("handshake failed");
+    co_return;
+  }
+  conn->ws.text(true);
+  auto wake = std::make_shared<StreamWake>(executor, env.wakes);
+  if (!wake->Register()) co_return;
+  wake->timer = &conn->timer;
+  body->Start(wake->Function());
+  ReadMessages(conn, body);
+
+  std::string reason = "done";
+  bool done = false;
+  for (;;) {
+    Stream::Output out;
+    body->Poll(Clock::now(), out);
+    bool failed = false;
+    for (const auto& frame : out.frames) {
+      co_await conn->ws.async_write(asio::buffer(*frame), Redirect(ec));
+      if (ec) {
+        reason = "write failed: " + ec.message();
+        failed = true;
+        break;
+      }
+    }
+    if (failed) break;
+    if (!out.frames.empty()) body->Sent(Clock::now());
+    if (out.done) {
+      done = true;
+      break;
+    }
+    if (conn->client_gone) {
+      reason = "client closed";
+      break;
+    }
+    if (!out.frames.empty()) continue;
+    conn->timer.expires_at(out.wake_at);
+    co_await conn->timer.async_wait(Redirect(ec));
+  }
+  conn->finished = true;
+  wake->timer = nullptr;
+  wake->Disable();
+  closer.Close(reason);
+  env.log->debug("websocket {} ended: {}", env.request_id, reason);
+  if (done) co_await conn->ws.async_close(websocket::close_code::normal, Redirect(ec));
+  beast::get_lowest_layer(conn->ws).socket().close(ec);
+}
+
+}  // namespace vigil::http::detail
