@@ -19,8 +19,9 @@ namespace {
 
 constexpr int kRetryAfterSeconds = 5;
 
-live::FollowOptions FollowOptionsOf(const ApiContext& ctx) {
+live::FollowOptions FollowOptionsOf(const ApiContext& ctx, bool progress = true) {
   live::FollowOptions o;
+  o.progress = progress;
   o.progress_interval = std::chrono::milliseconds(ctx.options.sse_progress_interval_ms);
   o.cursor_max_age_ms = int64_t{ctx.options.event_feed_cursor_expiry_days} * 86'400'000;
   return o;
@@ -54,13 +55,14 @@ int64_t SinceNs(int64_t committed_ns) { return live::MonotonicNs() - committed_n
 class SseStream : public http::Stream {
  public:
   SseStream(const ApiContext& ctx, core::Principal principal, std::string investigation_id,
-            std::string run_id, std::optional<std::string> after,
+            std::string run_id, std::optional<std::string> after, bool progress,
             std::unique_ptr<live::ConnectionLimits::Ticket> ticket)
       : ctx_(ctx),
         principal_(std::move(principal)),
         investigation_id_(std::move(investigation_id)),
         run_id_(std::move(run_id)),
         after_(std::move(after)),
+        progress_(progress),
         ticket_(std::move(ticket)) {}
 
   Kind kind() const override { return Kind::kServerSentEvents; }
@@ -75,7 +77,7 @@ class SseStream : public http::Stream {
     deadline_ = now + std::chrono::seconds(ctx_.options.sse_max_duration_seconds);
     follower_ = std::make_shared<live::Follower>(ctx_.engine, ctx_.hub, ctx_.clock, principal_,
                                                  investigation_id_, run_id_, after_,
-                                                 FollowOptionsOf(ctx_), std::move(wake));
+                                                 FollowOptionsOf(ctx_, progress_), std::move(wake));
     follower_->Start();
   }
 
@@ -154,6 +156,7 @@ class SseStream : public http::Stream {
   const std::string investigation_id_;
   const std::string run_id_;
   const std::optional<std::string> after_;
+  const bool progress_;
   std::unique_ptr<live::ConnectionLimits::Ticket> ticket_;
   std::shared_ptr<live::Follower> follower_;
   std::vector<live::FollowItem> items_;
@@ -173,9 +176,18 @@ void Stream(const ApiContext& ctx, const Request& req, Responder respond) {
   } else if (auto query = req.Query("last_event_id"); query && !query->empty()) {
     after = std::string(*query);
   }
+  bool progress = true;
+  if (auto p = req.Query("progress")) {
+    if (*p != "true" && *p != "false") {
+      return RespondError(
+          req, respond,
+          Error(ErrorCode::kInvalidArgument, "'progress' must be true or false", "progress"));
+    }
+    progress = *p == "true";
+  }
   ctx.engine.Get(
       req.principal, req.path_params[0],
-      [&ctx, &req, respond, after = std::move(after)](Result<engine::SnapshotPtr> r) mutable {
+      [&ctx, &req, respond, after = std::move(after), progress](Result<engine::SnapshotPtr> r) mutable {
         if (!r) return RespondError(req, respond, r.error());
         const std::string& run = req.path_params[1];
         std::string run_id;
@@ -199,7 +211,7 @@ void Stream(const ApiContext& ctx, const Request& req, Responder respond) {
         res.Set("Cache-Control", "no-cache");
         res.Set("X-Accel-Buffering", "no");
         res.stream = std::make_shared<SseStream>(ctx, req.principal, req.path_params[0],
-                                                 std::move(run_id), std::move(after),
+                                                 std::move(run_id), std::move(after), progress,
                                                  std::move(*ticket));
         respond(std::move(res));
       });

@@ -238,7 +238,7 @@ SteadyTime Follower::Live(SteadyTime now, std::vector<FollowItem>& out) {
   }
   const bool over = IsOver(*latest_) && latest_->investigation().last_event_id <= last_sent_;
   SteadyTime next = SteadyTime::max();
-  if (latest_->version() > progress_version_) {
+  if (options_.progress && latest_->version() > progress_version_) {
     SteadyTime due = progress_at_ + options_.progress_interval;
     if (progress_now_ || over || now >= due || progress_version_ < 0) {
       Emit(out, FollowItem::Kind::kProgress, latest_);

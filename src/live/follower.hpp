@@ -43,7 +43,10 @@ namespace vigil::live {
 using SteadyTime = std::chrono::steady_clock::time_point;
 
 struct FollowOptions {
-  std::chrono::milliseconds progress_interval{250};  // SSE_PROGRESS_INTERVAL_MS
+  std::chrono::milliseconds progress_interval{500};  // SSE_PROGRESS_INTERVAL_MS
+  // Whether coalesced progress items are wanted at all (a client that folds the events itself
+  // may do without). The snapshot, reset and end items come regardless.
+  bool progress = true;
   size_t replay_page = 500;                          // events read from the log at a time
   int64_t cursor_max_age_ms = int64_t{30} * 86'400'000;  // EVENT_FEED_CURSOR_EXPIRY_DAYS
 };
