@@ -143,9 +143,6 @@ class SseStream : public http::Stream {
       case Kind::kEnd:
         m.ended.fetch_add(1, std::memory_order_relaxed);
         break;
-      case Kind::kCut:
-        m.slow_cut.fetch_add(1, std::memory_order_relaxed);
-        break;
       default:
         break;
     }
@@ -313,8 +310,6 @@ class WsSession : public http::Stream {
           m.replays.fetch_add(1, std::memory_order_relaxed);
         } else if (item.kind == Kind::kReset) {
           m.resets.fetch_add(1, std::memory_order_relaxed);
-        } else if (item.kind == Kind::kCut) {
-          m.slow_cut.fetch_add(1, std::memory_order_relaxed);
         } else if (item.kind == Kind::kEnd) {
           m.ended.fetch_add(1, std::memory_order_relaxed);
         }

@@ -1,4 +1,4 @@
-// vigil: the command line. `serve`, `migrate`, `token`.
+// vigil: the command line. `serve`, `migrate`, `token`, `tail`.
 #include <pthread.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -14,6 +14,7 @@
 
 #include "api/api.hpp"
 #include "app/config.hpp"
+#include "app/tail.hpp"
 #include "core/clock.hpp"
 #include "engine/engine.hpp"
 #include "http/auth.hpp"
@@ -218,9 +219,29 @@ int main(int argc, char** argv) {
   token->add_option("--roles", roles, "comma-separated: read, dev, admin")->capture_default_str();
   token->add_option("--ttl", ttl, "lifetime, e.g. 30m, 8h, 7d")->capture_default_str();
 
-  CLI11_PARSE(app, argc, argv);
+  TailOptions tail_options;
+  CLI::App* tail =
+      app.add_subcommand("tail", "print the events of an investigation as they happen");
+  tail->add_option("investigation_id", tail_options.investigation_id, "the investigation to follow")
+      ->required();
+  tail->add_flag("--follow,-f", tail_options.follow,
+                 "keep printing new events until the run ends (reconnects by itself)");
+  tail->add_option("--since", tail_options.since,
+                   "print only the events after this event id (default: from the start)");
+  tail->add_flag("--json", tail_options.json, "print each event as one line of JSON");
+  tail->add_option("--url", tail_options.url, "the vigil server")->capture_default_str();
+  tail->add_option("--token", tail_options.token, "bearer token")->envname("VIGIL_TOKEN");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 prints the message (or the help). Its own exit codes differ by error; a usage error
+    // exits 2, as docs/configuration.md and `vigil tail` promise.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   if (*serve) return Serve(serve_config);
   if (*migrate) return Migrate(migrate_db);
   if (*token) return Token(user, roles, ttl);
+  if (*tail) return Tail(tail_options);
   return 2;
 }

@@ -58,7 +58,9 @@ bool Subscriber::Push(std::span<const LiveEventPtr> events, const engine::Snapsh
   {
     std::lock_guard lock(mu_);
     if (overflowed_) return false;
-    if (queue_.size() + events.size() > max_queue_) {
+    // Cut only a subscriber that already had a full queue waiting: one large commit does not
+    // cut a reader that keeps up.
+    if (queue_.size() >= max_queue_) {
       overflowed_ = overflowed = true;
       queue_.clear();
       queue_.shrink_to_fit();
@@ -128,7 +130,10 @@ void Hub::Publish(const engine::SnapshotPtr& snapshot, std::span<const core::Eve
   }
   uint64_t cut = 0;
   for (const SubscriberPtr& s : subscribers) cut += s->Push(live, snapshot);
-  if (cut) overflowed_.fetch_add(cut, std::memory_order_relaxed);
+  if (cut) {
+    overflowed_.fetch_add(cut, std::memory_order_relaxed);
+    metrics_.slow_cut.fetch_add(cut, std::memory_order_relaxed);
+  }
   published_.fetch_add(live.size(), std::memory_order_relaxed);
   pushed_.fetch_add(live.size() * subscribers.size(), std::memory_order_relaxed);
 }

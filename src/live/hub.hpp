@@ -7,7 +7,8 @@
 // it: one short lock per subscriber, then a wake-up call when the subscriber was waiting. Nothing
 // here does I/O or waits for a reader.
 //
-// Each subscriber has a bounded queue. One that falls too far behind is marked overflowed and its
+// Each subscriber has a bounded queue (max_queue events, plus the one commit that finds it full).
+// One that falls too far behind is marked overflowed and its
 // queue dropped; its stream then ends with a reason and the client resumes from the last event it
 // got (the log is durable, so nothing is lost). A topic with no subscriber left is removed at once.
 //

@@ -33,7 +33,7 @@ struct LiveMetrics {
   std::atomic<uint64_t> events_sent{0};    // of which domain events
   std::atomic<uint64_t> replays{0};        // followers that resumed from the log
   std::atomic<uint64_t> resets{0};         // resume ids that could not be used
-  std::atomic<uint64_t> slow_cut{0};       // followers cut for falling behind
+  std::atomic<uint64_t> slow_cut{0};       // subscribers whose queue overflowed (by the hub)
   std::atomic<uint64_t> ended{0};          // streams ended at a terminal state
   std::atomic<uint64_t> max_duration{0};   // SSE streams closed at their maximum duration
   std::atomic<uint64_t> refused{0};        // streams refused by a connection limit

@@ -177,7 +177,8 @@ std::unique_ptr<VigilProcess> VigilProcess::Start(const VigilOptions& options) {
     return nullptr;
   }
 
-  std::vector<std::string> args = {VIGIL_BINARY, "serve",         "--listen",    "127.0.0.1:0",
+  const std::string listen = "127.0.0.1:" + std::to_string(options.port);
+  std::vector<std::string> args = {VIGIL_BINARY, "serve",         "--listen",    listen,
                                    "--db",       options.db_path, "--port-file", port_file};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   process->pid_ = Spawn(args, env, process->log_path_, error);

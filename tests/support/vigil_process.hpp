@@ -1,7 +1,7 @@
 // Runs the real `vigil` binary (VIGIL_BINARY) as a child process, for end-to-end tests.
 //
 // Start() migrates the database (`vigil migrate --db <path>`, which must exit 0), then runs
-//   vigil serve --listen 127.0.0.1:0 --db <path> --port-file <tmp> <extra_args>
+//   vigil serve --listen 127.0.0.1:<port, 0 by default> --db <path> --port-file <tmp> <extra_args>
 // with VIGIL_JWT_SECRET=kTestJwtSecret (plus options.env), and returns once the server has written
 // its port to the port file (at most 20 s). The child's stdout and stderr go to a log file in a
 // temporary directory; the log is printed when starting fails, and when the test has failed by
@@ -35,6 +35,7 @@ struct VigilOptions {
   std::string db_path;
   std::vector<std::string> extra_args;
   std::vector<std::pair<std::string, std::string>> env;
+  uint16_t port = 0;  // 0: any free port; a fixed one restarts a server where its clients expect it
 };
 
 class VigilProcess {
