@@ -172,9 +172,9 @@ void Feed(const ApiContext& ctx, const Request& req, Responder respond) {
                      if (auto entries = log->Read(q.since, q.limit, q.types, &more)) {
                        std::vector<std::string_view> wires;
                        wires.reserve(entries->size());
-                       for (const auto& e : *entries) wires.push_back(*e.wire);
+                       for (const auto& e : *entries) wires.push_back(e->wire());
                        std::optional<core::EventId> last;
-                       if (!entries->empty()) last = entries->back().id;
+                       if (!entries->empty()) last = entries->back()->id();
                        return respond(FeedPage(wires, last, more, interval, etag, headers));
                      }
                    }

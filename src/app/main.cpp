@@ -79,9 +79,8 @@ int Serve(ServeConfig& config) {
   runner_options.keep_running = config.demo ? config.demo_investigations : 0;
   runner = std::make_unique<runner::Runner>(engine, clock, runner_options);
   engine.AddCommitListener(
-      [r = runner.get()](const engine::SnapshotPtr& s, std::span<const core::Event> events) {
-        r->OnCommit(s, events);
-      });
+      [r = runner.get()](const engine::SnapshotPtr& s, std::span<const core::Event> events,
+                         std::span<const engine::SharedEventPtr>) { r->OnCommit(s, events); });
   // Outlives the server: streams leave the hub as the server closes them.
   live::Hub hub(config.hub);
   hub.Attach(engine);

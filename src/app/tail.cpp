@@ -263,8 +263,9 @@ class Tailer {
     } else {
       resume_id_ = kFromStart;
     }
+    // tail prints events only, so the server need not build progress frames for it.
     target_ = endpoint_.prefix + "/api/v1/investigations/" +
-              EncodePathSegment(options_.investigation_id) + "/runs/current/stream";
+              EncodePathSegment(options_.investigation_id) + "/runs/current/stream?progress=false";
   }
 
   int Run() {

@@ -2,7 +2,7 @@
 // follows a long job from a terminal.
 //
 // It reads the Server-Sent Events stream
-//   GET {url}/api/v1/investigations/{id}/runs/current/stream
+//   GET {url}/api/v1/investigations/{id}/runs/current/stream?progress=false
 // always with a Last-Event-ID (the --since id, or "0_000000": the whole log), so the server
 // replays the log, says caught_up, then goes live. Every domain event is printed once, in order,
 // one line each, flushed at once; stdout carries nothing else. Notices (reconnecting, a reset

@@ -248,15 +248,25 @@ void Engine::RunGroup(std::vector<Job>& jobs) {
   if (auto committed = (*txn)->Commit(); !committed) return FailGroup(jobs, committed.error());
   // In commit order, each job's events join the investigation's recent log before the snapshot
   // they lead to is installed: whoever sees a snapshot finds its events in memory.
-  for (auto& [snapshot, events] : published) InstallCommitted(snapshot, events);
+  const int64_t committed_ns = MonotonicNs();
+  std::vector<std::vector<SharedEventPtr>> shared(published.size());
+  for (size_t i = 0; i < published.size(); ++i) {
+    shared[i].reserve(published[i].second.size());
+    for (const core::Event& e : published[i].second) {
+      shared[i].push_back(std::make_shared<const SharedEvent>(e, committed_ns));
+    }
+    InstallCommitted(published[i].first, published[i].second, shared[i]);
+  }
   {
     std::lock_guard lock(stats_mu_);
     ++stats_.commits;
     stats_.jobs += jobs.size();
     stats_.events += event_count;
   }
-  for (auto& [snapshot, events] : published) {
-    for (const CommitListener& listener : listeners_) listener(snapshot, events);
+  for (size_t i = 0; i < published.size(); ++i) {
+    for (const CommitListener& listener : listeners_) {
+      listener(published[i].first, published[i].second, shared[i]);
+    }
   }
   for (size_t i = 0; i < jobs.size(); ++i) jobs[i].finish(std::move(outcomes[i]));
 }
@@ -292,7 +302,8 @@ void Engine::EvictLocked(std::vector<Hot>& evicted, const std::string& keep) {
   stats_.evictions += victims.size();
 }
 
-void Engine::InstallCommitted(const SnapshotPtr& snapshot, std::span<const core::Event> events) {
+void Engine::InstallCommitted(const SnapshotPtr& snapshot, std::span<const core::Event> events,
+                              std::span<const SharedEventPtr> shared) {
   std::vector<Hot> evicted;  // destroyed after the lock is released
   {
     std::unique_lock lock(cache_mu_);
@@ -308,7 +319,7 @@ void Engine::InstallCommitted(const SnapshotPtr& snapshot, std::span<const core:
     Hot& hot = it->second;
     // A load that read the store after this commit already holds these events.
     if (hot.snapshot && hot.snapshot->version() >= snapshot->version()) return;
-    hot.log->Append(events);
+    hot.log->Append(shared);
     hot.snapshot = snapshot;
     hot.last_used.store(UseTick(), std::memory_order_relaxed);
     EvictLocked(evicted, snapshot->id());

@@ -39,6 +39,7 @@
 #include "core/principal.hpp"
 #include "core/result.hpp"
 #include "engine/recent_log.hpp"
+#include "engine/shared_event.hpp"
 #include "engine/snapshot.hpp"
 #include "engine/work_queue.hpp"
 #include "store/store.hpp"
@@ -68,9 +69,11 @@ struct ReportOutcome {
   SnapshotPtr snapshot;  // the investigation after the report
 };
 
-// Told of every commit, on the writer thread, after the snapshot is installed.
+// Told of every commit, on the writer thread, after the snapshot is installed: the snapshot, the
+// events, and the same events as the recent log shares them (frames formatted once for all).
 using CommitListener =
-    std::function<void(const SnapshotPtr& snapshot, std::span<const core::Event> events)>;
+    std::function<void(const SnapshotPtr& snapshot, std::span<const core::Event> events,
+                       std::span<const SharedEventPtr> shared)>;
 
 class Engine {
  public:
@@ -144,7 +147,8 @@ class Engine {
   // Drops an investigation from memory (found stale); it is folded again when next used.
   void Forget(const std::string& investigation_id);
   // After a commit: appends `events` to the investigation's recent log, then installs `snapshot`.
-  void InstallCommitted(const SnapshotPtr& snapshot, std::span<const core::Event> events);
+  void InstallCommitted(const SnapshotPtr& snapshot, std::span<const core::Event> events,
+                        std::span<const SharedEventPtr> shared);
   // After a load that folded `log` (the whole log), begun at eviction generation `generation`:
   // installs both unless a newer version is installed, or the investigation may have been
   // dropped at a newer version meanwhile; returns the snapshot to answer with.

@@ -4,20 +4,26 @@
 
 namespace vigil::engine {
 
-void RecentLog::Append(std::span<const core::Event> events) {
+void RecentLog::Append(std::span<const SharedEventPtr> events) {
   std::lock_guard lock(mu_);
-  for (const core::Event& e : events) {
-    if (!(last_appended_ < e.id)) continue;  // held already (or dropped): never twice
-    last_appended_ = e.id;
-    auto wire = std::make_shared<const std::string>(core::WireText(e));
-    bytes_ += wire->size();
-    entries_.push_back(Entry{e.id, e.type, std::move(wire)});
+  for (const SharedEventPtr& e : events) {
+    if (!(last_appended_ < e->id())) continue;  // held already (or dropped): never twice
+    last_appended_ = e->id();
+    bytes_ += e->wire().size();
+    entries_.push_back(e);
     while (!entries_.empty() && (entries_.size() > max_events_ || bytes_ > max_bytes_)) {
-      bytes_ -= entries_.front().wire->size();
-      last_dropped_ = entries_.front().id;
+      bytes_ -= entries_.front()->wire().size();
+      last_dropped_ = entries_.front()->id();
       entries_.pop_front();
     }
   }
+}
+
+void RecentLog::Append(std::span<const core::Event> events) {
+  std::vector<SharedEventPtr> shared;
+  shared.reserve(events.size());
+  for (const core::Event& e : events) shared.push_back(std::make_shared<const SharedEvent>(e));
+  Append(shared);
 }
 
 std::optional<std::vector<RecentLog::Entry>> RecentLog::Read(core::EventId after, size_t limit,
@@ -27,12 +33,12 @@ std::optional<std::vector<RecentLog::Entry>> RecentLog::Read(core::EventId after
   // Dropped events newer than `after` would be missing from the answer.
   if (after < last_dropped_) return std::nullopt;
   auto it = std::upper_bound(entries_.begin(), entries_.end(), after,
-                             [](const core::EventId& id, const Entry& e) { return id < e.id; });
+                             [](const core::EventId& id, const Entry& e) { return id < e->id(); });
   std::vector<Entry> out;
   out.reserve(std::min<size_t>(limit, static_cast<size_t>(entries_.end() - it)));
   *more = false;
   for (; it != entries_.end(); ++it) {
-    if (!types.empty() && std::find(types.begin(), types.end(), it->type) == types.end()) {
+    if (!types.empty() && std::find(types.begin(), types.end(), (*it)->type()) == types.end()) {
       continue;
     }
     if (out.size() == limit) {

@@ -1,4 +1,5 @@
-// RecentLog: the newest events of one investigation, in memory, as their stored wire forms.
+// RecentLog: the newest events of one investigation, in memory, as SharedEvents (their stored
+// wire forms, and their stream frames once formatted).
 //
 // Pages of /events that start inside it (and, later, stream replays) are served from here without
 // touching the store. It is bounded by event count and bytes: the oldest entries are dropped
@@ -22,20 +23,18 @@
 
 #include "core/cursor.hpp"
 #include "core/event.hpp"
+#include "engine/shared_event.hpp"
 
 namespace vigil::engine {
 
 class RecentLog {
  public:
-  struct Entry {
-    core::EventId id;
-    core::EventType type;
-    std::shared_ptr<const std::string> wire;
-  };
+  using Entry = SharedEventPtr;
 
   RecentLog(size_t max_events, size_t max_bytes) : max_events_(max_events), max_bytes_(max_bytes) {}
 
   // Appends events in id order; an event not after the last one appended is skipped.
+  void Append(std::span<const SharedEventPtr> events);
   void Append(std::span<const core::Event> events);
 
   // The events after `after` (exclusive), of `types` (all when empty), at most `limit`; sets

@@ -141,10 +141,7 @@ void Follower::Replay(std::vector<FollowItem>& out) {
         Page page;
         page.more = more;
         page.events.reserve(entries->size());
-        for (auto& e : *entries) {
-          page.events.push_back(
-              std::make_shared<const LiveEvent>(investigation_id_, e.id, e.type, e.wire));
-        }
+        page.events = std::move(*entries);  // shared with the log: frames formatted once
         HandPage(std::move(page), out);
         return;
       }
@@ -166,8 +163,7 @@ void Follower::Replay(std::vector<FollowItem>& out) {
           page.events.reserve(r->size());
           for (core::Event& e : *r) {
             page.events.push_back(std::make_shared<const LiveEvent>(
-                self.investigation_id_, e.id, e.type,
-                std::make_shared<const std::string>(std::move(e.wire))));
+                self.investigation_id_, e.id, e.type, std::move(e.wire)));
           }
           self.page_ = std::move(page);
         }));

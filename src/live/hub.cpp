@@ -1,45 +1,7 @@
 #include "live/hub.hpp"
 
-#include <chrono>
-
-#include "core/json_text.hpp"
 
 namespace vigil::live {
-
-int64_t MonotonicNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-const std::shared_ptr<const std::string>& LiveEvent::SseFrame() const {
-  std::call_once(sse_once_, [this] {
-    std::string_view type = core::EventTypeName(type_);
-    std::string id = core::FormatEventId(id_);
-    std::string frame;
-    frame.reserve(wire_->size() + id.size() + type.size() + 24);
-    frame.append("id: ").append(id).append("\nevent: ").append(type).append("\ndata: ");
-    frame.append(*wire_).append("\n\n");
-    sse_ = std::make_shared<const std::string>(std::move(frame));
-  });
-  return sse_;
-}
-
-const std::shared_ptr<const std::string>& LiveEvent::WsFrame() const {
-  std::call_once(ws_once_, [this] {
-    std::string frame;
-    frame.reserve(wire_->size() + investigation_id_.size() + 80);
-    core::JsonWriter w(frame);
-    w.BeginObject();
-    w.Key("type").String("event");
-    w.Key("investigation_id").String(investigation_id_);
-    w.Key("id").String(core::FormatEventId(id_));
-    w.Key("data").Raw(*wire_);
-    w.EndObject();
-    ws_ = std::make_shared<const std::string>(std::move(frame));
-  });
-  return ws_;
-}
 
 Subscriber::Taken Subscriber::Take() {
   Taken taken;
@@ -78,9 +40,8 @@ bool Subscriber::Push(std::span<const LiveEventPtr> events, const engine::Snapsh
 
 void Hub::Attach(engine::Engine& engine) {
   engine.AddCommitListener(
-      [this](const engine::SnapshotPtr& snapshot, std::span<const core::Event> events) {
-        Publish(snapshot, events);
-      });
+      [this](const engine::SnapshotPtr& snapshot, std::span<const core::Event>,
+             std::span<const LiveEventPtr> events) { Publish(snapshot, events); });
 }
 
 SubscriberPtr Hub::Subscribe(const std::string& investigation_id, std::function<void()> wake) {
@@ -112,21 +73,13 @@ void Hub::Unsubscribe(const SubscriberPtr& subscriber) {
   if (subscribers.empty()) topics_.erase(topic);
 }
 
-void Hub::Publish(const engine::SnapshotPtr& snapshot, std::span<const core::Event> events) {
+void Hub::Publish(const engine::SnapshotPtr& snapshot, std::span<const LiveEventPtr> live) {
   std::vector<SubscriberPtr> subscribers;
   {
     std::lock_guard lock(mu_);
     auto topic = topics_.find(snapshot->id());
     if (topic == topics_.end()) return;
     subscribers = topic->second;
-  }
-  const int64_t now = MonotonicNs();
-  std::vector<LiveEventPtr> live;
-  live.reserve(events.size());
-  for (const core::Event& e : events) {
-    live.push_back(std::make_shared<const LiveEvent>(
-        e.investigation_id, e.id, e.type, std::make_shared<const std::string>(core::WireText(e)),
-        now));
   }
   uint64_t cut = 0;
   for (const SubscriberPtr& s : subscribers) cut += s->Push(live, snapshot);

@@ -1,9 +1,9 @@
 // Hub: who follows which investigation, and the hand-off of every committed event to them.
 //
 // The engine tells the hub of each commit on its writer thread, after the commit is durable and
-// its snapshot installed (Publish). The hub wraps each event once (LiveEvent, whose SSE and
-// WebSocket frames are formatted at most once, on first use, and shared by every subscriber),
-// copies the topic's subscriber list under the hub's lock, and pushes to each subscriber outside
+// its snapshot installed (Publish), with each event as one SharedEvent (whose SSE and WebSocket
+// frames are formatted at most once, on first use, and shared by every subscriber and by every
+// replay from memory). The hub copies the topic's subscriber list under the hub's lock, and pushes to each subscriber outside
 // it: one short lock per subscriber, then a wake-up call when the subscriber was waiting. Nothing
 // here does I/O or waits for a reader.
 //
@@ -32,43 +32,10 @@
 
 namespace vigil::live {
 
-// One event as it is delivered live: its stored wire form and its frames, formatted once.
-class LiveEvent {
- public:
-  LiveEvent(std::string investigation_id, core::EventId id, core::EventType type,
-            std::shared_ptr<const std::string> wire, int64_t committed_ns = 0)
-      : investigation_id_(std::move(investigation_id)),
-        id_(id),
-        type_(type),
-        wire_(std::move(wire)),
-        committed_ns_(committed_ns) {}
-
-  const std::string& investigation_id() const { return investigation_id_; }
-  core::EventId id() const { return id_; }
-  core::EventType type() const { return type_; }
-  const std::string& wire() const { return *wire_; }
-  // Monotonic nanoseconds when its commit was published; 0 for events read back from the log.
-  int64_t committed_ns() const { return committed_ns_; }
-
-  // "id: <event_id>\nevent: <event_type>\ndata: <wire>\n\n"
-  const std::shared_ptr<const std::string>& SseFrame() const;
-  // {"type":"event","investigation_id":...,"id":<event_id>,"data":<wire>}
-  const std::shared_ptr<const std::string>& WsFrame() const;
-
- private:
-  std::string investigation_id_;
-  core::EventId id_;
-  core::EventType type_;
-  std::shared_ptr<const std::string> wire_;
-  int64_t committed_ns_;
-  mutable std::once_flag sse_once_, ws_once_;
-  mutable std::shared_ptr<const std::string> sse_, ws_;
-};
-
-using LiveEventPtr = std::shared_ptr<const LiveEvent>;
-
-// Monotonic nanoseconds, the clock of LiveEvent::committed_ns.
-int64_t MonotonicNs();
+// An event as it is delivered live: shared with the engine's recent log, frames formatted once.
+using LiveEvent = engine::SharedEvent;
+using LiveEventPtr = engine::SharedEventPtr;
+using engine::MonotonicNs;
 
 class Hub;
 
@@ -129,7 +96,7 @@ class Hub {
   void Unsubscribe(const SubscriberPtr& subscriber);
 
   // A commit: its snapshot and its events, in id order.
-  void Publish(const engine::SnapshotPtr& snapshot, std::span<const core::Event> events);
+  void Publish(const engine::SnapshotPtr& snapshot, std::span<const LiveEventPtr> events);
 
   struct Stats {
     uint64_t topics = 0;          // investigations with at least one subscriber

@@ -133,7 +133,8 @@ class RaceTest : public ::testing::Test {
     ASSERT_TRUE(s);
     store_ = std::make_unique<HookedStore>(std::move(*s));
     engine_ = std::make_unique<Engine>(*store_, clock_, options);
-    engine_->AddCommitListener([this](const SnapshotPtr& s, std::span<const core::Event> events) {
+    engine_->AddCommitListener([this](const SnapshotPtr& s, std::span<const core::Event> events,
+                                 std::span<const SharedEventPtr>) {
       std::lock_guard lock(mu_);
       for (const auto& e : events)
         published_.push_back({e.id, s->version(), s->investigation().last_event_id});
@@ -215,7 +216,7 @@ TEST_F(RaceTest, AColdLoadRacingACommitHoldsEachEventOnce) {
   auto page = MemoryPage(id);
   ASSERT_TRUE(page);
   std::set<std::string> ids;
-  for (auto& e : *page) ids.insert(core::FormatEventId(e.id));
+  for (auto& e : *page) ids.insert(core::FormatEventId(e->id()));
   std::printf("store has %zu events; the in-memory page has %zu entries (%zu distinct)\n", in_store,
               page->size(), ids.size());
   EXPECT_EQ(page->size(), in_store) << "duplicate events served by GET /events from memory";
@@ -338,7 +339,7 @@ TEST_F(RaceTest, NoSnapshotIsVisibleBeforeItsEvents) {
       if (!page) continue;
       ++checks;
       bool found = false;
-      for (auto& e : *page) found = found || e.id == s->investigation().last_event_id;
+      for (auto& e : *page) found = found || e->id() == s->investigation().last_event_id;
       if (!found) ++violations;
     }
   });

@@ -42,7 +42,8 @@ class EngineTest : public ::testing::Test {
     ASSERT_TRUE(s) << s.error().message;
     store_ = std::move(*s);
     engine_ = std::make_unique<Engine>(*store_, clock_, options);
-    engine_->AddCommitListener([this](const SnapshotPtr& s, std::span<const core::Event> events) {
+    engine_->AddCommitListener([this](const SnapshotPtr& s, std::span<const core::Event> events,
+                                 std::span<const SharedEventPtr>) {
       std::lock_guard lock(mu_);
       for (const auto& e : events) published_.push_back({s->id(), e.id, s->version()});
     });
@@ -229,8 +230,8 @@ TEST_F(EngineTest, ALoadedTailKnowsWhatItDoesNotHold) {
   ASSERT_TRUE(tail.has_value());
   ASSERT_EQ(tail->size(), 10u);
   for (size_t i = 0; i < 10; ++i) {
-    EXPECT_EQ((*tail)[i].id, (*all)[21 + i].id);
-    EXPECT_EQ(*(*tail)[i].wire, (*all)[21 + i].wire);
+    EXPECT_EQ((*tail)[i]->id(), (*all)[21 + i].id);
+    EXPECT_EQ((*tail)[i]->wire(), (*all)[21 + i].wire);
   }
 }
 

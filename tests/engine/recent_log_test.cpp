@@ -15,7 +15,7 @@ core::Event Ev(int64_t ts, int seq, core::EventType type = core::EventType::kRis
 
 std::vector<core::EventId> Ids(const std::vector<RecentLog::Entry>& entries) {
   std::vector<core::EventId> ids;
-  for (const auto& e : entries) ids.push_back(e.id);
+  for (const auto& e : entries) ids.push_back(e->id());
   return ids;
 }
 
@@ -31,7 +31,7 @@ TEST(RecentLogTest, ReadsAfterACursorWithLimitAndMore) {
   page = log.Read({2, 0}, 2, {}, &more);
   EXPECT_EQ(Ids(*page), (std::vector<core::EventId>{{3, 0}}));
   EXPECT_FALSE(more);
-  EXPECT_EQ(*(*page)[0].wire, "{\"n\":30}");
+  EXPECT_EQ((*page)[0]->wire(), "{\"n\":30}");
   page = log.Read({3, 0}, 2, {}, &more);
   EXPECT_TRUE(page->empty());
 }
