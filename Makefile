@@ -32,5 +32,9 @@ bench: build
 	scripts/install-deps.sh --bench
 	bench/run.sh
 
+bench-live: build
+	scripts/install-deps.sh --bench
+	bench/live.sh
+
 clean:
 	rm -rf $(BUILD)
