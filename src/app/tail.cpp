@@ -393,7 +393,11 @@ class Tailer {
       if (ec == asio::error::eof) {
         return {Next::kRetryLater, "the server closed the stream", {}, true};
       }
-      if (ec) return {Next::kRetryLater, "the stream broke: " + Describe(ec), {}, true};
+      if (ec == beast::error::timeout) {
+        return {
+            Next::kRetryLater, "the server sent nothing for " + Seconds(kSilenceLimit), {}, true};
+      }
+      if (ec) return {Next::kRetryLater, "the stream broke: " + ec.message(), {}, true};
     }
   }
 
@@ -415,7 +419,7 @@ class Tailer {
         ec ? std::string() : StringMember(ParseOrNull(parser.get().body()), "detail");
     if (detail.empty()) detail = std::string(parser.get().reason());
     std::string why = "the server answered " + std::to_string(status) + ": " + detail;
-    if (status == 503 || status >= 500 || status == 429) {
+    if (status >= 500 || status == 429) {  // 503 above all: too many streams open
       Outcome outcome{Next::kRetryLater, std::move(why)};
       std::string_view after = parser.get()[bhttp::field::retry_after];
       int seconds = 0;

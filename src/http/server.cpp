@@ -79,6 +79,8 @@ using tcp = asio::ip::tcp;
 constexpr std::chrono::seconds kDrainTime{2};
 constexpr size_t kDrainBytes = 4 << 20;
 constexpr size_t kReadChunk = 4096;
+// Connections accepted at once, without waiting, after each one the listener is woken for.
+constexpr int kAcceptBurst = 64;
 
 std::shared_ptr<spdlog::logger> HttpLogger() {
   std::shared_ptr<spdlog::logger> logger = spdlog::get("http");
@@ -315,6 +317,7 @@ struct ServerCore {
   }
 
   asio::awaitable<void> Listen();
+  void Spawn(tcp::socket socket);  // runs a session for an accepted connection
   void RunThread(asio::io_context& io);
 
   ServerOptions options;
@@ -703,20 +706,32 @@ asio::awaitable<void> ServerCore::Listen() {
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    socket.set_option(tcp::no_delay(true), ec);
-    auto executor = socket.get_executor();
-    asio::co_spawn(executor, RunSession(*this, std::move(socket)),
-                   [log = log](std::exception_ptr e) {
-                     if (!e) return;
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       log->error("connection ended by an exception: {}", ex.what());
-                     } catch (...) {
-                       log->error("connection ended by an unknown exception");
-                     }
-                   });
+    Spawn(std::move(socket));
+    // Take what else is waiting now, without a trip through the scheduler for each: a burst of
+    // connections (clients reconnecting together) is not queued behind every other handler.
+    for (int i = 0; i < kAcceptBurst; ++i) {
+      tcp::socket more(NextContext());
+      acceptor->accept(more, ec);
+      if (ec) break;
+      Spawn(std::move(more));
+    }
   }
+}
+
+void ServerCore::Spawn(tcp::socket socket) {
+  beast::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  auto executor = socket.get_executor();
+  asio::co_spawn(executor, RunSession(*this, std::move(socket)), [log = log](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log->error("connection ended by an exception: {}", ex.what());
+    } catch (...) {
+      log->error("connection ended by an unknown exception");
+    }
+  });
 }
 
 void ServerCore::RunThread(asio::io_context& io) {
@@ -779,6 +794,7 @@ Result<void> Server::Start() {
   if (acceptor.set_option(asio::socket_base::reuse_address(true), ec)) return fail("reuse");
   if (acceptor.bind(endpoint, ec)) return fail("bind");
   if (acceptor.listen(asio::socket_base::max_listen_connections, ec)) return fail("listen");
+  acceptor.non_blocking(true, ec);  // the listener drains bursts with accept() (see Listen)
   impl.port = acceptor.local_endpoint(ec).port();
 
   for (auto& io : impl.ios) impl.work.push_back(asio::make_work_guard(*io));

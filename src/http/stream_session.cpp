@@ -7,6 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
@@ -20,6 +21,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 using Clock = std::chrono::steady_clock;
+using SteadyTime = Clock::time_point;
 
 // A stream's wake-up: callable from any thread; on the connection's thread it cancels the timer
 // the stream's loop waits on. At most one wake-up is in flight at a time.
@@ -182,16 +184,28 @@ asio::awaitable<void> RunEventStream(beast::tcp_stream stream, std::shared_ptr<S
 
   std::string reason = "done";
   std::vector<asio::const_buffer> buffers;
+  Stream::Output out;  // reused: its vector keeps its capacity from one poll to the next
+  beast::error_code ec;
+  conn->stream.socket().non_blocking(true, ec);
   for (;;) {
-    Stream::Output out;
+    out.frames.clear();
+    out.done = false;
+    out.wake_at = SteadyTime::max();
     body->Poll(Clock::now(), out);
     if (!out.frames.empty()) {
       buffers.clear();
       for (const auto& frame : out.frames) buffers.push_back(asio::buffer(*frame));
-      beast::error_code ec;
-      conn->stream.expires_after(env.settings.write_timeout);
-      co_await asio::async_write(conn->stream, buffers, Redirect(ec));
-      conn->stream.expires_never();
+      // Most writes fit in the socket's buffer at once: one send, no asynchronous operation and
+      // no timer. Only what does not fit waits, with the write deadline.
+      size_t sent = conn->stream.socket().write_some(buffers, ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+      if (!ec && sent < asio::buffer_size(buffers)) {
+        beast::buffers_suffix<std::vector<asio::const_buffer>> rest(buffers);
+        rest.consume(sent);
+        conn->stream.expires_after(env.settings.write_timeout);
+        co_await asio::async_write(conn->stream, rest, Redirect(ec));
+        conn->stream.expires_never();
+      }
       if (ec) {
         reason = ec == beast::error::timeout ? "write timed out" : "write failed: " + ec.message();
         break;
@@ -204,7 +218,6 @@ asio::awaitable<void> RunEventStream(beast::tcp_stream stream, std::shared_ptr<S
       break;
     }
     if (!out.frames.empty()) continue;  // written: there may be more (a replay's next page)
-    beast::error_code ec;
     conn->timer.expires_at(out.wake_at);
     co_await conn->timer.async_wait(Redirect(ec));
   }
@@ -213,7 +226,6 @@ asio::awaitable<void> RunEventStream(beast::tcp_stream stream, std::shared_ptr<S
   wake->Disable();
   closer.Close(reason);
   env.log->debug("stream {} ended: {}", env.request_id, reason);
-  beast::error_code ec;
   conn->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   conn->stream.socket().close(ec);
 }

@@ -199,8 +199,8 @@ class TailTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = MakeTempDir();
-    alice_token_ = TestToken("alice", {"read", "dev"});
-    alice_ = Auth(alice_token_);
+    owner_token_ = TestToken("analyst-1", {"read", "dev"});
+    owner_ = Auth(owner_token_);
   }
 
   // A server on the test's database; port 0 picks a free one. A short retry: hint keeps the
@@ -247,19 +247,19 @@ class TailTest : public ::testing::Test {
                                                        {"severity", "warning"}}}}}});
     }
     HttpResult r = client_->Post("/api/v1/investigations/" + id + "/events",
-                                 json::serialize(json::object{{"events", events}}), alice_);
+                                 json::serialize(json::object{{"events", events}}), owner_);
     ASSERT_EQ(r.status, 200) << r.body;
   }
 
   void Cancel(const std::string& id) {
     HttpResult r =
-        client_->Post("/api/v1/investigations/" + id + "/cancel", R"({"reason":"done"})", alice_);
+        client_->Post("/api/v1/investigations/" + id + "/cancel", R"({"reason":"done"})", owner_);
     ASSERT_EQ(r.status, 200) << r.body;
   }
 
   // The whole log, as GET /events serves it.
   json::array Events(const std::string& id) {
-    HttpResult r = client_->Get("/api/v1/investigations/" + id + "/events?limit=1000", alice_);
+    HttpResult r = client_->Get("/api/v1/investigations/" + id + "/events?limit=1000", owner_);
     EXPECT_EQ(r.status, 200) << r.body;
     return r.Json().at("items").as_array();
   }
@@ -298,17 +298,17 @@ class TailTest : public ::testing::Test {
   }
 
   std::string dir_;
-  std::string alice_token_;
-  Headers alice_;
+  std::string owner_token_;
+  Headers owner_;
   std::unique_ptr<VigilProcess> server_;
   std::unique_ptr<HttpClient> client_;
 };
 
 TEST_F(TailTest, TailPrintsTheLogAndExitsAtCaughtUp) {
   StartServer();
-  std::string id = Create(alice_);
+  std::string id = Create(owner_);
   Report(id, 0, 25);
-  auto tail = Tail(id, {"--json"}, alice_token_);
+  auto tail = Tail(id, {"--json"}, owner_token_);
   std::vector<std::string> lines;
   ASSERT_EQ(tail->Wait(&lines), 0) << tail->stderr_text();
   json::array events = Events(id);
@@ -318,9 +318,9 @@ TEST_F(TailTest, TailPrintsTheLogAndExitsAtCaughtUp) {
 
 TEST_F(TailTest, TailPrintsOneReadableLinePerEvent) {
   StartServer();
-  std::string id = Create(alice_);
+  std::string id = Create(owner_);
   Report(id, 0, 3);
-  auto tail = Tail(id, {}, alice_token_);
+  auto tail = Tail(id, {}, owner_token_);
   std::vector<std::string> lines;
   ASSERT_EQ(tail->Wait(&lines), 0) << tail->stderr_text();
   json::array events = Events(id);
@@ -336,9 +336,9 @@ TEST_F(TailTest, TailPrintsOneReadableLinePerEvent) {
 
 TEST_F(TailTest, TailFollowPrintsLiveEventsAndExitsAtTheEnd) {
   StartServer();
-  std::string id = Create(alice_);
+  std::string id = Create(owner_);
   Report(id, 0, 5);
-  auto tail = Tail(id, {"--follow", "--json"}, alice_token_);
+  auto tail = Tail(id, {"--follow", "--json"}, owner_token_);
   std::vector<std::string> lines = tail->ReadLines(6);
   Report(id, 5, 5);
   lines = Concat(lines, tail->ReadLines(5));
@@ -353,49 +353,49 @@ TEST_F(TailTest, TailFollowPrintsLiveEventsAndExitsAtTheEnd) {
 
 TEST_F(TailTest, TailSincePrintsOnlyLaterEvents) {
   StartServer();
-  std::string id = Create(alice_);
+  std::string id = Create(owner_);
   Report(id, 0, 10);
   json::array events = Events(id);
   std::string since(events[4].at("event_id").as_string());
-  auto tail = Tail(id, {"--json", "--since", since}, alice_token_);
+  auto tail = Tail(id, {"--json", "--since", since}, owner_token_);
   std::vector<std::string> lines;
   ASSERT_EQ(tail->Wait(&lines), 0) << tail->stderr_text();
   ExpectSameEvents(lines, Slice(events, 5, events.size()));
 }
 
-TEST_F(TailTest, TailOfSomeoneElsesInvestigationExits1) {
+TEST_F(TailTest, TailOfAnotherUsersInvestigationExits1) {
   StartServer();
-  std::string bobs = Create(Auth(TestToken("bob", {"read", "dev"})));
-  HttpResult seen = client_->Get("/api/v1/investigations/" + bobs, alice_);
+  std::string others = Create(Auth(TestToken("analyst-2", {"read", "dev"})));
+  HttpResult seen = client_->Get("/api/v1/investigations/" + others, owner_);
   ASSERT_EQ(seen.status, 404);
   std::string detail(seen.Json().at("detail").as_string());
 
-  auto tail = Tail(bobs, {"--follow"}, alice_token_);
+  auto tail = Tail(others, {"--follow"}, owner_token_);
   std::vector<std::string> lines;
   EXPECT_EQ(tail->Wait(&lines), 1);
   EXPECT_TRUE(lines.empty());
   EXPECT_NE(tail->stderr_text().find(detail), std::string::npos) << tail->stderr_text();
 
-  auto anonymous = Tail(bobs, {}, "");
+  auto anonymous = Tail(others, {}, "");
   EXPECT_EQ(anonymous->Wait(), 1);
   EXPECT_NE(anonymous->stderr_text().find("401"), std::string::npos) << anonymous->stderr_text();
 }
 
 TEST_F(TailTest, TailUsageErrorsExit2) {
   StartServer();
-  EXPECT_EQ(Tail("x", {"--since", "yesterday"}, alice_token_)->Wait(), 2);
-  EXPECT_EQ(TailProcess::Start({"tail", "x", "--url", "ftp://example"}, alice_token_)->Wait(), 2);
-  EXPECT_EQ(TailProcess::Start({"tail"}, alice_token_)->Wait(), 2);  // no investigation id
-  EXPECT_EQ(TailProcess::Start({"tail", "x", "--no-such-flag"}, alice_token_)->Wait(), 2);
-  EXPECT_EQ(TailProcess::Start({"tail", "--help"}, alice_token_)->Wait(), 0);
+  EXPECT_EQ(Tail("x", {"--since", "yesterday"}, owner_token_)->Wait(), 2);
+  EXPECT_EQ(TailProcess::Start({"tail", "x", "--url", "ftp://example"}, owner_token_)->Wait(), 2);
+  EXPECT_EQ(TailProcess::Start({"tail"}, owner_token_)->Wait(), 2);  // no investigation id
+  EXPECT_EQ(TailProcess::Start({"tail", "x", "--no-such-flag"}, owner_token_)->Wait(), 2);
+  EXPECT_EQ(TailProcess::Start({"tail", "--help"}, owner_token_)->Wait(), 0);
 }
 
 // The server asks every stream to reconnect after a second; tail resumes with Last-Event-ID.
 TEST_F(TailTest, TailFollowResumesAfterTheServerAsksToReconnect) {
   StartServer({"--sse-max-duration-seconds", "1"});
-  std::string id = Create(alice_);
+  std::string id = Create(owner_);
   Report(id, 0, 5);
-  auto tail = Tail(id, {"--follow", "--json"}, alice_token_);
+  auto tail = Tail(id, {"--follow", "--json"}, owner_token_);
   std::vector<std::string> lines = tail->ReadLines(6);
   ASSERT_TRUE(tail->WaitForStderr("asked to reconnect")) << tail->stderr_text();
   Report(id, 5, 5);
@@ -406,13 +406,38 @@ TEST_F(TailTest, TailFollowResumesAfterTheServerAsksToReconnect) {
   ExpectSameEvents(Concat(lines, rest), Events(id));
 }
 
+// One stream per user: a second tail meets a 503 and waits out its Retry-After; without --follow
+// it gives up at once.
+TEST_F(TailTest, TailFollowWaitsOutA503) {
+  StartServer({"--max-streams-per-user", "1"});
+  std::string first = Create(owner_);
+  std::string second = Create(owner_);
+  auto holder = Tail(first, {"--follow", "--json"}, owner_token_);
+  ASSERT_EQ(holder->ReadLines(1).size(), 1u);  // its stream is open
+
+  auto waiting = Tail(second, {"--follow", "--json"}, owner_token_);
+  ASSERT_TRUE(waiting->WaitForStderr("answered 503")) << waiting->stderr_text();
+  auto once = Tail(second, {"--json"}, owner_token_);
+  EXPECT_EQ(once->Wait(), 1);
+  EXPECT_NE(once->stderr_text().find("answered 503"), std::string::npos) << once->stderr_text();
+
+  Cancel(first);
+  EXPECT_EQ(holder->Wait(), 0) << holder->stderr_text();
+  Report(second, 0, 3);
+  std::vector<std::string> lines = waiting->ReadLines(4);
+  Cancel(second);
+  std::vector<std::string> rest;
+  EXPECT_EQ(waiting->Wait(&rest), 0) << waiting->stderr_text();
+  ExpectSameEvents(Concat(lines, rest), Events(second));
+}
+
 // kill -9 of the server, a new one on the same port and database: tail reconnects by itself and
 // goes on where it stopped.
 TEST_F(TailTest, TailFollowSurvivesAServerRestart) {
   StartServer();
-  std::string id = Create(alice_);
+  std::string id = Create(owner_);
   Report(id, 0, 5);
-  auto tail = Tail(id, {"--follow", "--json"}, alice_token_);
+  auto tail = Tail(id, {"--follow", "--json"}, owner_token_);
   std::vector<std::string> lines = tail->ReadLines(6);
 
   const uint16_t port = server_->port();
