@@ -5,7 +5,7 @@ LISTEN   ?= 127.0.0.1:8080
 DATA     ?= data
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps build run test bench bench-live clean
 
 all: build
 
