@@ -110,6 +110,7 @@ class SseStream : public http::Stream {
       heartbeat_at_ = now + heartbeat_every_;
     }
     out.wake_at = std::min({next, heartbeat_at_, deadline_});
+    out.more = follower_->has_more();
     frames_ = out.frames.size();
   }
 

@@ -7,7 +7,8 @@
 //   Start(wake)      once; `wake` may be called from any thread, any number of times, for as long
 //                    as the stream lives: it makes the server call Poll again soon.
 //   Poll(now, out)   fills `out` with what is ready; called after Start, after every wake, when
-//                    out.wake_at has passed, and after every completed write. Never blocks.
+//                    out.wake_at has passed, and after a write when out.more was set (or the
+//                    write had to wait: a wake may have come meanwhile). Never blocks.
 //   Sent(now)        the frames of the last Poll were written to the socket.
 //   OnMessage(text)  a WebSocket text message from the client.
 //   Closed(reason)   the connection ended (client gone, write timeout, server stopping, or the
@@ -36,6 +37,9 @@ class Stream {
   struct Output {
     std::vector<std::shared_ptr<const std::string>> frames;
     bool done = false;  // close once the frames are written
+    // Poll again as soon as the frames are written (a replay has further pages), without waiting
+    // for a wake.
+    bool more = false;
     // Poll again no later than this (heartbeats, coalesced progress, the maximum duration).
     SteadyTime wake_at = SteadyTime::max();
   };

@@ -188,8 +188,10 @@ asio::awaitable<void> RunEventStream(beast::tcp_stream stream, std::shared_ptr<S
   beast::error_code ec;
   conn->stream.socket().non_blocking(true, ec);
   for (;;) {
+    bool waited = false;  // the last write had to wait for the socket
     out.frames.clear();
     out.done = false;
+    out.more = false;
     out.wake_at = SteadyTime::max();
     body->Poll(Clock::now(), out);
     if (!out.frames.empty()) {
@@ -199,7 +201,8 @@ asio::awaitable<void> RunEventStream(beast::tcp_stream stream, std::shared_ptr<S
       // no timer. Only what does not fit waits, with the write deadline.
       size_t sent = conn->stream.socket().write_some(buffers, ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
-      if (!ec && sent < asio::buffer_size(buffers)) {
+      waited = !ec && sent < asio::buffer_size(buffers);
+      if (waited) {
         beast::buffers_suffix<std::vector<asio::const_buffer>> rest(buffers);
         rest.consume(sent);
         conn->stream.expires_after(env.settings.write_timeout);
@@ -217,7 +220,10 @@ asio::awaitable<void> RunEventStream(beast::tcp_stream stream, std::shared_ptr<S
       reason = "client closed";
       break;
     }
-    if (!out.frames.empty()) continue;  // written: there may be more (a replay's next page)
+    // A write that did not wait ran with no other handler in between, so a wake-up that came
+    // meanwhile is still posted and will cancel the wait below: polling again would find
+    // nothing. After a write that waited, it may have been spent already.
+    if (out.more || waited) continue;
     conn->timer.expires_at(out.wake_at);
     co_await conn->timer.async_wait(Redirect(ec));
   }

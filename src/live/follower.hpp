@@ -90,6 +90,8 @@ class Follower : public std::enable_shared_from_this<Follower> {
   void Stop();
 
   bool done() const { return phase_ == Phase::kDone; }
+  // Replaying the log from memory: the next page is there for the next Poll, without a wake.
+  bool has_more() const { return phase_ == Phase::kReplaying && !reading_; }
   bool replayed() const { return replayed_; }  // it resumed from the log
   core::EventId last_event_id() const { return last_sent_; }
   const std::string& investigation_id() const { return investigation_id_; }
