@@ -38,6 +38,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -300,12 +301,11 @@ struct ServerCore {
       options.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     }
     for (int i = 0; i < options.threads; ++i) ios.push_back(std::make_unique<asio::io_context>(1));
+    sessions.assign(ios.size(), 0);
   }
 
   // The context the next accepted connection lives on.
-  asio::io_context& NextContext() {
-    return *ios[next_context.fetch_add(1, std::memory_order_relaxed) % ios.size()];
-  }
+  size_t NextContext() { return next_context.fetch_add(1, std::memory_order_relaxed) % ios.size(); }
 
   std::string NextRequestId() {
     uint64_t id = request_id_base + next_request.fetch_add(1, std::memory_order_relaxed);
@@ -317,7 +317,7 @@ struct ServerCore {
   }
 
   asio::awaitable<void> Listen();
-  void Spawn(tcp::socket socket);  // runs a session for an accepted connection
+  void Spawn(tcp::socket socket, size_t context);  // runs a session for an accepted connection
   void RunThread(asio::io_context& io);
 
   ServerOptions options;
@@ -331,6 +331,9 @@ struct ServerCore {
 
   std::mutex mu;                                                      // Serializes Start and Stop.
   enum class State { kNew, kRunning, kStopped } state = State::kNew;  // Guarded by mu.
+  // Open connections per I/O thread, each touched by its thread alone (and by Stop once they
+  // are joined). Declared before `ios`: sessions destroyed with their io_context count down.
+  std::vector<int> sessions;
   std::vector<std::unique_ptr<asio::io_context>> ios;                 // one per I/O thread
   std::atomic<size_t> next_context{0};
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -367,13 +370,68 @@ auto AsyncAwait(std::shared_ptr<ResponseSlot> slot, Token&& token) {
       token, std::move(slot));
 }
 
+// A connection's deadline, checked lazily. beast::tcp_stream starts a timer wait when each read or
+// write begins and cancels it when the operation ends: with few connections that is a
+// timerfd_settime per operation (the new expiry is the earliest), and every cancelled wait is one
+// more handler through the scheduler (one more epoll_wait with a zero timeout). Here a later
+// deadline only moves `at`; the one timer of the connection keeps its expiry, and when it fires
+// before `at` it waits again for the rest. The timer is only re-armed when a deadline moves
+// earlier than its expiry, or after it fired.
+struct Deadline {
+  using Clock = std::chrono::steady_clock;
+  asio::steady_timer* timer = nullptr;  // null once the session is gone
+  tcp::socket* socket = nullptr;
+  Clock::time_point at = Clock::time_point::max();  // when the operation under way times out
+  Clock::time_point armed_at;                       // the expiry the timer waits for
+  uint64_t generation = 0;                          // of the wait that counts
+  bool armed = false;
+  bool waiting = false;  // an operation the deadline applies to is under way
+  bool expired = false;  // the deadline passed while waiting: the socket's operations were cancelled
+};
+
+void WaitForDeadline(const std::shared_ptr<Deadline>& d) {
+  d->armed = true;
+  d->armed_at = d->at;
+  const uint64_t generation = ++d->generation;
+  d->timer->expires_at(d->at);  // cancels an earlier wait: its handler sees an old generation
+  d->timer->async_wait([d, generation](const beast::error_code& ec) {
+    if (ec || generation != d->generation || !d->timer) return;  // re-armed, or the session is gone
+    d->armed = false;
+    if (!d->waiting) return;  // between operations; the next one arms the timer again
+    if (Deadline::Clock::now() < d->at) {
+      WaitForDeadline(d);  // the deadline moved later meanwhile
+      return;
+    }
+    d->expired = true;
+    beast::error_code ignored;
+    d->socket->cancel(ignored);  // the pending operation ends with operation_aborted
+  });
+}
+
 class Session {
  public:
-  Session(ServerCore& impl, tcp::socket socket) : impl_(impl), stream_(std::move(socket)) {
+  Session(ServerCore& impl, tcp::socket socket, int* sessions)
+      : impl_(impl),
+        socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        deadline_(std::make_shared<Deadline>()),
+        sessions_(sessions) {
+    ++*sessions_;
+    deadline_->timer = &timer_;
+    deadline_->socket = &socket_;
     beast::error_code ec;
-    tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
+    tcp::endpoint remote = socket_.remote_endpoint(ec);
     if (!ec) remote_ = remote.address().to_string();
+    // Writes are tried at once, without the scheduler (see Write); they must not block.
+    socket_.non_blocking(true, ec);
   }
+  ~Session() {
+    --*sessions_;
+    deadline_->timer = nullptr;  // a wait still queued finds the session gone
+    deadline_->socket = nullptr;
+  }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   asio::awaitable<void> Run() {
     std::string failure;
@@ -408,6 +466,24 @@ class Session {
   using Token = asio::redirect_error_t<asio::use_awaitable_t<>>;
   Token Redirect(beast::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 
+  // The socket operations that follow, until Disarm, must end within `timeout`. No system call
+  // unless the deadline is earlier than the timer's expiry (see Deadline).
+  void Arm(std::chrono::steady_clock::duration timeout) {
+    ArmUntil(Deadline::Clock::now() + timeout);
+  }
+  void ArmUntil(Deadline::Clock::time_point at) {
+    Deadline& d = *deadline_;
+    d.at = at;
+    d.waiting = true;
+    d.expired = false;
+    if (!d.armed || d.at < d.armed_at) WaitForDeadline(deadline_);
+  }
+  // Ends the timed operations; an operation the deadline cancelled reports beast::error::timeout.
+  void Disarm(beast::error_code& ec) {
+    deadline_->waiting = false;
+    if (ec == asio::error::operation_aborted && deadline_->expired) ec = beast::error::timeout;
+  }
+
   // Serves one request; false when the connection is to be closed.
   asio::awaitable<bool> ServeOne() {
     const ServerOptions& options = impl_.options;
@@ -415,8 +491,14 @@ class Session {
 
     // Between keep-alive requests the idle timeout applies until the next request begins.
     if (served_ > 0 && buffer_.size() == 0) {
-      stream_.expires_after(options.idle_timeout);
-      size_t n = co_await stream_.async_read_some(buffer_.prepare(kReadChunk), Redirect(ec));
+      // The answer was sent just now, without the scheduler; the client cannot have sent its next
+      // request yet. With other connections on this thread, serve what is ready of theirs first:
+      // the read below (asio reads at once, before asking epoll) then mostly finds the request
+      // instead of EAGAIN. Alone, there is nothing to wait for: the read fails and epoll waits.
+      if (*sessions_ > 1) co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+      Arm(options.idle_timeout);
+      size_t n = co_await socket_.async_read_some(buffer_.prepare(kReadChunk), Redirect(ec));
+      Disarm(ec);
       if (ec) co_return false;  // Closed, reset or idle: nothing is owed.
       buffer_.commit(n);
     }
@@ -424,15 +506,34 @@ class Session {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(options.header_limit));
     parser_->body_limit(options.body_limit);
-    stream_.expires_after(options.read_timeout);
-    co_await bhttp::async_read_header(stream_, buffer_, *parser_, Redirect(ec));
+    // What is buffered already is parsed here: a keep-alive request usually arrived whole with the
+    // read above, and async_read_header would answer it through the scheduler (net::post) at the
+    // cost of one more pass of the reactor. It reads only when the header is incomplete.
+    if (buffer_.size() > 0) {
+      size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == bhttp::error::need_more) ec = {};
+    }
+    // One deadline for the whole request, as long as it takes to arrive (header and body).
+    std::optional<Deadline::Clock::time_point> read_deadline;
+    auto request_deadline = [&] {
+      if (!read_deadline) read_deadline = Deadline::Clock::now() + options.read_timeout;
+      return *read_deadline;
+    };
+    if (!ec && !parser_->is_header_done()) {
+      ArmUntil(request_deadline());
+      co_await bhttp::async_read_header(socket_, buffer_, *parser_, Redirect(ec));
+      Disarm(ec);
+    }
     if (!ec && !parser_->is_done()) {
+      ArmUntil(request_deadline());
       if (parser_->get().version() >= 11 &&
           EqualsIgnoreCase(parser_->get()[bhttp::field::expect], "100-continue")) {
         bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, 11};
-        co_await bhttp::async_write(stream_, go_on, Redirect(ec));
+        co_await bhttp::async_write(socket_, go_on, Redirect(ec));
       }
-      if (!ec) co_await bhttp::async_read(stream_, buffer_, *parser_, Redirect(ec));
+      if (!ec) co_await bhttp::async_read(socket_, buffer_, *parser_, Redirect(ec));
+      Disarm(ec);
     }
     if (ec) co_return co_await AnswerReadError(ec);
 
@@ -594,10 +695,23 @@ class Session {
     head += "\r\n";
 
     beast::error_code ec;
-    stream_.expires_after(impl_.options.read_timeout);
     owes_answer_ = false;
     std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
-    co_await asio::async_write(stream_, buffers, Redirect(ec));
+    // One non-blocking send, at once: an answer that fits the socket's buffer (every 304) is done
+    // without the scheduler. asio's async_write would send just the same, speculatively, but
+    // then post its completion, which costs one more pass of the reactor (epoll_wait, timeout 0).
+    size_t sent = socket_.write_some(buffers, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec = {};
+      sent = 0;
+    }
+    if (!ec && sent < head.size() + body.size()) {
+      beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
+      rest.consume(sent);
+      Arm(impl_.options.read_timeout);
+      co_await asio::async_write(socket_, rest, Redirect(ec));
+      Disarm(ec);
+    }
     LogExchange(status, bytes, ec);
     co_return !ec && keep_alive;
   }
@@ -629,7 +743,7 @@ class Session {
       }
       LogExchange(101, 0, {});
       handed_off_ = true;
-      co_await detail::RunWebSocket(std::move(stream_), std::move(*upgrade_), std::move(body),
+      co_await detail::RunWebSocket(HandOff(), std::move(*upgrade_), std::move(body),
                                     std::move(env));
       co_return false;
     }
@@ -646,41 +760,53 @@ class Session {
     }
     head.append("Server: vigil\r\nX-Request-Id: ").append(exchange_.request_id).append("\r\n\r\n");
     beast::error_code ec;
-    stream_.expires_after(impl_.options.read_timeout);
-    co_await asio::async_write(stream_, asio::buffer(head), Redirect(ec));
+    Arm(impl_.options.read_timeout);
+    co_await asio::async_write(socket_, asio::buffer(head), Redirect(ec));
+    Disarm(ec);
     LogExchange(200, 0, ec);
     if (ec || exchange_.method == Method::kHead) {
       body->Closed(ec ? "write failed" : "HEAD");
       co_return false;
     }
     handed_off_ = true;
-    co_await detail::RunEventStream(std::move(stream_), std::move(body), std::move(env));
+    co_await detail::RunEventStream(HandOff(), std::move(body), std::move(env));
     co_return false;
+  }
+
+  // The socket, for a stream session (which keeps its own deadlines with beast::tcp_stream).
+  beast::tcp_stream HandOff() {
+    beast::error_code ignored;
+    socket_.non_blocking(false, ignored);  // back to what Beast expects of a socket
+    return beast::tcp_stream(std::move(socket_));
   }
 
   asio::awaitable<void> Close(bool drain) {
     beast::error_code ec;
-    if (!stream_.socket().is_open()) co_return;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (!socket_.is_open()) co_return;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
     if (drain && !ec) {
-      stream_.expires_after(kDrainTime);
+      Arm(kDrainTime);
       std::array<char, 8192> sink;
       size_t drained = 0;
       while (drained < kDrainBytes) {
-        size_t n = co_await stream_.async_read_some(asio::buffer(sink), Redirect(ec));
+        size_t n = co_await socket_.async_read_some(asio::buffer(sink), Redirect(ec));
         if (ec) break;
         drained += n;
       }
+      Disarm(ec);
     }
-    stream_.socket().close(ec);
+    socket_.close(ec);
   }
 
   ServerCore& impl_;
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;  // the deadline's; declared after socket_, whose executor it uses
+  std::shared_ptr<Deadline> deadline_;
+  int* sessions_;  // open connections on this I/O thread, this one included
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::request<bhttp::string_body>> upgrade_;  // the request, when an upgrade
-  bool handed_off_ = false;  // stream_ was moved to a stream session
+  bool handed_off_ = false;  // socket_ was moved to a stream session
   std::string remote_;
   std::string head_;  // the response head being written; its capacity is reused
   Exchange exchange_;
@@ -688,16 +814,17 @@ class Session {
   uint64_t served_ = 0;
 };
 
-asio::awaitable<void> RunSession(ServerCore& impl, tcp::socket socket) {
-  Session session(impl, std::move(socket));
+asio::awaitable<void> RunSession(ServerCore& impl, tcp::socket socket, int* sessions) {
+  Session session(impl, std::move(socket), sessions);
   co_await session.Run();
 }
 
 asio::awaitable<void> ServerCore::Listen() {
   for (;;) {
     beast::error_code ec;
+    const size_t context = NextContext();
     tcp::socket socket = co_await acceptor->async_accept(
-        NextContext(), asio::redirect_error(asio::use_awaitable, ec));
+        *ios[context], asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
     if (ec) {
       // Out of descriptors and the like: say so, pause briefly instead of spinning, keep going.
@@ -706,23 +833,25 @@ asio::awaitable<void> ServerCore::Listen() {
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    Spawn(std::move(socket));
+    Spawn(std::move(socket), context);
     // Take what else is waiting now, without a trip through the scheduler for each: a burst of
     // connections (clients reconnecting together) is not queued behind every other handler.
     for (int i = 0; i < kAcceptBurst; ++i) {
-      tcp::socket more(NextContext());
+      const size_t more_context = NextContext();
+      tcp::socket more(*ios[more_context]);
       acceptor->accept(more, ec);
       if (ec) break;
-      Spawn(std::move(more));
+      Spawn(std::move(more), more_context);
     }
   }
 }
 
-void ServerCore::Spawn(tcp::socket socket) {
+void ServerCore::Spawn(tcp::socket socket, size_t context) {
   beast::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   auto executor = socket.get_executor();
-  asio::co_spawn(executor, RunSession(*this, std::move(socket)), [log = log](std::exception_ptr e) {
+  asio::co_spawn(executor, RunSession(*this, std::move(socket), &sessions[context]),
+                 [log = log](std::exception_ptr e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);
