@@ -109,9 +109,12 @@ Method ToMethod(bhttp::verb verb) {
   }
 }
 
+// ASCII only (header names are tokens): no locale lookup per character.
 std::string Lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
   return out;
 }
 
