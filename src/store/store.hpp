@@ -47,8 +47,8 @@ struct EventQuery {
   core::EventId after;                 // exclusive; zero reads from the start
   size_t limit = 100;                  // at most this many
   std::vector<core::EventType> types;  // empty: every type
-  // Only each event's id and stored wire form (Event::wire), nothing parsed: for readers that
-  // copy events through (feeds, streams). Otherwise every field is set.
+  // Only each event's id, type, investigation and stored wire form (Event::wire), nothing parsed:
+  // for readers that copy events through (feeds, streams). Otherwise every field is set.
   bool raw_data = false;
 };
 

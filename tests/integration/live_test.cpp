@@ -482,11 +482,13 @@ TEST(LiveLimitsTest, StreamsPerUserAreLimited) {
 }
 
 TEST(LiveLimitsTest, ASlowReaderIsCutAndResumesWithoutLossWhileAFastOneKeepsUp) {
-  Live live(Live::Env{{"LIVE_QUEUE_MAX_EVENTS", "32"}});
+  // A queue deep enough that a reader that keeps reading is never cut, even on a busy machine,
+  // and far shorter than the log, so that one that does not read at all surely is.
+  Live live(Live::Env{{"LIVE_QUEUE_MAX_EVENTS", "256"}});
   ASSERT_TRUE(live.ok());
   std::string id = live.Create(live.alice_);
-  const int total = 1500;
-  const size_t pad = 4000;  // 6 MB in all: more than the socket buffers hold
+  const int total = 3000;
+  const size_t pad = 4000;  // 12 MB in all: far more than the socket buffers hold
   auto slow = live.Stream(id, live.alice_, "0_000000", "", /*receive_buffer=*/4096);
   auto fast = live.Stream(id, live.alice_, "0_000000");
   ASSERT_TRUE(slow && fast && slow->status() == 200 && fast->status() == 200);

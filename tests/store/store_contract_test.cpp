@@ -335,6 +335,9 @@ TEST_P(StoreContractTest, RawReadsGiveTheStoredWireFormOfTheEvent) {
   EXPECT_TRUE((*raw)[0].data.empty());
   EXPECT_EQ(boost::json::parse((*raw)[0].wire), boost::json::value(core::EventToJson(e)));
   EXPECT_EQ((*raw)[0].id, e.id);
+  // Streams name each frame by its type: a raw read carries it too.
+  EXPECT_EQ((*raw)[0].type, EventType::kToolComplete);
+  EXPECT_EQ((*raw)[0].investigation_id, "inv-1");
 }
 
 TEST_P(StoreContractTest, AppendingNothingSucceeds) {

@@ -451,7 +451,8 @@ class SqliteStore final : public Store {
       " FROM events WHERE investigation_id = ? AND (ts_ms, seq) > (?, ?)";
   // A raw read copies events through: their ids and stored wire forms are all it needs.
   static constexpr const char kReadEventsRaw[] =
-      "SELECT ts_ms, seq, item FROM events WHERE investigation_id = ? AND (ts_ms, seq) > (?, ?)";
+      "SELECT ts_ms, seq, item, event_type FROM events WHERE investigation_id = ? AND "
+      "(ts_ms, seq) > (?, ?)";
   static constexpr const char kReadEventsOfTypes[] = " AND event_type IN (";  // + placeholders
   static constexpr const char kReadEventsOrder[] = " ORDER BY ts_ms, seq LIMIT ?";
 
@@ -479,6 +480,13 @@ class SqliteStore final : public Store {
         e.id.ts_ms = stmt->ColumnInt64(0);
         e.id.seq = static_cast<int32_t>(stmt->ColumnInt64(1));
         e.wire = stmt->ColumnText(2);
+        e.investigation_id = query.investigation_id;
+        std::optional<core::EventType> type = core::ParseEventType(stmt->ColumnText(3));
+        if (!type) {
+          return Fail(ErrorCode::kInternal, "unknown event type in the store: " +
+                                                std::string(stmt->ColumnText(3)));
+        }
+        e.type = *type;
         continue;
       }
       auto event = ReadEvent(*stmt, query.investigation_id);
