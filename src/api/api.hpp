@@ -8,7 +8,9 @@
 #include "core/clock.hpp"
 #include "core/input.hpp"
 #include "engine/engine.hpp"
+#include "http/auth.hpp"
 #include "http/router.hpp"
+#include "http/sessions.hpp"
 #include "live/hub.hpp"
 #include "live/limits.hpp"
 
@@ -29,6 +31,7 @@ struct ApiOptions {
   int sse_progress_interval_ms = 500;  // SSE_PROGRESS_INTERVAL_MS
   int sse_retry_ms = 2000;             // SSE_RETRY_MS: retry: hints between this and twice it
   size_t ws_max_subscriptions = 100;   // WS_MAX_SUBSCRIPTIONS: per socket
+  bool cookie_secure = false;          // VIGIL_COOKIE_SECURE: the session cookie is Secure
 };
 
 struct ApiContext {
@@ -38,6 +41,8 @@ struct ApiContext {
   live::Hub& hub;
   // Open SSE streams and WebSockets, in all and per user.
   std::shared_ptr<live::ConnectionLimits> stream_limits;
+  std::shared_ptr<http::Sessions> sessions;
+  std::shared_ptr<const http::Authenticator> auth;
 };
 
 // Registers every /api/v1 route and /healthz, /readyz. `ctx` must outlive the router.

@@ -9,6 +9,7 @@ void RegisterProgressRoutes(http::Router& router, const ApiContext& ctx);
 void RegisterEventRoutes(http::Router& router, const ApiContext& ctx);
 void RegisterMetricsRoutes(http::Router& router, const ApiContext& ctx);
 void RegisterLiveRoutes(http::Router& router, const ApiContext& ctx);
+void RegisterAuthRoutes(http::Router& router, const ApiContext& ctx);
 
 namespace {
 
@@ -42,6 +43,7 @@ void RegisterRoutes(http::Router& router, const ApiContext& ctx) {
   RegisterEventRoutes(router, ctx);
   RegisterMetricsRoutes(router, ctx);
   RegisterLiveRoutes(router, ctx);
+  RegisterAuthRoutes(router, ctx);
 }
 
 }  // namespace vigil::api

@@ -102,6 +102,9 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
          "seconds one write to a stream may take before the client is dropped (default 30)")
       ->envname("STREAM_WRITE_TIMEOUT_SECONDS")
       ->check(CLI::Range(1, 3600));
+  cmd.add_flag("--cookie-secure", c.api.cookie_secure,
+               "mark the session cookie Secure (when clients reach vigil over TLS, via a proxy)")
+      ->envname("VIGIL_COOKIE_SECURE");
   opt("--group-commit-max", c.engine.max_group, "GROUP_COMMIT_MAX", "write jobs committed together")
       ->check(CLI::Range(1, 10000));
 }

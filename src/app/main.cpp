@@ -20,6 +20,7 @@
 #include "http/auth.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "http/sessions.hpp"
 #include "live/hub.hpp"
 #include "live/limits.hpp"
 #include "runner/runner.hpp"
@@ -100,10 +101,17 @@ int Serve(ServeConfig& config) {
   };
 
   auto auth = std::make_shared<http::Authenticator>(config.jwt_secret, clock);
+  auto sessions = std::make_shared<http::Sessions>(clock);
+  auth->UseSessions(sessions);
   http::Router router(auth);
-  api::ApiContext ctx{engine, clock, config.api, hub,
+  api::ApiContext ctx{engine,
+                      clock,
+                      config.api,
+                      hub,
                       std::make_shared<live::ConnectionLimits>(config.max_streams,
-                                                               config.max_streams_per_user)};
+                                                               config.max_streams_per_user),
+                      sessions,
+                      auth};
   api::RegisterRoutes(router, ctx);
   server.emplace(config.server, [&router](http::Request& req, http::Responder respond) {
     router.Dispatch(req, std::move(respond));
@@ -126,13 +134,17 @@ int Serve(ServeConfig& config) {
   if (config.demo) {
     auto token =
         http::MintToken(config.jwt_secret, "demo", {"read", "dev"}, 7 * 86400, clock.NowMs());
+    // A link that signs a browser in once, without the token in the URL.
+    std::string code = token ? sessions->LoginCode(*token, 3600) : "";
     std::printf(
         "\n  vigil is running at http://%s:%u  (demo mode: simulated investigations)\n"
+        "  sign a browser in as the user demo (one use, within an hour):\n\n"
+        "  http://%s:%u/api/v1/auth/login?code=%s\n\n"
         "  a bearer token for the user demo (roles read,dev; valid 7 days):\n\n"
         "  export TOKEN=%s\n"
         "  curl -H \"Authorization: Bearer $TOKEN\" http://%s:%u/api/v1/investigations\n\n",
-        host.c_str(), server->port(), token ? token->c_str() : "(error)", host.c_str(),
-        server->port());
+        host.c_str(), server->port(), host.c_str(), server->port(), code.c_str(),
+        token ? token->c_str() : "(error)", host.c_str(), server->port());
     std::fflush(stdout);
   }
 

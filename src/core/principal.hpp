@@ -4,6 +4,7 @@
 //   admin  everything, on every user's investigations
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace vigil::core {
@@ -13,6 +14,7 @@ struct Principal {
   bool can_read = false;
   bool can_write = false;  // dev or admin
   bool is_admin = false;
+  int64_t expires_at_s = 0;  // when the credential stops being valid (a token's `exp`)
 
   // Whether this principal may see an investigation owned by `owner`. Anyone else gets 404.
   bool MaySee(const std::string& owner) const { return is_admin || (can_read && owner == subject); }

@@ -1,5 +1,7 @@
 #include "http/auth.hpp"
 
+#include "http/sessions.hpp"
+
 #include <jwt.h>
 
 #include <algorithm>
@@ -187,6 +189,7 @@ Result<Verified> VerifySignatureAndClaims(std::string_view token, const std::str
   if (!exp) return Fail(exp.error());
   if (!*exp) return Unauthenticated("token has no expiry");
   verified.expires_s = **exp;
+  verified.principal.expires_at_s = **exp;
 
   for (std::string_view name : {"nbf", "iat"}) {
     auto claim = IntegerClaim(claims, name);
@@ -221,8 +224,19 @@ Result<core::Principal> Authenticator::Verify(std::string_view token) const {
   return std::move(verified->principal);
 }
 
-Result<core::Principal> Authenticator::Authenticate(const Request& request) const {
+Result<core::Principal> Authenticator::Authenticate(const Request& request,
+                                                    bool* via_cookie) const {
   std::string_view header = TrimSpaces(request.Header("authorization"));
+  if (header.empty() && sessions_) {
+    std::string_view id = CookieValue(request.Header("cookie"), kSessionCookie);
+    if (!id.empty()) {
+      std::optional<std::string> token = sessions_->Token(id);
+      if (!token) return Unauthenticated("the session has ended; sign in again");
+      if (via_cookie) *via_cookie = true;
+      return Verify(*token);
+    }
+    return Unauthenticated("missing bearer token or session cookie");
+  }
   size_t space = header.find_first_of(" \t");
   if (space == std::string_view::npos || !EqualsIgnoreCase(header.substr(0, space), "bearer")) {
     return Unauthenticated("missing bearer token");

@@ -1,4 +1,5 @@
-// Bearer tokens: JWT, HS256 with a shared secret (VIGIL_JWT_SECRET).
+// Bearer tokens: JWT, HS256 with a shared secret (VIGIL_JWT_SECRET); and the browser session
+// cookie that stands for one (http/sessions.hpp).
 //
 // A token carries `sub` (the user id), `roles` (an array of "read", "dev", "admin", or a string
 // with them separated by spaces or commas) and `exp`; `nbf` and `iat` are honoured when present.
@@ -18,6 +19,7 @@
 namespace vigil::http {
 
 struct Request;
+class Sessions;
 
 class Authenticator {
  public:
@@ -30,8 +32,11 @@ class Authenticator {
   // the same token costs one lookup, not an HMAC and a JSON parse; expiry is still checked
   // against the clock on every call.
   Result<core::Principal> Verify(std::string_view token) const;
-  // From `Authorization: Bearer <token>`.
-  Result<core::Principal> Authenticate(const Request& request) const;
+  // From `Authorization: Bearer <token>`; without that header, from the session cookie when
+  // sessions are enabled (then `*via_cookie` is set).
+  Result<core::Principal> Authenticate(const Request& request, bool* via_cookie = nullptr) const;
+  // Enables the session cookie (http/sessions.hpp). Before the server starts.
+  void UseSessions(std::shared_ptr<const Sessions> sessions) { sessions_ = std::move(sessions); }
 
  private:
   class TokenCache;
@@ -40,6 +45,7 @@ class Authenticator {
   const core::Clock& clock_;
   int leeway_seconds_;
   std::unique_ptr<TokenCache> cache_;
+  std::shared_ptr<const Sessions> sessions_;
 };
 
 // Signs a token for `subject` with `roles`, valid for ttl_seconds from now.

@@ -35,6 +35,7 @@ struct Request {
   // every request.
   std::string_view route;
   core::Principal principal;  // empty subject when the route needs no auth
+  bool via_session = false;   // authenticated by the session cookie, not a bearer token
 
   // The first header with this lower-case name, or empty.
   std::string_view Header(std::string_view lower_name) const;

@@ -9,6 +9,7 @@
 
 #include "http/auth.hpp"
 #include "http/problem.hpp"
+#include "http/sessions.hpp"
 
 namespace vigil::http {
 namespace {
@@ -42,6 +43,36 @@ constexpr Method kAllowOrder[] = {Method::kGet,   Method::kHead,   Method::kPost
                                   Method::kPatch, Method::kDelete, Method::kOptions};
 
 uint32_t Bit(Method m) { return 1u << static_cast<unsigned>(m); }
+
+}  // namespace
+
+namespace {
+
+// A request authenticated by the session cookie could have been sent by another site in the
+// browser's name. One that changes anything must carry a header no other site can add without a
+// CORS preflight; a WebSocket upgrade (which browsers send cross-site with cookies) must come from
+// a page of this origin.
+Result<void> CheckSessionRequest(const Request& request) {
+  const bool safe = request.method == Method::kGet || request.method == Method::kHead ||
+                    request.method == Method::kOptions;
+  if (!safe && request.Header(kCsrfHeader).empty()) {
+    return Fail(ErrorCode::kPermissionDenied,
+                "a request authenticated by the session cookie that changes anything must carry "
+                "the header X-Requested-With");
+  }
+  if (EqualsIgnoreCase(request.Header("upgrade"), "websocket")) {
+    std::string_view origin = request.Header("origin");
+    std::string_view host = request.Header("host");
+    size_t scheme = origin.find("://");
+    std::string_view origin_host = scheme == std::string_view::npos ? origin : origin.substr(scheme + 3);
+    if (!origin.empty() && origin_host != host) {
+      return Fail(ErrorCode::kPermissionDenied,
+                  "a WebSocket authenticated by the session cookie must be opened by a page of "
+                  "this origin");
+    }
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -153,7 +184,8 @@ void Router::Dispatch(Request& request, Responder respond) const {
   }
 
   if (best->options.auth) {
-    Result<core::Principal> principal = auth_->Authenticate(request);
+    bool via_cookie = false;
+    Result<core::Principal> principal = auth_->Authenticate(request, &via_cookie);
     if (!principal) {
       Response response = Problem(principal.error(), request);
       response.Set("WWW-Authenticate", "Bearer");
@@ -161,6 +193,13 @@ void Router::Dispatch(Request& request, Responder respond) const {
       return;
     }
     request.principal = std::move(*principal);
+    request.via_session = via_cookie;
+    if (via_cookie) {
+      if (auto ok = CheckSessionRequest(request); !ok) {
+        respond(Problem(ok.error(), request));
+        return;
+      }
+    }
   }
   best->handler(request, std::move(respond));
 }

@@ -80,6 +80,10 @@ using tcp = asio::ip::tcp;
 constexpr std::chrono::seconds kDrainTime{2};
 constexpr size_t kDrainBytes = 4 << 20;
 constexpr size_t kReadChunk = 4096;
+constexpr std::string_view kSecurityHeaders =
+    "X-Content-Type-Options: nosniff\r\n"
+    "Referrer-Policy: no-referrer\r\n"
+    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n";
 // Connections accepted at once, without waiting, after each one the listener is woken for.
 constexpr int kAcceptBurst = 64;
 
@@ -663,6 +667,7 @@ class Session {
     head += "\r\n";
     bool has_server = false;
     bool has_request_id = false;
+    bool has_security = false;
     for (auto& [name, value] : response.headers) {
       if (EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding"))
         continue;
@@ -677,10 +682,14 @@ class Session {
         continue;
       }
       has_server = has_server || EqualsIgnoreCase(name, "server");
+      has_security = has_security || EqualsIgnoreCase(name, "content-security-policy");
       has_request_id = has_request_id || EqualsIgnoreCase(name, "x-request-id");
       head.append(name).append(": ").append(value).append("\r\n");
     }
     if (!has_server) head += "Server: vigil\r\n";
+    // Every answer of the API is data, never a page: nothing may sniff, frame or run it. (A
+    // response that sets its own Content-Security-Policy, such as the web UI's, sets all three.)
+    if (!has_security) head += kSecurityHeaders;
     if (!has_request_id) head.append("X-Request-Id: ").append(exchange_.request_id).append("\r\n");
 
     // 1xx, 204 and 304 never have a body; HEAD announces the length of the body GET would send.
@@ -761,6 +770,7 @@ class Session {
       }
       head.append(name).append(": ").append(value).append("\r\n");
     }
+    head.append(kSecurityHeaders);
     head.append("Server: vigil\r\nX-Request-Id: ").append(exchange_.request_id).append("\r\n\r\n");
     beast::error_code ec;
     Arm(impl_.options.read_timeout);

@@ -53,7 +53,9 @@ std::unique_ptr<WsClient> WsClient::Open(
   }));
   websocket::response_type res;
   bool done = false;
-  c->impl_->ws.async_handshake(res, "127.0.0.1", target, [&](beast::error_code e) {
+  // Host with the port, as browsers send it (the server compares it with Origin).
+  const std::string host = "127.0.0.1:" + std::to_string(port);
+  c->impl_->ws.async_handshake(res, host, target, [&](beast::error_code e) {
     ec = e;
     done = true;
   });

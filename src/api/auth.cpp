@@ -1,0 +1,113 @@
+// Browser sessions (http/sessions.hpp): open one with a bearer token, see who is signed in, close
+// it; and the one-time login link of demo mode.
+//
+//   POST   /api/v1/auth/session   bearer token → 201, Set-Cookie (HttpOnly, SameSite=Strict)
+//   GET    /api/v1/auth/session   who is asking, and how
+//   DELETE /api/v1/auth/session   closes the cookie's session → 204, the cookie cleared
+//   GET    /api/v1/auth/login?code=…   a one-time code → 303 to / with the cookie
+#include "api/api.hpp"
+#include "api/handler_util.hpp"
+#include "core/json_text.hpp"
+#include "http/sessions.hpp"
+
+namespace vigil::api {
+
+using http::Request;
+using http::Responder;
+
+namespace {
+
+std::string SessionCookie(const ApiContext& ctx, const std::string& id, int64_t max_age_s) {
+  std::string cookie = std::string(http::kSessionCookie) + "=" + id +
+                       "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                       std::to_string(std::max<int64_t>(0, max_age_s));
+  if (ctx.options.cookie_secure) cookie += "; Secure";
+  return cookie;
+}
+
+std::string WhoAmI(const core::Principal& p, std::string_view via) {
+  std::string body;
+  core::JsonWriter w(body);
+  w.BeginObject();
+  w.Key("user").String(p.subject);
+  w.Key("roles").BeginArray();
+  if (p.can_read) w.String("read");
+  if (p.can_write) w.String("dev");
+  if (p.is_admin) w.String("admin");
+  w.EndArray();
+  w.Key("expires_at").Iso(p.expires_at_s * 1000);
+  w.Key("via").String(via);
+  w.EndObject();
+  return body;
+}
+
+// The bearer token of the request (the router has verified it).
+std::string BearerToken(const Request& req) {
+  std::string_view header = req.Header("authorization");
+  size_t space = header.find(' ');
+  std::string_view token = space == std::string_view::npos ? "" : header.substr(space + 1);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  return std::string(token);
+}
+
+void Open(const ApiContext& ctx, const Request& req, Responder respond) {
+  if (req.via_session) {
+    return RespondError(req, respond,
+                        Error(ErrorCode::kInvalidArgument,
+                              "send the bearer token in the Authorization header to open a session"));
+  }
+  const int64_t now_s = ctx.clock.NowMs() / 1000;
+  std::string id = ctx.sessions->Open(BearerToken(req), req.principal.expires_at_s);
+  http::Response res = Json(201, WhoAmI(req.principal, "cookie"));
+  res.Set("Set-Cookie", SessionCookie(ctx, id, req.principal.expires_at_s - now_s));
+  respond(std::move(res));
+}
+
+void Show(const ApiContext&, const Request& req, Responder respond) {
+  respond(Json(200, WhoAmI(req.principal, req.via_session ? "cookie" : "bearer")));
+}
+
+void Close(const ApiContext& ctx, const Request& req, Responder respond) {
+  std::string_view id = http::CookieValue(req.Header("cookie"), http::kSessionCookie);
+  if (!id.empty()) ctx.sessions->Close(id);
+  http::Response res;
+  res.status = 204;
+  res.Set("Set-Cookie", SessionCookie(ctx, "", 0));
+  res.Set("Cache-Control", "no-store");
+  respond(std::move(res));
+}
+
+void Login(const ApiContext& ctx, const Request& req, Responder respond) {
+  std::optional<std::string_view> code = req.Query("code");
+  std::optional<std::string> token;
+  if (code && !code->empty()) token = ctx.sessions->Redeem(*code);
+  if (!token) {
+    return RespondError(req, respond,
+                        Error(ErrorCode::kNotFound, "this login link is unknown, used or expired",
+                              "code"));
+  }
+  auto principal = ctx.auth->Verify(*token);
+  if (!principal) return RespondError(req, respond, principal.error());
+  const int64_t now_s = ctx.clock.NowMs() / 1000;
+  std::string id = ctx.sessions->Open(std::move(*token), principal->expires_at_s);
+  http::Response res;
+  res.status = 303;
+  res.Set("Location", "/");
+  res.Set("Cache-Control", "no-store");
+  res.Set("Set-Cookie", SessionCookie(ctx, id, principal->expires_at_s - now_s));
+  respond(std::move(res));
+}
+
+}  // namespace
+
+void RegisterAuthRoutes(http::Router& router, const ApiContext& ctx) {
+  const std::string path = "/api/v1/auth/session";
+  router.Add(http::Method::kPost, path, [&ctx](const Request& q, Responder r) { Open(ctx, q, r); });
+  router.Add(http::Method::kGet, path, [&ctx](const Request& q, Responder r) { Show(ctx, q, r); });
+  router.Add(http::Method::kDelete, path,
+             [&ctx](const Request& q, Responder r) { Close(ctx, q, r); });
+  router.Add(http::Method::kGet, "/api/v1/auth/login",
+             [&ctx](const Request& q, Responder r) { Login(ctx, q, r); }, {.auth = false});
+}
+
+}  // namespace vigil::api
