@@ -173,7 +173,7 @@ start_vigil() {  # TAG
   stop_server
   PORT=$NEXT_PORT; NEXT_PORT=$((NEXT_PORT + 1))
   "$VIGIL" migrate --db "$OUT/vigil-$1.db" > /dev/null
-  LIVE_MAX_STREAMS=30000 LIVE_MAX_STREAMS_PER_USER=30000 taskset -c 0 "$VIGIL" serve \
+  RATE_LIMIT_ENABLED=false LIVE_MAX_STREAMS=30000 LIVE_MAX_STREAMS_PER_USER=30000 taskset -c 0 "$VIGIL" serve \
     --listen "127.0.0.1:$PORT" --db "$OUT/vigil-$1.db" --threads 1 --log-level warn \
     > "$OUT/vigil-$1.log" 2>&1 &
   SRV_PID=$!; SRV_KIND=vigil; SRV_PIDS=$SRV_PID

@@ -63,7 +63,7 @@ etag_of() { curl -s -D - -o /dev/null "$@" | awk -F': ' 'tolower($1)=="etag"{pri
 # vigil
 export VIGIL_JWT_SECRET="bench-secret-0123456789abcdefghijklmnopqrstuv"
 "$VIGIL" migrate --db "$OUT/bench.db" > /dev/null
-taskset -c 0 "$VIGIL" serve --listen "127.0.0.1:$VPORT" --db "$OUT/bench.db" --threads 1 \
+RATE_LIMIT_ENABLED=false taskset -c 0 "$VIGIL" serve --listen "127.0.0.1:$VPORT" --db "$OUT/bench.db" --threads 1 \
   --log-level warn > "$OUT/vigil.log" 2>&1 &
 VPID=$!; PIDS+=("$VPID")
 wait_port "$VPORT"

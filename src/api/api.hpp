@@ -9,6 +9,7 @@
 #include "core/input.hpp"
 #include "engine/engine.hpp"
 #include "http/auth.hpp"
+#include "http/rate_limit.hpp"
 #include "http/router.hpp"
 #include "http/sessions.hpp"
 #include "live/hub.hpp"
@@ -43,6 +44,7 @@ struct ApiContext {
   std::shared_ptr<live::ConnectionLimits> stream_limits;
   std::shared_ptr<http::Sessions> sessions;
   std::shared_ptr<const http::Authenticator> auth;
+  std::shared_ptr<http::RateLimiter> rate_limiter;  // null: no limits
 };
 
 // Registers every /api/v1 route and /healthz, /readyz. `ctx` must outlive the router.

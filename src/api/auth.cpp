@@ -98,16 +98,53 @@ void Login(const ApiContext& ctx, const Request& req, Responder respond) {
   respond(std::move(res));
 }
 
+// The caller's own budgets, without spending any.
+void RateLimitStatus(const ApiContext& ctx, const Request& req, Responder respond) {
+  std::string body;
+  core::JsonWriter w(body);
+  w.BeginObject();
+  const http::RateLimiter* limiter = ctx.rate_limiter.get();
+  const bool enabled = limiter && limiter->options().enabled;
+  w.Key("enabled").Bool(enabled);
+  w.Key("user").String(req.principal.subject);
+  if (enabled) {
+    w.Key("window_seconds").Int(limiter->options().window_seconds);
+    w.Key("backoff").Bool(limiter->options().backoff);
+    w.Key("budgets").BeginObject();
+    const std::string key = "u:" + req.principal.subject;
+    for (http::Budget b : {http::Budget::kDefault, http::Budget::kRead, http::Budget::kReport,
+                           http::Budget::kStream, http::Budget::kAuth}) {
+      http::RateLimiter::Decision d = ctx.rate_limiter->Status(b, key, ctx.clock.NowMs());
+      w.Key(http::BudgetName(b)).BeginObject();
+      w.Key("limit").Int(d.limit);
+      w.Key("remaining").Int(d.remaining);
+      w.Key("reset").Int(d.reset_epoch_s);
+      w.Key("retry_after");
+      d.allowed ? w.Null() : w.Int(d.retry_after_s);
+      w.EndObject();
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  respond(Json(200, std::move(body)));
+}
+
 }  // namespace
 
 void RegisterAuthRoutes(http::Router& router, const ApiContext& ctx) {
   const std::string path = "/api/v1/auth/session";
-  router.Add(http::Method::kPost, path, [&ctx](const Request& q, Responder r) { Open(ctx, q, r); });
+  router.Add(http::Method::kPost, path, [&ctx](const Request& q, Responder r) { Open(ctx, q, r); },
+             {.budget = http::Budget::kAuth});
   router.Add(http::Method::kGet, path, [&ctx](const Request& q, Responder r) { Show(ctx, q, r); });
   router.Add(http::Method::kDelete, path,
-             [&ctx](const Request& q, Responder r) { Close(ctx, q, r); });
+             [&ctx](const Request& q, Responder r) { Close(ctx, q, r); },
+             {.budget = http::Budget::kAuth});
   router.Add(http::Method::kGet, "/api/v1/auth/login",
-             [&ctx](const Request& q, Responder r) { Login(ctx, q, r); }, {.auth = false});
+             [&ctx](const Request& q, Responder r) { Login(ctx, q, r); },
+             {.auth = false, .budget = http::Budget::kAuth});
+  router.Add(http::Method::kGet, "/api/v1/rate-limit/status",
+             [&ctx](const Request& q, Responder r) { RateLimitStatus(ctx, q, r); },
+             {.budget = http::Budget::kNone});
 }
 
 }  // namespace vigil::api

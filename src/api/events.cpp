@@ -200,9 +200,11 @@ void Feed(const ApiContext& ctx, const Request& req, Responder respond) {
 
 void RegisterEventRoutes(http::Router& router, const ApiContext& ctx) {
   router.Add(http::Method::kPost, "/api/v1/investigations/{id}/events",
-             [&ctx](const Request& q, Responder r) { Report(ctx, q, r); });
+             [&ctx](const Request& q, Responder r) { Report(ctx, q, r); },
+             {.budget = http::Budget::kReport});
   router.Add(http::Method::kGet, "/api/v1/investigations/{id}/events",
-             [&ctx](const Request& q, Responder r) { Feed(ctx, q, r); });
+             [&ctx](const Request& q, Responder r) { Feed(ctx, q, r); },
+             {.budget = http::Budget::kRead});
 }
 
 }  // namespace vigil::api

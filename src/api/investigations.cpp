@@ -160,9 +160,11 @@ void RegisterInvestigationRoutes(http::Router& router, const ApiContext& ctx) {
   router.Add(Method::kPost, base, [&ctx](const Request& q, Responder r) { Create(ctx, q, r); });
   router.Add(Method::kGet, base, [&ctx](const Request& q, Responder r) { List(ctx, q, r); });
   router.Add(Method::kGet, base + "/{id}",
-             [&ctx](const Request& q, Responder r) { Read(ctx, q, r); });
+             [&ctx](const Request& q, Responder r) { Read(ctx, q, r); },
+             {.budget = http::Budget::kRead});
   router.Add(Method::kPost, base + "/{id}/transitions",
-             [&ctx](const Request& q, Responder r) { Transition(ctx, q, r, std::nullopt); });
+             [&ctx](const Request& q, Responder r) { Transition(ctx, q, r, std::nullopt); },
+             {.budget = http::Budget::kReport});
   const std::pair<const char*, core::State> shorthands[] = {
       {"start", core::State::kQueued},   {"pause", core::State::kPaused},
       {"resume", core::State::kRunning}, {"cancel", core::State::kCancelled},
@@ -171,7 +173,8 @@ void RegisterInvestigationRoutes(http::Router& router, const ApiContext& ctx) {
   for (const auto& [verb, state] : shorthands) {
     router.Add(
         Method::kPost, base + "/{id}/" + verb,
-        [&ctx, state = state](const Request& q, Responder r) { Transition(ctx, q, r, state); });
+        [&ctx, state = state](const Request& q, Responder r) { Transition(ctx, q, r, state); },
+        {.budget = http::Budget::kReport});
   }
 }
 

@@ -387,9 +387,11 @@ void WebSocket(const ApiContext& ctx, const Request& req, Responder respond) {
 
 void RegisterLiveRoutes(http::Router& router, const ApiContext& ctx) {
   router.Add(http::Method::kGet, "/api/v1/investigations/{id}/runs/{run_id}/stream",
-             [&ctx](const Request& q, Responder r) { Stream(ctx, q, r); });
+             [&ctx](const Request& q, Responder r) { Stream(ctx, q, r); },
+             {.budget = http::Budget::kStream});
   router.Add(http::Method::kGet, "/api/v1/ws",
-             [&ctx](const Request& q, Responder r) { WebSocket(ctx, q, r); });
+             [&ctx](const Request& q, Responder r) { WebSocket(ctx, q, r); },
+             {.budget = http::Budget::kStream});
 }
 
 }  // namespace vigil::api

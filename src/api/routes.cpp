@@ -34,10 +34,10 @@ void RegisterRoutes(http::Router& router, const ApiContext& ctx) {
   using http::Method;
   router.Add(Method::kGet, "/healthz",
              [](const http::Request&, http::Responder r) { r(Json(200, R"({"status":"ok"})")); },
-             {.auth = false});
+             {.auth = false, .budget = http::Budget::kNone});
   router.Add(Method::kGet, "/readyz",
              [&ctx](const http::Request& q, http::Responder r) { Ready(ctx, q, r); },
-             {.auth = false});
+             {.auth = false, .budget = http::Budget::kNone});
   RegisterInvestigationRoutes(router, ctx);
   RegisterProgressRoutes(router, ctx);
   RegisterEventRoutes(router, ctx);

@@ -102,6 +102,16 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
          "seconds one write to a stream may take before the client is dropped (default 30)")
       ->envname("STREAM_WRITE_TIMEOUT_SECONDS")
       ->check(CLI::Range(1, 3600));
+  opt("--rate-limit", c.rate_limit.enabled, "RATE_LIMIT_ENABLED",
+      "limit requests per principal (true or false)");
+  opt("--rate-limit-max-requests", c.rate_limit.max_requests, "RATE_LIMIT_MAX_REQUESTS",
+      "requests per window in the default budget (the others are multiples of it)")
+      ->check(CLI::Range(1, 1'000'000));
+  opt("--rate-limit-window-seconds", c.rate_limit.window_seconds, "RATE_LIMIT_WINDOW_SECONDS",
+      "the window in which a spent budget refills")
+      ->check(CLI::Range(1, 86400));
+  opt("--rate-limit-backoff", c.rate_limit.backoff, "RATE_LIMIT_ENABLE_BACKOFF",
+      "repeated refusals wait longer: a window, doubling, at most 300 s (true or false)");
   cmd.add_flag("--cookie-secure", c.api.cookie_secure,
                "mark the session cookie Secure (when clients reach vigil over TLS, via a proxy)")
       ->envname("VIGIL_COOKIE_SECURE");

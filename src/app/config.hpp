@@ -9,6 +9,7 @@
 
 #include "api/api.hpp"
 #include "engine/engine.hpp"
+#include "http/rate_limit.hpp"
 #include "http/server.hpp"
 #include "live/hub.hpp"
 
@@ -28,6 +29,7 @@ struct ServeConfig {
   size_t max_streams_per_user = 32;    // LIVE_MAX_STREAMS_PER_USER
   int ws_heartbeat_ms = 30'000;        // WS_HEARTBEAT_INTERVAL_MS
 
+  http::RateLimitOptions rate_limit;
   http::ServerOptions server;
   live::HubOptions hub;
   engine::EngineOptions engine;

@@ -111,7 +111,18 @@ int Serve(ServeConfig& config) {
                       std::make_shared<live::ConnectionLimits>(config.max_streams,
                                                                config.max_streams_per_user),
                       sessions,
-                      auth};
+                      auth,
+                      std::make_shared<http::RateLimiter>(config.rate_limit)};
+  router.UseRateLimiter(ctx.rate_limiter, clock);
+  // Each answer is charged once it is known: a 304 costs nothing, a stream one request.
+  config.server.on_answer = [limiter = ctx.rate_limiter, &clock](http::RateLimitState& rate,
+                                                                   int status) {
+    if (status == 304) return;  // free: the budget stays as it was when admitted
+    http::RateLimiter::Decision d =
+        limiter->Charge(static_cast<http::Budget>(rate.budget), rate.key, clock.NowMs(), false);
+    rate.remaining = d.remaining;
+    rate.reset_epoch_s = d.reset_epoch_s;
+  };
   api::RegisterRoutes(router, ctx);
   server.emplace(config.server, [&router](http::Request& req, http::Responder respond) {
     router.Dispatch(req, std::move(respond));

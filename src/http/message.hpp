@@ -2,6 +2,7 @@
 // The server (server.cpp) translates between these and the wire.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -18,6 +19,14 @@ namespace vigil::http {
 enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
 
 std::string_view MethodName(Method m);
+
+struct RateLimitState {
+  std::string key;  // whom it is charged to ("u:alice"); empty when not limited
+  int budget = 0;   // an http::Budget
+  int limit = 0;
+  int remaining = 0;
+  int64_t reset_epoch_s = 0;
+};
 
 struct Request {
   Method method = Method::kGet;
@@ -36,6 +45,9 @@ struct Request {
   std::string_view route;
   core::Principal principal;  // empty subject when the route needs no auth
   bool via_session = false;   // authenticated by the session cookie, not a bearer token
+  // What the rate limiter said when it admitted the request (empty key: not limited). The server
+  // charges once the answer is known (a 304 is free) and writes the X-RateLimit-* headers.
+  RateLimitState rate;
 
   // The first header with this lower-case name, or empty.
   std::string_view Header(std::string_view lower_name) const;

@@ -201,6 +201,26 @@ void Router::Dispatch(Request& request, Responder respond) const {
       }
     }
   }
+  if (limiter_ && best->options.budget != Budget::kNone) {
+    // The principal, or the client's address for routes without one.
+    std::string key = request.principal.subject.empty() ? "a:" + request.remote_address
+                                                        : "u:" + request.principal.subject;
+    RateLimiter::Decision d = limiter_->Admit(best->options.budget, key, clock_->NowMs());
+    if (!d.allowed) {
+      Response response = Problem(
+          Error(ErrorCode::kRateLimited,
+                "rate limit exceeded: " + std::to_string(d.limit) + " requests per " +
+                    std::to_string(limiter_->options().window_seconds) + " s for " +
+                    std::string(BudgetName(best->options.budget)) + " requests; retry after " +
+                    std::to_string(d.retry_after_s) + " s"),
+          request);
+      SetRateLimitHeaders(d, response);
+      respond(std::move(response));
+      return;
+    }
+    request.rate = RateLimitState{std::move(key), static_cast<int>(best->options.budget), d.limit,
+                                  d.remaining, d.reset_epoch_s};
+  }
   best->handler(request, std::move(respond));
 }
 

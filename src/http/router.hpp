@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "http/message.hpp"
+#include "http/rate_limit.hpp"
 
 namespace vigil::http {
 
@@ -18,6 +20,7 @@ class Authenticator;
 
 struct RouteOptions {
   bool auth = true;  // requires a verified principal (401 otherwise)
+  Budget budget = Budget::kDefault;  // the rate limit it spends
 };
 
 class Router {
@@ -26,6 +29,11 @@ class Router {
   explicit Router(std::shared_ptr<const Authenticator> auth);
 
   void Add(Method method, std::string pattern, Handler handler, RouteOptions options = {});
+  // Limits every route by its budget (before the handler runs; 429 when spent). Before Dispatch.
+  void UseRateLimiter(std::shared_ptr<RateLimiter> limiter, const core::Clock& clock) {
+    limiter_ = std::move(limiter);
+    clock_ = &clock;
+  }
 
   // Matches, authenticates when the route asks for it, and calls the handler; or answers 401, 404
   // or 405 itself. Thread-safe once built.
@@ -41,6 +49,8 @@ class Router {
   };
   std::vector<Route> routes_;
   std::shared_ptr<const Authenticator> auth_;
+  std::shared_ptr<RateLimiter> limiter_;
+  const core::Clock* clock_ = nullptr;
 };
 
 }  // namespace vigil::http

@@ -51,6 +51,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 #include <cctype>
+#include <cstdio>
 #include <chrono>
 #include <exception>
 #include <mutex>
@@ -288,6 +289,7 @@ void ResponseSlot::PostLocked(Response response, std::shared_ptr<ResponseSlot> s
 struct Exchange {
   Method method = Method::kGet;
   std::string path;
+  RateLimitState rate;  // Request::rate
   std::string_view route;  // the router's pattern
   std::string request_id;
   unsigned version = 11;
@@ -588,6 +590,7 @@ class Session {
     auto slot = std::make_shared<ResponseSlot>(impl_.pending, std::move(request));
     if (std::optional<Response> now = Dispatch(impl_, slot)) {
       exchange_.route = slot->request.route;
+      exchange_.rate = slot->request.rate;
       if (exchange_.route.empty()) exchange_.path = slot->request.path;  // for the log line
       slot.reset();
       co_return co_await Write(std::move(*now));
@@ -595,6 +598,7 @@ class Session {
     auto [response, answered] = co_await AsyncAwait(std::move(slot), asio::use_awaitable);
     if (answered) {
       exchange_.route = answered->request.route;
+      exchange_.rate = answered->request.rate;
       if (exchange_.route.empty()) exchange_.path = answered->request.path;
     }
     answered.reset();
@@ -642,6 +646,9 @@ class Session {
   // Writes the answer to the current exchange and logs it; false: close the connection.
   // A stream (SSE, WebSocket) takes the connection over: it ends with the stream.
   asio::awaitable<bool> Write(Response response) {
+    if (!exchange_.rate.key.empty() && impl_.options.on_answer) {
+      impl_.options.on_answer(exchange_.rate, response.status);
+    }
     if (response.stream) co_return co_await WriteStream(std::move(response));
     int status = response.status;
     if (status < 100 || status > 999) {
@@ -690,6 +697,7 @@ class Session {
     // Every answer of the API is data, never a page: nothing may sniff, frame or run it. (A
     // response that sets its own Content-Security-Policy, such as the web UI's, sets all three.)
     if (!has_security) head += kSecurityHeaders;
+    AppendRateLimitHeaders(head);
     if (!has_request_id) head.append("X-Request-Id: ").append(exchange_.request_id).append("\r\n");
 
     // 1xx, 204 and 304 never have a body; HEAD announces the length of the body GET would send.
@@ -726,6 +734,19 @@ class Session {
     }
     LogExchange(status, bytes, ec);
     co_return !ec && keep_alive;
+  }
+
+  // X-RateLimit-* of the current exchange, written straight into the head (every limited
+  // answer carries them, a 304 included).
+  void AppendRateLimitHeaders(std::string& head) {
+    const RateLimitState& r = exchange_.rate;
+    if (r.key.empty() || r.limit == 0) return;
+    char buf[128];
+    int n = std::snprintf(buf, sizeof buf,
+                          "X-RateLimit-Limit: %d\r\nX-RateLimit-Remaining: %d\r\n"
+                          "X-RateLimit-Reset: %lld\r\n",
+                          r.limit, r.remaining, static_cast<long long>(r.reset_epoch_s));
+    head.append(buf, static_cast<size_t>(n));
   }
 
   void LogExchange(int status, size_t bytes, const beast::error_code& ec) {
@@ -771,6 +792,7 @@ class Session {
       head.append(name).append(": ").append(value).append("\r\n");
     }
     head.append(kSecurityHeaders);
+    AppendRateLimitHeaders(head);
     head.append("Server: vigil\r\nX-Request-Id: ").append(exchange_.request_id).append("\r\n\r\n");
     beast::error_code ec;
     Arm(impl_.options.read_timeout);

@@ -35,6 +35,9 @@ struct ServerOptions {
     std::chrono::seconds ws_idle_timeout{60};
     size_t ws_message_limit = 64 << 10;
   } stream;
+  // Called on every answer to a request the rate limiter admitted, before it is written: charges
+  // it (by `status`) and updates `rate`, from which the server writes the X-RateLimit-* headers.
+  std::function<void(RateLimitState& rate, int status)> on_answer;
 };
 
 using Dispatcher = std::function<void(Request&, Responder)>;

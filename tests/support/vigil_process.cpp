@@ -156,6 +156,10 @@ std::unique_ptr<VigilProcess> VigilProcess::Start(const VigilOptions& options) {
   process->log_path_ = process->dir_ + "/vigil.log";
   const std::string port_file = process->dir_ + "/port";
   Env env = {{"VIGIL_JWT_SECRET", kTestJwtSecret}};
+  // Tests make many requests quickly; the rate limit is off unless a test sets it.
+  bool sets_rate_limit = false;
+  for (const auto& [key, value] : options.env) sets_rate_limit |= key == "RATE_LIMIT_ENABLED";
+  if (!sets_rate_limit) env.emplace_back("RATE_LIMIT_ENABLED", "false");
   env.insert(env.end(), options.env.begin(), options.env.end());
   std::string error;
 

@@ -1,0 +1,173 @@
+#include "http/rate_limit.hpp"
+
+#include "http/message.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+namespace vigil::http {
+
+namespace {
+// Buckets idle long enough to be full again carry no information; beyond this many per shard
+// they are dropped.
+constexpr size_t kMaxBucketsPerShard = 65'536;
+}  // namespace
+
+std::string_view BudgetName(Budget b) {
+  switch (b) {
+    case Budget::kDefault:
+      return "default";
+    case Budget::kRead:
+      return "read";
+    case Budget::kReport:
+      return "report";
+    case Budget::kStream:
+      return "stream";
+    case Budget::kAuth:
+      return "auth";
+    case Budget::kNone:
+      return "none";
+  }
+  return "default";
+}
+
+int RateLimiter::Limit(Budget budget) const {
+  const int n = options_.max_requests;
+  switch (budget) {
+    case Budget::kRead:
+      return n * 10;
+    case Budget::kReport:
+      return n * 20;
+    case Budget::kStream:
+      return std::max(1, n / 2);
+    case Budget::kAuth:
+      return std::max(1, n / 6);
+    default:
+      return n;
+  }
+}
+
+double RateLimiter::RatePerMs(int limit) const {
+  return static_cast<double>(limit) / (options_.window_seconds * 1000.0);
+}
+
+RateLimiter::Shard& RateLimiter::ShardOf(const std::string& key) {
+  return shards_[std::hash<std::string>{}(key) % shards_.size()];
+}
+
+RateLimiter::Bucket& RateLimiter::Refill(Shard& shard, const std::string& key, int limit,
+                                         int64_t now_ms) {
+  auto it = shard.buckets.find(key);
+  if (it == shard.buckets.end()) {
+    if (shard.buckets.size() >= kMaxBucketsPerShard) {
+      const int64_t full_after_ms = int64_t{options_.window_seconds} * 1000;
+      std::erase_if(shard.buckets, [&](const auto& entry) {
+        return now_ms - entry.second.updated_ms > full_after_ms &&
+               now_ms >= entry.second.blocked_until_ms;
+      });
+    }
+    Bucket fresh;
+    fresh.tokens = limit;
+    fresh.updated_ms = now_ms;
+    it = shard.buckets.emplace(key, fresh).first;
+  }
+  Bucket& b = it->second;
+  if (now_ms > b.updated_ms) {
+    b.tokens = std::min<double>(limit,
+                                b.tokens + static_cast<double>(now_ms - b.updated_ms) * RatePerMs(limit));
+    b.updated_ms = now_ms;
+  }
+  if (b.violations > 0 && now_ms - b.last_violation_ms > int64_t{options_.window_seconds} * 1000) {
+    b.violations = 0;  // a quiet window forgives
+  }
+  return b;
+}
+
+RateLimiter::Decision RateLimiter::Describe(const Bucket& b, int limit, int64_t now_ms) const {
+  Decision d;
+  d.limit = limit;
+  d.remaining = std::max(0, static_cast<int>(std::floor(b.tokens)));
+  const double missing = limit - b.tokens;
+  d.reset_epoch_s =
+      (now_ms + static_cast<int64_t>(std::ceil(missing / RatePerMs(limit))) + 999) / 1000;
+  return d;
+}
+
+namespace {
+std::string BucketKey(Budget budget, std::string_view key) {
+  std::string k(BudgetName(budget));
+  k += '|';
+  k += key;
+  return k;
+}
+}  // namespace
+
+RateLimiter::Decision RateLimiter::Admit(Budget budget, std::string_view principal,
+                                         int64_t now_ms) {
+  if (!options_.enabled || budget == Budget::kNone) return Decision{};
+  const int limit = Limit(budget);
+  const std::string key = BucketKey(budget, principal);
+  Shard& shard = ShardOf(key);
+  std::lock_guard lock(shard.mu);
+  Bucket& b = Refill(shard, key, limit, now_ms);
+  Decision d = Describe(b, limit, now_ms);
+  if (now_ms < b.blocked_until_ms) {
+    d.allowed = false;
+    d.retry_after_s = static_cast<int>((b.blocked_until_ms - now_ms + 999) / 1000);
+    return d;
+  }
+  if (b.tokens >= 1) return d;
+  // Refused: the first time until the next token; each further refusal within a window waits
+  // twice as long as the one before, from one window up.
+  ++b.violations;
+  b.last_violation_ms = now_ms;
+  int64_t wait_ms = static_cast<int64_t>(std::ceil((1 - b.tokens) / RatePerMs(limit)));
+  if (options_.backoff && b.violations > 1) {
+    const int shift = std::min(b.violations - 2, 16);
+    wait_ms = std::min<int64_t>(int64_t{options_.window_seconds} * 1000 << shift,
+                                int64_t{options_.max_backoff_seconds} * 1000);
+    b.blocked_until_ms = now_ms + wait_ms;
+  }
+  d.allowed = false;
+  d.retry_after_s = static_cast<int>(std::max<int64_t>(1, (wait_ms + 999) / 1000));
+  return d;
+}
+
+RateLimiter::Decision RateLimiter::Charge(Budget budget, std::string_view principal,
+                                          int64_t now_ms, bool free) {
+  if (!options_.enabled || budget == Budget::kNone) return Decision{};
+  const int limit = Limit(budget);
+  const std::string key = BucketKey(budget, principal);
+  Shard& shard = ShardOf(key);
+  std::lock_guard lock(shard.mu);
+  Bucket& b = Refill(shard, key, limit, now_ms);
+  if (!free) b.tokens -= 1;  // may go below zero when requests raced: they wait it off
+  return Describe(b, limit, now_ms);
+}
+
+RateLimiter::Decision RateLimiter::Status(Budget budget, std::string_view principal,
+                                          int64_t now_ms) {
+  if (!options_.enabled || budget == Budget::kNone) return Decision{};
+  const int limit = Limit(budget);
+  const std::string key = BucketKey(budget, principal);
+  Shard& shard = ShardOf(key);
+  std::lock_guard lock(shard.mu);
+  Bucket& b = Refill(shard, key, limit, now_ms);
+  Decision d = Describe(b, limit, now_ms);
+  if (now_ms < b.blocked_until_ms) {
+    d.allowed = false;
+    d.retry_after_s = static_cast<int>((b.blocked_until_ms - now_ms + 999) / 1000);
+  }
+  return d;
+}
+
+void SetRateLimitHeaders(const RateLimiter::Decision& d, Response& response) {
+  if (d.limit == 0) return;  // not limited
+  response.headers.emplace_back("X-RateLimit-Limit", std::to_string(d.limit));
+  response.headers.emplace_back("X-RateLimit-Remaining", std::to_string(d.remaining));
+  response.headers.emplace_back("X-RateLimit-Reset", std::to_string(d.reset_epoch_s));
+  if (!d.allowed) response.headers.emplace_back("Retry-After", std::to_string(d.retry_after_s));
+}
+
+}  // namespace vigil::http

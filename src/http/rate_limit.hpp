@@ -1,0 +1,95 @@
+// RateLimiter: a token bucket per principal (the user, or the client's address when there is no
+// user), as seed 003 asks: RATE_LIMIT_MAX_REQUESTS per RATE_LIMIT_WINDOW_SECONDS, with bursts of up
+// to the whole budget.
+//
+// Two steps per request, so that what costs nothing is not charged:
+//   Admit   before the handler: refused when the bucket is empty (or the principal is waiting
+//           out a back-off); the refusal says how long to wait.
+//   Charge  once the answer is known: one token, unless the answer is a 304 (a poller doing the
+//           right thing) — an open stream is charged once, when it opens.
+// Repeated refusals wait longer (RATE_LIMIT_ENABLE_BACKOFF): the first waits for the next token;
+// each further one within a window doubles the wait from one window, up to five minutes.
+//
+// Thread-safety: every method may be called from any thread (the buckets are sharded by key).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace vigil::http {
+
+struct Response;
+
+struct RateLimitOptions {
+  bool enabled = true;        // RATE_LIMIT_ENABLED
+  int max_requests = 60;      // RATE_LIMIT_MAX_REQUESTS: the bucket's size
+  int window_seconds = 60;    // RATE_LIMIT_WINDOW_SECONDS: it refills completely in this time
+  bool backoff = true;        // RATE_LIMIT_ENABLE_BACKOFF
+  int max_backoff_seconds = 300;
+};
+
+// Routes are grouped in budgets, each with a bucket of its own per principal: a poller, a
+// producer and a person signing in do not spend each other's requests. The default budget is
+// RATE_LIMIT_MAX_REQUESTS; the others are multiples of it.
+enum class Budget {
+  kDefault,  // lists, creates, anything else: 1×
+  kRead,     // reads of one investigation (get, progress, events, tools): 10×
+  kReport,   // reporting events and moving the lifecycle: 20×
+  kStream,   // opening an SSE stream or a WebSocket: 1/2×
+  kAuth,     // opening a session, the login link: 1/6×
+  kNone,     // not limited (health checks)
+};
+std::string_view BudgetName(Budget b);
+
+class RateLimiter {
+ public:
+  struct Decision {
+    bool allowed = true;
+    int limit = 0;              // X-RateLimit-Limit
+    int remaining = 0;          // X-RateLimit-Remaining
+    int64_t reset_epoch_s = 0;  // X-RateLimit-Reset: when the bucket is full again
+    int retry_after_s = 0;      // Retry-After, when refused
+  };
+
+  explicit RateLimiter(RateLimitOptions options) : options_(options) {}
+
+  const RateLimitOptions& options() const { return options_; }
+  // The bucket size of a budget.
+  int Limit(Budget budget) const;
+  // `key` names the principal ("u:alice", "a:127.0.0.1").
+  Decision Admit(Budget budget, std::string_view key, int64_t now_ms);
+  // Takes one token unless `free`; returns the state after it.
+  Decision Charge(Budget budget, std::string_view key, int64_t now_ms, bool free);
+  Decision Status(Budget budget, std::string_view key, int64_t now_ms);
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    int64_t updated_ms = 0;
+    int violations = 0;           // refusals in a row (reset after a quiet window)
+    int64_t last_violation_ms = 0;
+    int64_t blocked_until_ms = 0;
+  };
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, Bucket> buckets;  // Guarded by mu
+  };
+
+  Shard& ShardOf(const std::string& key);
+  // Requires the shard's mutex: the key's bucket, refilled up to now.
+  Bucket& Refill(Shard& shard, const std::string& key, int limit, int64_t now_ms);
+  Decision Describe(const Bucket& b, int limit, int64_t now_ms) const;
+  double RatePerMs(int limit) const;
+
+  const RateLimitOptions options_;
+  std::array<Shard, 16> shards_;
+};
+
+// X-RateLimit-Limit, -Remaining and -Reset (and Retry-After when refused).
+void SetRateLimitHeaders(const RateLimiter::Decision& d, Response& response);
+
+}  // namespace vigil::http
