@@ -385,6 +385,7 @@ TEST_F(ApiTest, AnotherUsersInvestigationIs404OnEveryPath) {
       {"POST", "/resume", ""},
       {"POST", "/cancel", ""},
       {"POST", "/retry", ""},
+      {"GET", "/runs/current/stream", ""},
   };
   for (const Call& c : calls) {
     HttpResult theirs =
@@ -398,9 +399,23 @@ TEST_F(ApiTest, AnotherUsersInvestigationIs404OnEveryPath) {
     EXPECT_EQ(a.at("detail"), b.at("detail"));
     EXPECT_EQ(a.at("type"), b.at("type"));
   }
-  // Bob's list does not show it; an admin sees it.
+  // Bob's list does not show it; an admin sees it, on every read.
   EXPECT_EQ(client_->Get("/api/v1/investigations", bob_).body.find(id), std::string::npos);
-  EXPECT_EQ(client_->Get("/api/v1/investigations/" + id + "/progress", admin).status, 200);
+  for (const Call& c : calls) {
+    if (std::string(c.method) != "GET" || c.suffix == "/runs/current/stream") continue;
+    EXPECT_EQ(client_->Get("/api/v1/investigations/" + id + c.suffix, admin).status, 200)
+        << c.suffix;
+  }
+  // Alice herself, with a token that only reads, may not change it: 403 on every write, before
+  // anything is looked at.
+  Headers alice_reads = Auth(TestToken("alice", {"read"}));
+  for (const Call& c : calls) {
+    if (std::string(c.method) != "POST") continue;
+    SCOPED_TRACE(c.suffix);
+    ExpectProblem(
+        client_->Request(c.method, "/api/v1/investigations/" + id + c.suffix, c.body, alice_reads),
+        403);
+  }
   // And nothing Bob tried changed it.
   EXPECT_EQ(client_->Get("/api/v1/investigations/" + id, alice_).Json().at("version").as_int64(),
             1);
