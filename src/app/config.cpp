@@ -112,6 +112,10 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
       ->check(CLI::Range(1, 86400));
   opt("--rate-limit-backoff", c.rate_limit.backoff, "RATE_LIMIT_ENABLE_BACKOFF",
       "repeated refusals wait longer: a window, doubling, at most 300 s (true or false)");
+  opt("--jwt-issuer", c.jwt_issuer, "VIGIL_JWT_ISSUER",
+      "tokens must carry this `iss` claim (empty: not checked)");
+  opt("--jwt-audience", c.jwt_audience, "VIGIL_JWT_AUDIENCE",
+      "tokens must name this in their `aud` claim (empty: not checked)");
   cmd.add_flag("--cookie-secure", c.api.cookie_secure,
                "mark the session cookie Secure (when clients reach vigil over TLS, via a proxy)")
       ->envname("VIGIL_COOKIE_SECURE");

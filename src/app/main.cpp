@@ -101,6 +101,8 @@ int Serve(ServeConfig& config) {
   };
 
   auto auth = std::make_shared<http::Authenticator>(config.jwt_secret, clock);
+  auth->RequireIssuer(config.jwt_issuer);
+  auth->RequireAudience(config.jwt_audience);
   auto sessions = std::make_shared<http::Sessions>(clock);
   auth->UseSessions(sessions);
   http::Router router(auth);

@@ -157,7 +157,9 @@ Authenticator::~Authenticator() = default;
 
 namespace {
 
-Result<Verified> VerifySignatureAndClaims(std::string_view token, const std::string& secret) {
+Result<Verified> VerifySignatureAndClaims(std::string_view token, const std::string& secret,
+                                          const std::string& issuer,
+                                          const std::string& audience) {
   if (token.empty() || token.size() > kMaxTokenBytes) return Unauthenticated("malformed token");
   const std::string terminated(token);
   jwt_t* raw = nullptr;
@@ -201,6 +203,20 @@ Result<Verified> VerifySignatureAndClaims(std::string_view token, const std::str
     return Fail(granted.error());
   }
   if (!verified.principal.can_read) return Unauthenticated("token grants no role");
+  if (!issuer.empty()) {
+    const boost::json::value* iss = claims.if_contains("iss");
+    if (iss == nullptr || !iss->is_string() || iss->get_string() != issuer) {
+      return Unauthenticated("token issuer is not accepted");
+    }
+  }
+  if (!audience.empty()) {
+    const boost::json::value* aud = claims.if_contains("aud");
+    bool ok = aud != nullptr && aud->is_string() && aud->get_string() == audience;
+    if (aud != nullptr && aud->is_array()) {
+      for (const auto& a : aud->get_array()) ok = ok || (a.is_string() && a.get_string() == audience);
+    }
+    if (!ok) return Unauthenticated("token audience is not accepted");
+  }
   return verified;
 }
 
@@ -209,7 +225,7 @@ Result<Verified> VerifySignatureAndClaims(std::string_view token, const std::str
 Result<core::Principal> Authenticator::Verify(std::string_view token) const {
   std::optional<Verified> verified = cache_->Find(token);
   if (!verified) {
-    Result<Verified> fresh = VerifySignatureAndClaims(token, secret_);
+    Result<Verified> fresh = VerifySignatureAndClaims(token, secret_, issuer_, audience_);
     if (!fresh) return Fail(fresh.error());
     cache_->Insert(token, *fresh);
     verified = std::move(*fresh);

@@ -35,6 +35,10 @@ class Authenticator {
   // From `Authorization: Bearer <token>`; without that header, from the session cookie when
   // sessions are enabled (then `*via_cookie` is set).
   Result<core::Principal> Authenticate(const Request& request, bool* via_cookie = nullptr) const;
+  // Tokens must carry this `iss` / this `aud` (a string, or an array holding it); empty: not
+  // checked. Before the server starts.
+  void RequireIssuer(std::string issuer) { issuer_ = std::move(issuer); }
+  void RequireAudience(std::string audience) { audience_ = std::move(audience); }
   // Enables the session cookie (http/sessions.hpp). Before the server starts.
   void UseSessions(std::shared_ptr<const Sessions> sessions) { sessions_ = std::move(sessions); }
 
@@ -46,6 +50,8 @@ class Authenticator {
   int leeway_seconds_;
   std::unique_ptr<TokenCache> cache_;
   std::shared_ptr<const Sessions> sessions_;
+  std::string issuer_;
+  std::string audience_;
 };
 
 // Signs a token for `subject` with `roles`, valid for ttl_seconds from now.

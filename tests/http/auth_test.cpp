@@ -232,6 +232,31 @@ TEST_F(AuthTest, ReadsTheBearerHeader) {
   EXPECT_EQ(with(*token), "missing bearer token");
 }
 
+TEST_F(AuthTest, ChecksIssuerAndAudienceWhenConfigured) {
+  Authenticator strict(kSecret, clock_);
+  strict.RequireIssuer("https://id.example");
+  strict.RequireAudience("vigil");
+  boost::json::object good = Claims();
+  good["iss"] = "https://id.example";
+  good["aud"] = boost::json::array{"other", "vigil"};
+  EXPECT_TRUE(strict.Verify(Sign(good)).has_value());
+  boost::json::object plain_aud = good;
+  plain_aud["aud"] = "vigil";
+  EXPECT_TRUE(strict.Verify(Sign(plain_aud)).has_value());
+
+  boost::json::object wrong_iss = good;
+  wrong_iss["iss"] = "https://evil.example";
+  EXPECT_EQ(strict.Verify(Sign(wrong_iss)).error().message, "token issuer is not accepted");
+  boost::json::object no_aud = good;
+  no_aud.erase("aud");
+  EXPECT_EQ(strict.Verify(Sign(no_aud)).error().message, "token audience is not accepted");
+  boost::json::object wrong_aud = good;
+  wrong_aud["aud"] = "someone-else";
+  EXPECT_FALSE(strict.Verify(Sign(wrong_aud)).has_value());
+  // Without the settings, neither claim is looked at.
+  EXPECT_TRUE(auth_.Verify(Sign(wrong_iss)).has_value());
+}
+
 TEST(MintTokenTest, RefusesAnEmptySubject) {
   auto token = MintToken(kSecret, "", {"read"}, 600, kNowMs);
   ASSERT_FALSE(token.has_value());
