@@ -20,6 +20,8 @@ const char* ErrorCodeName(ErrorCode code) {
       return "stale_version";
     case ErrorCode::kPayloadTooLarge:
       return "payload_too_large";
+    case ErrorCode::kHeadersTooLarge:
+      return "headers_too_large";
     case ErrorCode::kUnsupportedMedia:
       return "unsupported_media_type";
     case ErrorCode::kRateLimited:

@@ -9,6 +9,7 @@
 //   kConflict          the request is illegal in the current state: re-read and decide (409)
 //   kStaleVersion      the resource changed since it was read: re-read and retry (409)
 //   kPayloadTooLarge   send less (413)
+//   kHeadersTooLarge   send fewer or smaller header fields (431)
 //   kUnsupportedMedia  send JSON (415)
 //   kRateLimited       wait, then retry (429)
 //   kUnavailable       retry the same call later (503)
@@ -32,6 +33,7 @@ enum class ErrorCode {
   kConflict,
   kStaleVersion,
   kPayloadTooLarge,
+  kHeadersTooLarge,
   kUnsupportedMedia,
   kRateLimited,
   kUnavailable,

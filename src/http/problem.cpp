@@ -28,6 +28,8 @@ std::string_view Title(int status) {
       return "Content Too Large";
     case 415:
       return "Unsupported Media Type";
+    case 431:
+      return "Request Header Fields Too Large";
     case 429:
       return "Too Many Requests";
     case 500:
@@ -59,6 +61,8 @@ int HttpStatus(ErrorCode code) {
       return 409;
     case ErrorCode::kPayloadTooLarge:
       return 413;
+    case ErrorCode::kHeadersTooLarge:
+      return 431;
     case ErrorCode::kUnsupportedMedia:
       return 415;
     case ErrorCode::kRateLimited:

@@ -575,7 +575,18 @@ class Session {
           Problem(Error(ErrorCode::kInvalidArgument, "malformed request target"), request));
       co_return false;
     }
-    request.headers.reserve(std::distance(message.begin(), message.end()));
+    const size_t fields = static_cast<size_t>(std::distance(message.begin(), message.end()));
+    if (fields > impl_.options.header_fields_limit) {
+      exchange_.path = request.path;
+      exchange_.keep_alive = false;
+      owes_answer_ = true;
+      co_await Write(Problem(Error(ErrorCode::kHeadersTooLarge,
+                                   "at most " + std::to_string(impl_.options.header_fields_limit) +
+                                       " header fields"),
+                             request));
+      co_return false;
+    }
+    request.headers.reserve(fields);
     for (const auto& field : message) {
       request.headers.emplace_back(Lower(field.name_string()), std::string(field.value()));
     }
@@ -620,7 +631,9 @@ class Session {
       error = Error(ErrorCode::kPayloadTooLarge,
                     "request body exceeds " + std::to_string(impl_.options.body_limit) + " bytes");
     } else if (ec == bhttp::error::header_limit) {
-      error = Error(ErrorCode::kInvalidArgument, "request header too large");
+      error = Error(ErrorCode::kHeadersTooLarge,
+                    "request header exceeds " + std::to_string(impl_.options.header_limit) +
+                        " bytes");
     }
     Request request;
     exchange_ = Exchange{};

@@ -274,6 +274,23 @@ TEST_F(ServerTest, BodyOverTheLimitIs413) {
   EXPECT_EQ(client_->Get("/fixed").status, 200);
 }
 
+TEST_F(ServerTest, TooLargeOrTooManyHeaderFieldsAre431) {
+  StartServer();
+  std::string big = RawExchange(server_->port(), "GET /fixed HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                                                      std::string(20000, 'a') + "\r\n\r\n");
+  EXPECT_EQ(big.rfind("HTTP/1.1 431", 0), 0u) << big.substr(0, 200);
+  EXPECT_NE(big.find("headers_too_large"), std::string::npos);
+  std::string many = "GET /fixed HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 101; ++i) many += "X-F" + std::to_string(i) + ": v\r\n";
+  std::string answer = RawExchange(server_->port(), many + "\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 431", 0), 0u) << answer.substr(0, 200);
+  EXPECT_NE(answer.find("at most 100 header fields"), std::string::npos);
+  // Just under both limits is fine.
+  std::string fine = "GET /fixed HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+  for (int i = 0; i < 90; ++i) fine += "X-F" + std::to_string(i) + ": v\r\n";
+  EXPECT_EQ(RawExchange(server_->port(), fine + "\r\n").rfind("HTTP/1.1 200", 0), 0u);
+}
+
 TEST_F(ServerTest, UnknownPathIs404) {
   StartServer();
   HttpResult r = client_->Get("/nowhere");
