@@ -5,7 +5,7 @@ LISTEN   ?= 127.0.0.1:8080
 DATA     ?= data
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build run test bench bench-live clean
+.PHONY: all deps build run test bench bench-live fuzz clean
 
 all: build
 
@@ -27,6 +27,11 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	JOBS=$(JOBS) scripts/fuzz.sh --smoke
+
+# Each libFuzzer target for FUZZ_SECONDS (default 60) from its corpus.
+fuzz: deps
+	JOBS=$(JOBS) scripts/fuzz.sh
 
 bench: build
 	scripts/install-deps.sh --bench
