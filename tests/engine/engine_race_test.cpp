@@ -269,7 +269,9 @@ TEST_F(RaceTest, AnInvestigationDroppedBeforeItsCommitStaysCold) {
                 a.c_str(), in_store, snap ? (long long)snap->version() : -1LL,
                 page ? "served from memory with" : "not servable (store path)",
                 page ? page->size() : 0);
-    if (page) EXPECT_EQ(page->size(), in_store) << "GET /events?since=0 from memory skips history";
+    if (page) {
+      EXPECT_EQ(page->size(), in_store) << "GET /events?since=0 from memory skips history";
+    }
   }
 }
 
