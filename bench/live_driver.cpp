@@ -57,7 +57,8 @@ static int64_t mono_us() {
   exit(2);
 }
 static std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (size_t p = 0; (p = s.find(from, p)) != std::string::npos; p += to.size()) s.replace(p, from.size(), to);
+  for (size_t p = 0; (p = s.find(from, p)) != std::string::npos; p += to.size())
+    s.replace(p, from.size(), to);
   return s;
 }
 
@@ -77,7 +78,8 @@ static Url parse_url(const std::string& u) {
   int port = colon == std::string::npos ? 80 : atoi(r.hostport.c_str() + colon + 1);
   r.addr.sin_family = AF_INET;
   r.addr.sin_port = htons(port);
-  if (inet_pton(AF_INET, host.c_str(), &r.addr.sin_addr) != 1) die("need a numeric IPv4 host: " + u);
+  if (inet_pton(AF_INET, host.c_str(), &r.addr.sin_addr) != 1)
+    die("need a numeric IPv4 host: " + u);
   if ((ntohl(r.addr.sin_addr.s_addr) >> 24) != 127) die("refusing non-loopback destination: " + u);
   return r;
 }
@@ -85,7 +87,8 @@ static Url parse_url(const std::string& u) {
 // ------------------------------------------------------------------ options
 struct Opts {
   std::string sub_url, pub_url, label;
-  std::string pub_body = "{\"seq\":{seq},\"sent_us\":{sent_us},\"sched_us\":{sched_us},\"pad\":\"{pad}\"}";
+  std::string pub_body =
+      "{\"seq\":{seq},\"sent_us\":{sent_us},\"sched_us\":{sched_us},\"pad\":\"{pad}\"}";
   std::vector<std::string> sub_headers, pub_headers, channels;
   int subs_per_channel = 10, messages = 5, pub_conns = 4, payload_bytes = 256;
   double rate = 100, settle_s = 1, drain_s = 10, max_runtime_s = 120, storm_at_s = 0;
@@ -111,28 +114,46 @@ static void parse_opts(int argc, char** argv) {
   };
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
-    if (a == "--sub-url") o.sub_url = need(i);
-    else if (a == "--pub-url") o.pub_url = need(i);
-    else if (a == "--pub-body") o.pub_body = need(i);
-    else if (a == "--sub-header") o.sub_headers.push_back(need(i));
-    else if (a == "--pub-header") o.pub_headers.push_back(need(i));
-    else if (a == "--channel") o.channels.push_back(need(i));
+    if (a == "--sub-url")
+      o.sub_url = need(i);
+    else if (a == "--pub-url")
+      o.pub_url = need(i);
+    else if (a == "--pub-body")
+      o.pub_body = need(i);
+    else if (a == "--sub-header")
+      o.sub_headers.push_back(need(i));
+    else if (a == "--pub-header")
+      o.pub_headers.push_back(need(i));
+    else if (a == "--channel")
+      o.channels.push_back(need(i));
     else if (a == "--channels-file") {
       std::ifstream f(need(i));
       for (std::string l; std::getline(f, l);)
         if (!l.empty()) o.channels.push_back(l);
-    } else if (a == "-k") o.subs_per_channel = atoi(need(i).c_str());
-    else if (a == "-m") o.messages = atoi(need(i).c_str());
-    else if (a == "--rate") o.rate = atof(need(i).c_str());
-    else if (a == "--pub-conns") o.pub_conns = atoi(need(i).c_str());
-    else if (a == "--payload-bytes") o.payload_bytes = atoi(need(i).c_str());
-    else if (a == "--connect-concurrency") o.connect_concurrency = atoi(need(i).c_str());
-    else if (a == "--storm-at-s") o.storm_at_s = atof(need(i).c_str());
-    else if (a == "--storm-concurrency") o.storm_concurrency = atoi(need(i).c_str());
-    else if (a == "--settle-s") o.settle_s = atof(need(i).c_str());
-    else if (a == "--drain-s") o.drain_s = atof(need(i).c_str());
-    else if (a == "--max-runtime-s") o.max_runtime_s = atof(need(i).c_str());
-    else if (a == "--label") o.label = need(i);
+    } else if (a == "-k")
+      o.subs_per_channel = atoi(need(i).c_str());
+    else if (a == "-m")
+      o.messages = atoi(need(i).c_str());
+    else if (a == "--rate")
+      o.rate = atof(need(i).c_str());
+    else if (a == "--pub-conns")
+      o.pub_conns = atoi(need(i).c_str());
+    else if (a == "--payload-bytes")
+      o.payload_bytes = atoi(need(i).c_str());
+    else if (a == "--connect-concurrency")
+      o.connect_concurrency = atoi(need(i).c_str());
+    else if (a == "--storm-at-s")
+      o.storm_at_s = atof(need(i).c_str());
+    else if (a == "--storm-concurrency")
+      o.storm_concurrency = atoi(need(i).c_str());
+    else if (a == "--settle-s")
+      o.settle_s = atof(need(i).c_str());
+    else if (a == "--drain-s")
+      o.drain_s = atof(need(i).c_str());
+    else if (a == "--max-runtime-s")
+      o.max_runtime_s = atof(need(i).c_str());
+    else if (a == "--label")
+      o.label = need(i);
     else if (a == "--server-pid") {
       std::string v = need(i);
       for (size_t p = 0; p < v.size();) {
@@ -141,11 +162,13 @@ static void parse_opts(int argc, char** argv) {
         if (int pid = atoi(v.substr(p, c - p).c_str()); pid > 0) o.server_pids.push_back(pid);
         p = c + 1;
       }
-    } else usage();
+    } else
+      usage();
   }
   if (o.sub_url.empty() || o.pub_url.empty() || o.channels.empty()) usage();
   if (o.channels.size() > 100000) die("at most 100000 channels");
-  if (o.subs_per_channel < 1 || (double)o.subs_per_channel * o.channels.size() > 200000) die("-k out of range");
+  if (o.subs_per_channel < 1 || (double)o.subs_per_channel * o.channels.size() > 200000)
+    die("-k out of range");
   if (o.messages < 1 || (double)o.messages * o.channels.size() > 1000000) die("-m out of range");
   if (o.rate <= 0 || o.rate > 100000) die("--rate out of range");
   if (o.max_runtime_s <= 0 || o.max_runtime_s > 600) die("--max-runtime-s must be in (0,600]");
@@ -155,7 +178,10 @@ static void parse_opts(int argc, char** argv) {
 }
 
 // ------------------------------------------------------------ /proc sampling
-struct ProcSample { long rss_kb = 0; double cpu_s = 0; };
+struct ProcSample {
+  long rss_kb = 0;
+  double cpu_s = 0;
+};
 static ProcSample sample(const std::vector<int>& pids) {
   ProcSample s;
   long tck = sysconf(_SC_CLK_TCK);
@@ -187,7 +213,8 @@ static ProcSample sample(const std::vector<int>& pids) {
 static double self_cpu_s() {
   rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+         ru.ru_stime.tv_usec / 1e6;
 }
 
 // ------------------------------------------------------------ subscribers
@@ -196,13 +223,14 @@ enum : uint8_t { S_IDLE, S_CONNECTING, S_HEADERS, S_STREAM, S_CLOSED, S_FAILED }
 struct Sub {
   int fd = -1;
   uint8_t state = S_IDLE;
-  bool chunked = false, cr = false, has_data = false, has_id = false, resumed = false, caught_up = false;
+  bool chunked = false, cr = false, has_data = false, has_id = false, resumed = false,
+       caught_up = false;
   uint8_t cstate = 0;
   size_t chunk_left = 0, req_off = 0;
   int channel = 0;
-  int prefix = 0;          // messages 0..prefix-1 of its channel all received (or failed to publish)
-  int max_idx = -1;        // highest message index received, for out-of-order
-  int target = 0;          // after a storm reconnect: caught up once prefix >= target
+  int prefix = 0;    // messages 0..prefix-1 of its channel all received (or failed to publish)
+  int max_idx = -1;  // highest message index received, for out-of-order
+  int target = 0;    // after a storm reconnect: caught up once prefix >= target
   int64_t caught_up_us = 0;
   std::string req, hdr, csz, line, data, evtype, id, last_id;
 };
@@ -213,9 +241,11 @@ static int g_T = 1, g_K = 1, g_M = 1;
 static int g_ep = -1;
 static Url g_sub_url, g_pub_url;
 static std::atomic<int> g_stop{0};
-static int g_inflight = 0, g_connect_failed = 0, g_http_errors = 0, g_first_bad_status = 0, g_disconnects = 0;
+static int g_inflight = 0, g_connect_failed = 0, g_http_errors = 0, g_first_bad_status = 0,
+           g_disconnects = 0;
 static int g_reconnect_failed = 0, g_reconnected = 0, g_dropped = 0;
-static uint64_t g_received = 0, g_dups = 0, g_ooo = 0, g_wrong_channel = 0, g_foreign = 0, g_negative = 0;
+static uint64_t g_received = 0, g_dups = 0, g_ooo = 0, g_wrong_channel = 0, g_foreign = 0,
+                g_negative = 0;
 static std::map<std::string, uint64_t> g_types;
 static std::vector<uint32_t> g_lat, g_lat_sched;
 static bool g_storm_mode = false;
@@ -223,7 +253,7 @@ static int64_t g_drop_mono = 0, g_reconnected_all_us = 0;
 
 // publisher state, shared with the subscriber loop
 static std::vector<std::atomic<uint8_t>>* g_pub_state;  // per k: 0 pending, 1 ok, 2 failed
-static std::atomic<int> g_dispatched{0};                 // highest k whose send has started
+static std::atomic<int> g_dispatched{0};                // highest k whose send has started
 
 static void on_signal(int) { g_stop = 1; }
 static void on_alarm(int) {
@@ -249,8 +279,10 @@ static void advance(Sub& s, size_t idx, int64_t now_mono) {
   const uint8_t* got = &g_got[idx * g_M];
   while (s.prefix < g_M) {
     int k = s.prefix * g_T + s.channel + 1;
-    if (got[s.prefix] || (*g_pub_state)[k - 1].load() == 2) s.prefix++;
-    else break;
+    if (got[s.prefix] || (*g_pub_state)[k - 1].load() == 2)
+      s.prefix++;
+    else
+      break;
   }
   if (s.resumed && !s.caught_up && s.prefix >= s.target) {
     s.caught_up = true;
@@ -259,8 +291,8 @@ static void advance(Sub& s, size_t idx, int64_t now_mono) {
 }
 
 static bool is_control(const std::string& t) {
-  static const char* names[] = {"snapshot", "progress", "reset",     "caught_up", "heartbeat",
-                                "reconnect", "end",     "error"};
+  static const char* names[] = {"snapshot",  "progress",  "reset", "caught_up",
+                                "heartbeat", "reconnect", "end",   "error"};
   for (const char* n : names)
     if (t == n) return true;
   return false;
@@ -281,25 +313,41 @@ static void dispatch(Sub& s, size_t idx, int64_t t_wall) {
     sched = int_after(s.data, "\"sched_us\":");
   }
   s.data.clear();
-  if (seq < 1 || seq > (long)g_T * g_M || sent <= 0) { g_foreign++; return; }
+  if (seq < 1 || seq > (long)g_T * g_M || sent <= 0) {
+    g_foreign++;
+    return;
+  }
   int ch = int((seq - 1) % g_T), i = int((seq - 1) / g_T);
-  if (ch != s.channel) { g_wrong_channel++; return; }
+  if (ch != s.channel) {
+    g_wrong_channel++;
+    return;
+  }
   uint8_t& flag = g_got[idx * g_M + i];
-  if (flag) { g_dups++; return; }
+  if (flag) {
+    g_dups++;
+    return;
+  }
   flag = 1;
   g_received++;
   if (i < s.max_idx) g_ooo++;
   s.max_idx = std::max(s.max_idx, i);
   int64_t lat = t_wall - sent;
-  if (lat < 0) { g_negative++; lat = 0; }
+  if (lat < 0) {
+    g_negative++;
+    lat = 0;
+  }
   g_lat.push_back((uint32_t)std::min<int64_t>(lat, UINT32_MAX));
-  if (sched > 0) g_lat_sched.push_back((uint32_t)std::clamp<int64_t>(t_wall - sched, 0, UINT32_MAX));
+  if (sched > 0)
+    g_lat_sched.push_back((uint32_t)std::clamp<int64_t>(t_wall - sched, 0, UINT32_MAX));
   advance(s, idx, mono_us());
 }
 
 static void sse_line(Sub& s, size_t idx, int64_t t) {
   const std::string& L = s.line;
-  if (L.empty()) { dispatch(s, idx, t); return; }
+  if (L.empty()) {
+    dispatch(s, idx, t);
+    return;
+  }
   if (L[0] == ':') return;
   size_t colon = L.find(':');
   std::string field = L.substr(0, colon);
@@ -322,7 +370,10 @@ static void sse_feed(Sub& s, size_t idx, const char* p, size_t n, int64_t t) {
   while (i < n) {
     if (s.cr) {
       s.cr = false;
-      if (p[i] == '\n') { i++; continue; }
+      if (p[i] == '\n') {
+        i++;
+        continue;
+      }
     }
     size_t j = i;
     while (j < n && p[j] != '\n' && p[j] != '\r') j++;
@@ -336,26 +387,38 @@ static void sse_feed(Sub& s, size_t idx, const char* p, size_t n, int64_t t) {
 }
 
 static void body_feed(Sub& s, size_t idx, const char* p, size_t n, int64_t t) {
-  if (!s.chunked) { sse_feed(s, idx, p, n, t); return; }
+  if (!s.chunked) {
+    sse_feed(s, idx, p, n, t);
+    return;
+  }
   while (n > 0) {
     if (s.cstate == 0) {
-      char c = *p++; n--;
+      char c = *p++;
+      n--;
       if (c == '\n') {
         size_t sz = strtoul(s.csz.c_str(), nullptr, 16);
         s.csz.clear();
-        if (sz == 0) { s.cstate = 3; return; }
+        if (sz == 0) {
+          s.cstate = 3;
+          return;
+        }
         s.chunk_left = sz;
         s.cstate = 1;
-      } else if (c != '\r') s.csz.push_back(c);
+      } else if (c != '\r')
+        s.csz.push_back(c);
     } else if (s.cstate == 1) {
       size_t take = std::min(n, s.chunk_left);
       sse_feed(s, idx, p, take, t);
-      p += take; n -= take; s.chunk_left -= take;
+      p += take;
+      n -= take;
+      s.chunk_left -= take;
       if (s.chunk_left == 0) s.cstate = 2;
     } else if (s.cstate == 2) {
-      char c = *p++; n--;
+      char c = *p++;
+      n--;
       if (c == '\n') s.cstate = 0;
-    } else return;
+    } else
+      return;
   }
 }
 
@@ -369,7 +432,11 @@ static void close_sub(Sub& s, uint8_t st) {
   }
   if (s.state == S_CONNECTING || s.state == S_HEADERS) g_inflight--;
   s.state = st;
-  s.hdr.clear(); s.line.clear(); s.data.clear(); s.csz.clear(); s.evtype.clear();
+  s.hdr.clear();
+  s.line.clear();
+  s.data.clear();
+  s.csz.clear();
+  s.evtype.clear();
   s.has_data = s.has_id = s.cr = false;
   s.cstate = 0;
   s.chunked = false;
@@ -386,9 +453,18 @@ static void start_connect(size_t idx, bool resume) {
   s.req_off = 0;
   s.resumed = resume;
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) { s.state = S_FAILED; (resume ? g_reconnect_failed : g_connect_failed)++; return; }
+  if (fd < 0) {
+    s.state = S_FAILED;
+    (resume ? g_reconnect_failed : g_connect_failed)++;
+    return;
+  }
   int rc = connect(fd, (sockaddr*)&g_sub_url.addr, sizeof g_sub_url.addr);
-  if (rc < 0 && errno != EINPROGRESS) { close(fd); s.state = S_FAILED; (resume ? g_reconnect_failed : g_connect_failed)++; return; }
+  if (rc < 0 && errno != EINPROGRESS) {
+    close(fd);
+    s.state = S_FAILED;
+    (resume ? g_reconnect_failed : g_connect_failed)++;
+    return;
+  }
   s.fd = fd;
   s.state = S_CONNECTING;
   g_inflight++;
@@ -413,7 +489,10 @@ static void handle(size_t idx, uint32_t evs) {
     int err = 0;
     socklen_t el = sizeof err;
     getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &el);
-    if (err) { fail_sub(s); return; }
+    if (err) {
+      fail_sub(s);
+      return;
+    }
     while (s.req_off < s.req.size()) {
       ssize_t w = write(s.fd, s.req.data() + s.req_off, s.req.size() - s.req_off);
       if (w < 0) {
@@ -434,8 +513,11 @@ static void handle(size_t idx, uint32_t evs) {
   ssize_t n = read(s.fd, g_rbuf, sizeof g_rbuf);
   int64_t t = wall_us();
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-    if (s.state == S_STREAM) { g_disconnects++; close_sub(s, S_CLOSED); }
-    else fail_sub(s);
+    if (s.state == S_STREAM) {
+      g_disconnects++;
+      close_sub(s, S_CLOSED);
+    } else
+      fail_sub(s);
     return;
   }
   if (n < 0) return;
@@ -444,10 +526,14 @@ static void handle(size_t idx, uint32_t evs) {
     s.hdr.append(g_rbuf, n);
     size_t e = s.hdr.find("\r\n\r\n", old >= 3 ? old - 3 : 0);
     if (e == std::string::npos) {
-      if (s.hdr.size() > 65536) { g_http_errors++; fail_sub(s); }
+      if (s.hdr.size() > 65536) {
+        g_http_errors++;
+        fail_sub(s);
+      }
       return;
     }
-    int status = s.hdr.size() > 12 && s.hdr.compare(0, 5, "HTTP/") == 0 ? atoi(s.hdr.c_str() + 9) : 0;
+    int status =
+        s.hdr.size() > 12 && s.hdr.compare(0, 5, "HTTP/") == 0 ? atoi(s.hdr.c_str() + 9) : 0;
     if (status != 200) {
       g_http_errors++;
       if (!g_first_bad_status) g_first_bad_status = status ? status : -1;
@@ -457,7 +543,8 @@ static void handle(size_t idx, uint32_t evs) {
     std::string head = s.hdr.substr(0, e);
     for (auto& c : head) c = tolower((unsigned char)c);
     size_t te = head.find("\ntransfer-encoding:");
-    if (te != std::string::npos && head.find("chunked", te) < head.find('\n', te + 1)) s.chunked = true;
+    if (te != std::string::npos && head.find("chunked", te) < head.find('\n', te + 1))
+      s.chunked = true;
     std::string rest = s.hdr.substr(e + 4);
     s.hdr.clear();
     s.state = S_STREAM;
@@ -499,7 +586,10 @@ static int pub_connect() {
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (connect(fd, (sockaddr*)&g_pub_url.addr, sizeof g_pub_url.addr) < 0) { close(fd); return -1; }
+  if (connect(fd, (sockaddr*)&g_pub_url.addr, sizeof g_pub_url.addr) < 0) {
+    close(fd);
+    return -1;
+  }
   return fd;
 }
 
@@ -523,13 +613,19 @@ static int read_response(int fd, bool& keep) {
     long len = atol(head.c_str() + p + 16);
     while ((long)body.size() < len) {
       ssize_t n = read(fd, tmp, sizeof tmp);
-      if (n <= 0) { keep = false; break; }
+      if (n <= 0) {
+        keep = false;
+        break;
+      }
       body.append(tmp, n);
     }
   } else if (head.find("chunked") != std::string::npos) {
     while (body.find("0\r\n\r\n") == std::string::npos) {
       ssize_t n = read(fd, tmp, sizeof tmp);
-      if (n <= 0 || body.size() > (1 << 22)) { keep = false; break; }
+      if (n <= 0 || body.size() > (1 << 22)) {
+        keep = false;
+        break;
+      }
       body.append(tmp, n);
     }
   } else if (status != 204 && status != 304) {
@@ -538,7 +634,8 @@ static int read_response(int fd, bool& keep) {
   return status;
 }
 
-static void publisher(int tid, int64_t start_mono, int64_t start_wall, int64_t deadline, PubResult* r) {
+static void publisher(int tid, int64_t start_mono, int64_t start_wall, int64_t deadline,
+                      PubResult* r) {
   const int total = g_T * g_M;
   int fd = -1;
   for (int k = 1 + tid; k <= total && !g_stop; k += g_o.pub_conns) {
@@ -560,16 +657,21 @@ static void publisher(int tid, int64_t start_mono, int64_t start_wall, int64_t d
     body = replace_all(body, "{sched_us}", std::to_string(sched));
     body = replace_all(body, "{channel}", chan);
     size_t base = body.size() - (body.find("{pad}") != std::string::npos ? 5 : 0);
-    body = replace_all(body, "{pad}", g_o.payload_bytes > (int)base ? std::string(g_o.payload_bytes - base, 'x') : "");
+    body = replace_all(
+        body, "{pad}",
+        g_o.payload_bytes > (int)base ? std::string(g_o.payload_bytes - base, 'x') : "");
     std::string req = "POST " + path + " HTTP/1.1\r\nHost: " + g_pub_url.hostport + "\r\n";
     for (auto& h : g_o.pub_headers) req += h + "\r\n";
-    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body;
     // highest k whose send has started (threads take k in schedule order, so this is nearly exact)
-    for (int cur = g_dispatched.load(); cur < k && !g_dispatched.compare_exchange_weak(cur, k);) {}
+    for (int cur = g_dispatched.load(); cur < k && !g_dispatched.compare_exchange_weak(cur, k);) {
+    }
     r->sent++;
     int status = -1;
     bool keep = false;
-    for (int attempt = 0; attempt < 2 && status < 0; attempt++) {  // one retry on a stale keep-alive
+    for (int attempt = 0; attempt < 2 && status < 0;
+         attempt++) {  // one retry on a stale keep-alive
       if (fd < 0) fd = pub_connect();
       if (fd < 0) break;
       size_t off = 0;
@@ -579,7 +681,10 @@ static void publisher(int tid, int64_t start_mono, int64_t start_wall, int64_t d
         off += w;
       }
       status = off == req.size() ? read_response(fd, keep) : -1;
-      if (status < 0 || !keep) { close(fd); fd = -1; }
+      if (status < 0 || !keep) {
+        close(fd);
+        fd = -1;
+      }
     }
     int64_t done = wall_us();
     bool ok = status >= 200 && status < 300;
@@ -601,12 +706,17 @@ static void publisher(int tid, int64_t start_mono, int64_t start_wall, int64_t d
 static std::string pct(std::vector<uint32_t> v) {
   if (v.empty()) return "null";
   std::sort(v.begin(), v.end());
-  auto q = [&](double p) { size_t i = (size_t)std::ceil(p / 100.0 * v.size()); if (i) i--; return v[std::min(i, v.size() - 1)]; };
+  auto q = [&](double p) {
+    size_t i = (size_t)std::ceil(p / 100.0 * v.size());
+    if (i) i--;
+    return v[std::min(i, v.size() - 1)];
+  };
   double sum = 0;
   for (auto x : v) sum += x;
   char b[320];
-  snprintf(b, sizeof b, "{\"p50\":%u,\"p90\":%u,\"p99\":%u,\"p999\":%u,\"max\":%u,\"mean\":%.1f,\"n\":%zu}", q(50), q(90),
-           q(99), q(99.9), v.back(), sum / v.size(), v.size());
+  snprintf(b, sizeof b,
+           "{\"p50\":%u,\"p90\":%u,\"p99\":%u,\"p999\":%u,\"max\":%u,\"mean\":%.1f,\"n\":%zu}",
+           q(50), q(90), q(99), q(99.9), v.back(), sum / v.size(), v.size());
   return b;
 }
 
@@ -629,7 +739,9 @@ int main(int argc, char** argv) {
   getrlimit(RLIMIT_NOFILE, &rl);
   rl.rlim_cur = rl.rlim_max;
   setrlimit(RLIMIT_NOFILE, &rl);
-  if ((rlim_t)N + 64 > rl.rlim_max) fprintf(stderr, "live-driver: warning: %d subscribers but RLIMIT_NOFILE %lu\n", N, (unsigned long)rl.rlim_max);
+  if ((rlim_t)N + 64 > rl.rlim_max)
+    fprintf(stderr, "live-driver: warning: %d subscribers but RLIMIT_NOFILE %lu\n", N,
+            (unsigned long)rl.rlim_max);
 
   g_sub_url = parse_url(o.sub_url);
   g_pub_url = parse_url(o.pub_url);
@@ -642,8 +754,9 @@ int main(int argc, char** argv) {
   g_ep = epoll_create1(EPOLL_CLOEXEC);
 
   ProcSample m0 = sample(o.server_pids);
-  fprintf(stderr, "live-driver: %d channels x %d subscribers, %d messages per channel at %.1f/s in all\n", g_T, g_K,
-          g_M, o.rate);
+  fprintf(stderr,
+          "live-driver: %d channels x %d subscribers, %d messages per channel at %.1f/s in all\n",
+          g_T, g_K, g_M, o.rate);
   // ---- connect
   int64_t c0 = mono_us();
   size_t next = 0;
@@ -654,14 +767,20 @@ int main(int argc, char** argv) {
   }
   for (auto& s : g_subs)
     if (s.state == S_CONNECTING || s.state == S_HEADERS) fail_sub(s);
-  for (size_t i = next; i < g_subs.size(); i++) { g_subs[i].state = S_FAILED; g_connect_failed++; }
+  for (size_t i = next; i < g_subs.size(); i++) {
+    g_subs[i].state = S_FAILED;
+    g_connect_failed++;
+  }
   int64_t connect_ms = (mono_us() - c0) / 1000;
   int64_t settle_end = mono_us() + int64_t(o.settle_s * 1e6);
   while (!g_stop && mono_us() < settle_end) pump(20);
   std::vector<uint8_t> connected_at_publish(N, 0);
   int connected = 0;
   for (int i = 0; i < N; i++)
-    if (g_subs[i].state == S_STREAM) { connected_at_publish[i] = 1; connected++; }
+    if (g_subs[i].state == S_STREAM) {
+      connected_at_publish[i] = 1;
+      connected++;
+    }
   fprintf(stderr, "live-driver: connected %d/%d in %" PRId64 " ms\n", connected, N, connect_ms);
   ProcSample m1 = sample(o.server_pids);
 
@@ -684,20 +803,26 @@ int main(int argc, char** argv) {
     if (storm_at && now >= storm_at && !g_drop_mono) {
       // drop every open stream at once
       for (size_t i = 0; i < g_subs.size(); i++)
-        if (g_subs[i].state == S_STREAM) { close_sub(g_subs[i], S_CLOSED); to_resume.push_back(i); }
+        if (g_subs[i].state == S_STREAM) {
+          close_sub(g_subs[i], S_CLOSED);
+          to_resume.push_back(i);
+        }
       dropped = g_dropped = (int)to_resume.size();
       dispatched_at_drop = g_dispatched.load();
       g_drop_mono = mono_us();
-      fprintf(stderr, "live-driver: dropped %d streams after message %d\n", dropped, dispatched_at_drop);
+      fprintf(stderr, "live-driver: dropped %d streams after message %d\n", dropped,
+              dispatched_at_drop);
     }
-    while (storm_next < to_resume.size() && g_inflight < o.storm_concurrency) start_connect(to_resume[storm_next++], true);
+    while (storm_next < to_resume.size() && g_inflight < o.storm_concurrency)
+      start_connect(to_resume[storm_next++], true);
     pump(10);
     if (pr.done_threads.load() == (int)threads.size()) {
       if (!drain_end) drain_end = mono_us() + int64_t(o.drain_s * 1e6);
       uint64_t expect = 0;
       for (int k = 1; k <= g_T * g_M; k++)
         if (pub_state[k - 1].load() == 1) expect += g_K;  // an upper bound, refined below
-      bool storm_done = !storm_at || (g_drop_mono && storm_next == to_resume.size() && g_inflight == 0);
+      bool storm_done =
+          !storm_at || (g_drop_mono && storm_next == to_resume.size() && g_inflight == 0);
       if ((g_received >= expect && storm_done) || mono_us() >= drain_end) break;
     }
   }
@@ -707,7 +832,8 @@ int main(int argc, char** argv) {
   double ccpu1 = self_cpu_s();
   ProcSample m2 = sample(o.server_pids);
 
-  // ---- accounting: every message published OK, to every subscriber connected when publishing began
+  // ---- accounting: every message published OK, to every subscriber connected when publishing
+  // began
   uint64_t expected = 0, lost = 0;
   int subs_with_loss = 0;
   for (int i = 0; i < N; i++) {
@@ -717,7 +843,10 @@ int main(int argc, char** argv) {
       int k = m * g_T + g_subs[i].channel + 1;
       if (pub_state[k - 1].load() != 1) continue;
       expected++;
-      if (!g_got[(size_t)i * g_M + m]) { lost++; any = true; }
+      if (!g_got[(size_t)i * g_M + m]) {
+        lost++;
+        any = true;
+      }
     }
     subs_with_loss += any;
   }
@@ -725,24 +854,30 @@ int main(int argc, char** argv) {
   int not_caught_up = 0;
   if (g_drop_mono)
     for (size_t i : to_resume) {
-      if (g_subs[i].caught_up) catchup.push_back((uint32_t)((g_subs[i].caught_up_us - g_drop_mono) / 1000));
-      else not_caught_up++;
+      if (g_subs[i].caught_up)
+        catchup.push_back((uint32_t)((g_subs[i].caught_up_us - g_drop_mono) / 1000));
+      else
+        not_caught_up++;
     }
   for (auto& s : g_subs)
     if (s.fd >= 0) close_sub(s, S_CLOSED);
 
   std::string out = "{\"tool\":\"live-driver\",\"label\":\"" + o.label + "\"";
   char b[2048];
-  snprintf(b, sizeof b,
-           ",\"channels\":%d,\"subs_per_channel\":%d,\"subs\":%d,\"connected\":%d,\"connect_failed\":%d,"
-           "\"http_errors\":%d,\"first_bad_status\":%d,\"connect_ms\":%" PRId64 ",\"messages\":%d,\"rate\":%.1f,"
-           "\"published\":%d,\"publish_ok\":%d,\"publish_errors\":%d,\"publish_first_bad_status\":%d,"
-           "\"deliveries_expected\":%" PRIu64 ",\"deliveries_received\":%" PRIu64 ",\"lost\":%" PRIu64
-           ",\"subs_with_loss\":%d,\"duplicates\":%" PRIu64 ",\"out_of_order\":%" PRIu64 ",\"wrong_channel\":%" PRIu64
-           ",\"foreign_events\":%" PRIu64 ",\"negative_latency\":%" PRIu64 ",\"disconnects_during_run\":%d",
-           g_T, g_K, N, connected, g_connect_failed, g_http_errors, g_first_bad_status, connect_ms, g_T * g_M, o.rate,
-           pr.sent.load(), pr.ok.load(), pr.errors.load(), pr.first_bad_status, expected, g_received, lost,
-           subs_with_loss, g_dups, g_ooo, g_wrong_channel, g_foreign, g_negative, g_disconnects);
+  snprintf(
+      b, sizeof b,
+      ",\"channels\":%d,\"subs_per_channel\":%d,\"subs\":%d,\"connected\":%d,\"connect_failed\":%d,"
+      "\"http_errors\":%d,\"first_bad_status\":%d,\"connect_ms\":%" PRId64
+      ",\"messages\":%d,\"rate\":%.1f,"
+      "\"published\":%d,\"publish_ok\":%d,\"publish_errors\":%d,\"publish_first_bad_status\":%d,"
+      "\"deliveries_expected\":%" PRIu64 ",\"deliveries_received\":%" PRIu64 ",\"lost\":%" PRIu64
+      ",\"subs_with_loss\":%d,\"duplicates\":%" PRIu64 ",\"out_of_order\":%" PRIu64
+      ",\"wrong_channel\":%" PRIu64 ",\"foreign_events\":%" PRIu64 ",\"negative_latency\":%" PRIu64
+      ",\"disconnects_during_run\":%d",
+      g_T, g_K, N, connected, g_connect_failed, g_http_errors, g_first_bad_status, connect_ms,
+      g_T * g_M, o.rate, pr.sent.load(), pr.ok.load(), pr.errors.load(), pr.first_bad_status,
+      expected, g_received, lost, subs_with_loss, g_dups, g_ooo, g_wrong_channel, g_foreign,
+      g_negative, g_disconnects);
   out += b;
   out += ",\"event_types\":{";
   bool first = true;
@@ -760,18 +895,22 @@ int main(int argc, char** argv) {
   out += b;
   if (g_drop_mono) {
     snprintf(b, sizeof b,
-             ",\"storm\":{\"dropped\":%d,\"after_message\":%d,\"reconnected\":%d,\"reconnect_failed\":%d,"
+             ",\"storm\":{\"dropped\":%d,\"after_message\":%d,\"reconnected\":%d,\"reconnect_"
+             "failed\":%d,"
              "\"reconnect_all_ms\":%" PRId64 ",\"not_caught_up\":%d,\"catchup_ms\":",
              dropped, dispatched_at_drop, g_reconnected, g_reconnect_failed,
-             g_reconnected_all_us ? (g_reconnected_all_us - g_drop_mono) / 1000 : -1, not_caught_up);
+             g_reconnected_all_us ? (g_reconnected_all_us - g_drop_mono) / 1000 : -1,
+             not_caught_up);
     out += b + pct(catchup) + "}";
   }
   snprintf(b, sizeof b,
            ",\"server\":{\"rss_kb\":{\"before\":%ld,\"connected\":%ld,\"after_publish\":%ld},"
            "\"rss_bytes_per_conn\":%.0f,\"cpu_s_connect\":%.3f,\"cpu_s_publish\":%.3f}"
-           ",\"client\":{\"cpu_s_publish\":%.3f},\"publish_phase_ms\":%" PRId64 ",\"runtime_s\":%.2f}",
-           m0.rss_kb, m1.rss_kb, m2.rss_kb, connected ? (m1.rss_kb - m0.rss_kb) * 1024.0 / connected : 0.0,
-           m1.cpu_s - m0.cpu_s, m2.cpu_s - m1.cpu_s, ccpu1 - ccpu0, publish_ms, (mono_us() - t0) / 1e6);
+           ",\"client\":{\"cpu_s_publish\":%.3f},\"publish_phase_ms\":%" PRId64
+           ",\"runtime_s\":%.2f}",
+           m0.rss_kb, m1.rss_kb, m2.rss_kb,
+           connected ? (m1.rss_kb - m0.rss_kb) * 1024.0 / connected : 0.0, m1.cpu_s - m0.cpu_s,
+           m2.cpu_s - m1.cpu_s, ccpu1 - ccpu0, publish_ms, (mono_us() - t0) / 1e6);
   out += b;
   printf("%s\n", out.c_str());
   fflush(stdout);

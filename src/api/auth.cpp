@@ -52,9 +52,10 @@ std::string BearerToken(const Request& req) {
 
 void Open(const ApiContext& ctx, const Request& req, Responder respond) {
   if (req.via_session) {
-    return RespondError(req, respond,
-                        Error(ErrorCode::kInvalidArgument,
-                              "send the bearer token in the Authorization header to open a session"));
+    return RespondError(
+        req, respond,
+        Error(ErrorCode::kInvalidArgument,
+              "send the bearer token in the Authorization header to open a session"));
   }
   const int64_t now_s = ctx.clock.NowMs() / 1000;
   std::string id = ctx.sessions->Open(BearerToken(req), req.principal.expires_at_s);
@@ -82,9 +83,9 @@ void Login(const ApiContext& ctx, const Request& req, Responder respond) {
   std::optional<std::string> token;
   if (code && !code->empty()) token = ctx.sessions->Redeem(*code);
   if (!token) {
-    return RespondError(req, respond,
-                        Error(ErrorCode::kNotFound, "this login link is unknown, used or expired",
-                              "code"));
+    return RespondError(
+        req, respond,
+        Error(ErrorCode::kNotFound, "this login link is unknown, used or expired", "code"));
   }
   auto principal = ctx.auth->Verify(*token);
   if (!principal) return RespondError(req, respond, principal.error());

@@ -48,6 +48,45 @@ void RespondUnavailable(const Request& req, const Responder& respond, const Erro
 
 int64_t SinceNs(int64_t committed_ns) { return live::MonotonicNs() - committed_ns; }
 
+// What a stream hands out, for the live metrics: items are counted as they are formatted, and
+// the delivery latency of events is observed once the frames holding them are written.
+class DeliveryTally {
+ public:
+  explicit DeliveryTally(live::LiveMetrics& metrics) : m_(metrics) {}
+
+  void Count(const live::FollowItem& item) {
+    using Kind = live::FollowItem::Kind;
+    switch (item.kind) {
+      case Kind::kEvent:
+        if (item.event->committed_ns()) committed_.push_back(item.event->committed_ns());
+        break;
+      case Kind::kCaughtUp:
+        m_.replays.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case Kind::kReset:
+        m_.resets.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case Kind::kEnd:
+        m_.ended.fetch_add(1, std::memory_order_relaxed);
+        break;
+      default:
+        break;
+    }
+  }
+  void Polled(size_t frames) { frames_ = frames; }
+  void Sent() {
+    m_.frames_sent.fetch_add(frames_, std::memory_order_relaxed);
+    m_.events_sent.fetch_add(committed_.size(), std::memory_order_relaxed);
+    for (int64_t c : committed_) m_.delivery.Observe(SinceNs(c));
+    committed_.clear();
+  }
+
+ private:
+  live::LiveMetrics& m_;
+  std::vector<int64_t> committed_;  // of the events in the frames being written
+  size_t frames_ = 0;
+};
+
 // ---------------------------------------------------------------------------------------------
 // Server-Sent Events: one follower; a retry: hint first, a heartbeat after every quiet interval,
 // a reconnect event at the maximum duration.
@@ -63,7 +102,8 @@ class SseStream : public http::Stream {
         run_id_(std::move(run_id)),
         after_(std::move(after)),
         progress_(progress),
-        ticket_(std::move(ticket)) {}
+        ticket_(std::move(ticket)),
+        tally_(ctx.hub.metrics()) {}
 
   Kind kind() const override { return Kind::kServerSentEvents; }
 
@@ -94,7 +134,7 @@ class SseStream : public http::Stream {
     auto& m = ctx_.hub.metrics();
     for (const live::FollowItem& item : items_) {
       AppendSseFrames(item, out.frames);
-      Count(item, m);
+      tally_.Count(item);
     }
     if (follower_->done()) {
       out.done = true;
@@ -111,16 +151,10 @@ class SseStream : public http::Stream {
     }
     out.wake_at = std::min({next, heartbeat_at_, deadline_});
     out.more = follower_->has_more();
-    frames_ = out.frames.size();
+    tally_.Polled(out.frames.size());
   }
 
-  void Sent(SteadyTime) override {
-    auto& m = ctx_.hub.metrics();
-    m.frames_sent.fetch_add(frames_, std::memory_order_relaxed);
-    m.events_sent.fetch_add(committed_.size(), std::memory_order_relaxed);
-    for (int64_t c : committed_) m.delivery.Observe(SinceNs(c));
-    committed_.clear();
-  }
+  void Sent(SteadyTime) override { tally_.Sent(); }
 
   void Closed(std::string_view) override {
     if (follower_) follower_->Stop();
@@ -129,26 +163,6 @@ class SseStream : public http::Stream {
   }
 
  private:
-  void Count(const live::FollowItem& item, live::LiveMetrics& m) {
-    using Kind = live::FollowItem::Kind;
-    switch (item.kind) {
-      case Kind::kEvent:
-        if (item.event->committed_ns()) committed_.push_back(item.event->committed_ns());
-        break;
-      case Kind::kCaughtUp:
-        m.replays.fetch_add(1, std::memory_order_relaxed);
-        break;
-      case Kind::kReset:
-        m.resets.fetch_add(1, std::memory_order_relaxed);
-        break;
-      case Kind::kEnd:
-        m.ended.fetch_add(1, std::memory_order_relaxed);
-        break;
-      default:
-        break;
-    }
-  }
-
   const ApiContext& ctx_;
   const core::Principal principal_;
   const std::string investigation_id_;
@@ -156,10 +170,9 @@ class SseStream : public http::Stream {
   const std::optional<std::string> after_;
   const bool progress_;
   std::unique_ptr<live::ConnectionLimits::Ticket> ticket_;
+  DeliveryTally tally_;
   std::shared_ptr<live::Follower> follower_;
   std::vector<live::FollowItem> items_;
-  std::vector<int64_t> committed_;  // of the events in the frames being written
-  size_t frames_ = 0;
   bool retry_sent_ = false;
   std::chrono::seconds heartbeat_every_{30};
   SteadyTime heartbeat_at_{};
@@ -183,36 +196,36 @@ void Stream(const ApiContext& ctx, const Request& req, Responder respond) {
     }
     progress = *p == "true";
   }
-  ctx.engine.Get(
-      req.principal, req.path_params[0],
-      [&ctx, &req, respond, after = std::move(after), progress](Result<engine::SnapshotPtr> r) mutable {
-        if (!r) return RespondError(req, respond, r.error());
-        const std::string& run = req.path_params[1];
-        std::string run_id;
-        if (run != "current") {
-          const std::string& current = (*r)->investigation().run_id;
-          if (run != current) {
-            return RespondError(
-                req, respond,
-                Error(ErrorCode::kNotFound,
-                      "run '" + run + "' is not the current run of investigation '" +
-                          req.path_params[0] + "'; follow runs/current",
-                      "run_id"));
-          }
-          run_id = run;
-        }
-        auto ticket = AdmitStream(ctx, req);
-        if (!ticket) return RespondUnavailable(req, respond, ticket.error());
-        http::Response res;
-        res.status = 200;
-        res.Set("Content-Type", "text/event-stream; charset=utf-8");
-        res.Set("Cache-Control", "no-cache");
-        res.Set("X-Accel-Buffering", "no");
-        res.stream = std::make_shared<SseStream>(ctx, req.principal, req.path_params[0],
-                                                 std::move(run_id), std::move(after), progress,
-                                                 std::move(*ticket));
-        respond(std::move(res));
-      });
+  ctx.engine.Get(req.principal, req.path_params[0],
+                 [&ctx, &req, respond, after = std::move(after),
+                  progress](Result<engine::SnapshotPtr> r) mutable {
+                   if (!r) return RespondError(req, respond, r.error());
+                   const std::string& run = req.path_params[1];
+                   std::string run_id;
+                   if (run != "current") {
+                     const std::string& current = (*r)->investigation().run_id;
+                     if (run != current) {
+                       return RespondError(
+                           req, respond,
+                           Error(ErrorCode::kNotFound,
+                                 "run '" + run + "' is not the current run of investigation '" +
+                                     req.path_params[0] + "'; follow runs/current",
+                                 "run_id"));
+                     }
+                     run_id = run;
+                   }
+                   auto ticket = AdmitStream(ctx, req);
+                   if (!ticket) return RespondUnavailable(req, respond, ticket.error());
+                   http::Response res;
+                   res.status = 200;
+                   res.Set("Content-Type", "text/event-stream; charset=utf-8");
+                   res.Set("Cache-Control", "no-cache");
+                   res.Set("X-Accel-Buffering", "no");
+                   res.stream = std::make_shared<SseStream>(ctx, req.principal, req.path_params[0],
+                                                            std::move(run_id), std::move(after),
+                                                            progress, std::move(*ticket));
+                   respond(std::move(res));
+                 });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -230,7 +243,10 @@ class WsSession : public http::Stream {
  public:
   WsSession(const ApiContext& ctx, core::Principal principal,
             std::unique_ptr<live::ConnectionLimits::Ticket> ticket)
-      : ctx_(ctx), principal_(std::move(principal)), ticket_(std::move(ticket)) {}
+      : ctx_(ctx),
+        principal_(std::move(principal)),
+        ticket_(std::move(ticket)),
+        tally_(ctx.hub.metrics()) {}
 
   Kind kind() const override { return Kind::kWebSocket; }
 
@@ -259,10 +275,10 @@ class WsSession : public http::Stream {
     const boost::json::value* id_value = m.if_contains("investigation_id");
     if (!id_value || !id_value->is_string() || id_value->as_string().empty() ||
         id_value->as_string().size() > 200) {
-      return Reply("error", nullptr,
-                   WsErrorData(ErrorCode::kInvalidArgument,
-                               "'investigation_id' must be a non-empty string",
-                               "investigation_id"));
+      return Reply(
+          "error", nullptr,
+          WsErrorData(ErrorCode::kInvalidArgument, "'investigation_id' must be a non-empty string",
+                      "investigation_id"));
     }
     std::string id(id_value->as_string());
     if (kind == "unsubscribe") {
@@ -273,8 +289,8 @@ class WsSession : public http::Stream {
     if (const boost::json::value* a = m.if_contains("after"); a && !a->is_null()) {
       if (!a->is_string()) {
         return Reply("error", &id,
-                     WsErrorData(ErrorCode::kInvalidArgument,
-                                 "'after' must be an event id or null", "after"));
+                     WsErrorData(ErrorCode::kInvalidArgument, "'after' must be an event id or null",
+                                 "after"));
       }
       after = std::string(a->as_string());
     }
@@ -285,9 +301,9 @@ class WsSession : public http::Stream {
                                "at most " + std::to_string(ctx_.options.ws_max_subscriptions) +
                                    " subscriptions per socket"));
     }
-    auto follower = std::make_shared<live::Follower>(ctx_.engine, ctx_.hub, ctx_.clock,
-                                                     principal_, id, "", std::move(after),
-                                                     FollowOptionsOf(ctx_), wake_);
+    auto follower =
+        std::make_shared<live::Follower>(ctx_.engine, ctx_.hub, ctx_.clock, principal_, id, "",
+                                         std::move(after), FollowOptionsOf(ctx_), wake_);
     follower->Start();
     followers_.push_back(std::move(follower));
     ctx_.hub.metrics().ws_subscriptions.fetch_add(1, std::memory_order_relaxed);
@@ -304,16 +320,7 @@ class WsSession : public http::Stream {
       next = std::min(next, f.Poll(now, items_));
       for (const live::FollowItem& item : items_) {
         out.frames.push_back(WsMessage(item, f.investigation_id()));
-        using Kind = live::FollowItem::Kind;
-        if (item.kind == Kind::kEvent && item.event->committed_ns()) {
-          committed_.push_back(item.event->committed_ns());
-        } else if (item.kind == Kind::kCaughtUp) {
-          m.replays.fetch_add(1, std::memory_order_relaxed);
-        } else if (item.kind == Kind::kReset) {
-          m.resets.fetch_add(1, std::memory_order_relaxed);
-        } else if (item.kind == Kind::kEnd) {
-          m.ended.fetch_add(1, std::memory_order_relaxed);
-        }
+        tally_.Count(item);
       }
       if (f.done()) {
         followers_.erase(followers_.begin() + static_cast<std::ptrdiff_t>(i));
@@ -323,16 +330,10 @@ class WsSession : public http::Stream {
       }
     }
     out.wake_at = next;
-    frames_ = out.frames.size();
+    tally_.Polled(out.frames.size());
   }
 
-  void Sent(SteadyTime) override {
-    auto& m = ctx_.hub.metrics();
-    m.frames_sent.fetch_add(frames_, std::memory_order_relaxed);
-    m.events_sent.fetch_add(committed_.size(), std::memory_order_relaxed);
-    for (int64_t c : committed_) m.delivery.Observe(SinceNs(c));
-    committed_.clear();
-  }
+  void Sent(SteadyTime) override { tally_.Sent(); }
 
   void Closed(std::string_view) override {
     for (auto& f : followers_) f->Stop();
@@ -365,8 +366,7 @@ class WsSession : public http::Stream {
   std::vector<std::shared_ptr<live::Follower>> followers_;
   std::vector<Frame> replies_;
   std::vector<live::FollowItem> items_;
-  std::vector<int64_t> committed_;
-  size_t frames_ = 0;
+  DeliveryTally tally_;
 };
 
 void WebSocket(const ApiContext& ctx, const Request& req, Responder respond) {

@@ -78,7 +78,8 @@ std::string SmallData(const live::FollowItem& item) {
       break;
     case Kind::kCut:
       w.Key("code").String("slow_consumer");
-      w.Key("reason").String("the client did not keep up with the stream; resume from last_event_id");
+      w.Key("reason").String(
+          "the client did not keep up with the stream; resume from last_event_id");
       WriteLastEventId(w, item.last_event_id);
       break;
     case Kind::kError:
@@ -133,7 +134,9 @@ Frame WsMessage(const live::FollowItem& item, const std::string& investigation_i
   return Shared(std::move(text));
 }
 
-Frame SseRetry(int milliseconds) { return Shared("retry: " + std::to_string(milliseconds) + "\n\n"); }
+Frame SseRetry(int milliseconds) {
+  return Shared("retry: " + std::to_string(milliseconds) + "\n\n");
+}
 
 Frame SseHeartbeat(int64_t now_ms) {
   return Shared("event: heartbeat\ndata: {\"timestamp\":\"" + core::FormatIsoMs(now_ms) +

@@ -7,9 +7,10 @@
 //   caught_up   caught_up                               caught_up        {last_event_id}
 //   progress    progress                                progress         the /progress body
 //   reset       reset (id: its last_event_id)           reset            {reason, progress}
-//   end         end                                     end              {reason, status, last_event_id}
-//   cut         reconnect                               error            {code: slow_consumer, reason, last_event_id}
-//   error       error                                   error            {code, message}
+//   end         end                                     end              {reason, status,
+//   last_event_id} cut         reconnect                               error            {code:
+//   slow_consumer, reason, last_event_id} error       error                                   error
+//   {code, message}
 //
 // A WebSocket message is {"type", "investigation_id", "id" (when SSE has one), "data"}.
 #pragma once

@@ -35,7 +35,9 @@ void Metrics(const ApiContext& ctx, const http::Request& req, http::Responder re
   Counter(out, "vigil_recent_events_bytes", "Bytes of recent events held in memory.", "gauge",
           s.recent_log_bytes);
   live::LiveMetrics& m = ctx.hub.metrics();
-  auto load = [](const auto& a) { return static_cast<uint64_t>(a.load(std::memory_order_relaxed)); };
+  auto load = [](const auto& a) {
+    return static_cast<uint64_t>(a.load(std::memory_order_relaxed));
+  };
   Counter(out, "vigil_sse_streams_open", "Server-Sent Event streams open now.", "gauge",
           load(m.sse_open));
   Counter(out, "vigil_websockets_open", "WebSockets open now.", "gauge", load(m.ws_open));
@@ -50,8 +52,8 @@ void Metrics(const ApiContext& ctx, const http::Request& req, http::Responder re
           load(m.events_sent));
   Counter(out, "vigil_live_replays_total", "Resumes served from the log up to the live edge.",
           "counter", load(m.replays));
-  Counter(out, "vigil_live_resets_total", "Resume ids that could not be used (answered with reset).",
-          "counter", load(m.resets));
+  Counter(out, "vigil_live_resets_total",
+          "Resume ids that could not be used (answered with reset).", "counter", load(m.resets));
   Counter(out, "vigil_live_slow_subscribers_cut_total",
           "Subscribers disconnected for falling behind.", "counter", load(m.slow_cut));
   Counter(out, "vigil_live_streams_ended_total", "Streams ended at a terminal state.", "counter",

@@ -23,13 +23,13 @@ struct ServeConfig {
   int demo_investigations = 3;
   double demo_speed = 1.0;
   std::string log_level = "info";
-  std::string jwt_secret;  // environment only: VIGIL_JWT_SECRET
+  std::string jwt_secret;    // environment only: VIGIL_JWT_SECRET
   std::string jwt_issuer;    // VIGIL_JWT_ISSUER: tokens must carry this iss (empty: not checked)
   std::string jwt_audience;  // VIGIL_JWT_AUDIENCE: tokens must name this aud (empty: not checked)
 
-  size_t max_streams = 20'000;         // LIVE_MAX_STREAMS
-  size_t max_streams_per_user = 32;    // LIVE_MAX_STREAMS_PER_USER
-  int ws_heartbeat_ms = 30'000;        // WS_HEARTBEAT_INTERVAL_MS
+  size_t max_streams = 20'000;       // LIVE_MAX_STREAMS
+  size_t max_streams_per_user = 32;  // LIVE_MAX_STREAMS_PER_USER
+  int ws_heartbeat_ms = 30'000;      // WS_HEARTBEAT_INTERVAL_MS
 
   http::RateLimitOptions rate_limit;
   http::ServerOptions server;

@@ -106,19 +106,19 @@ int Serve(ServeConfig& config) {
   auto sessions = std::make_shared<http::Sessions>(clock);
   auth->UseSessions(sessions);
   http::Router router(auth);
-  api::ApiContext ctx{engine,
-                      clock,
-                      config.api,
-                      hub,
-                      std::make_shared<live::ConnectionLimits>(config.max_streams,
-                                                               config.max_streams_per_user),
-                      sessions,
-                      auth,
-                      std::make_shared<http::RateLimiter>(config.rate_limit)};
+  api::ApiContext ctx{
+      engine,
+      clock,
+      config.api,
+      hub,
+      std::make_shared<live::ConnectionLimits>(config.max_streams, config.max_streams_per_user),
+      sessions,
+      auth,
+      std::make_shared<http::RateLimiter>(config.rate_limit)};
   router.UseRateLimiter(ctx.rate_limiter, clock);
   // Each answer is charged once it is known: a 304 costs nothing, a stream one request.
   config.server.on_answer = [limiter = ctx.rate_limiter, &clock](http::RateLimitState& rate,
-                                                                   int status) {
+                                                                 int status) {
     if (status == 304) return;  // free: the budget stays as it was when admitted
     http::RateLimiter::Decision d =
         limiter->Charge(static_cast<http::Budget>(rate.budget), rate.key, clock.NowMs(), false);

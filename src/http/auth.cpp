@@ -1,7 +1,5 @@
 #include "http/auth.hpp"
 
-#include "http/sessions.hpp"
-
 #include <jwt.h>
 
 #include <algorithm>
@@ -21,6 +19,7 @@
 #include <unordered_map>
 
 #include "http/message.hpp"
+#include "http/sessions.hpp"
 
 namespace vigil::http {
 namespace {
@@ -158,8 +157,7 @@ Authenticator::~Authenticator() = default;
 namespace {
 
 Result<Verified> VerifySignatureAndClaims(std::string_view token, const std::string& secret,
-                                          const std::string& issuer,
-                                          const std::string& audience) {
+                                          const std::string& issuer, const std::string& audience) {
   if (token.empty() || token.size() > kMaxTokenBytes) return Unauthenticated("malformed token");
   const std::string terminated(token);
   jwt_t* raw = nullptr;
@@ -213,7 +211,8 @@ Result<Verified> VerifySignatureAndClaims(std::string_view token, const std::str
     const boost::json::value* aud = claims.if_contains("aud");
     bool ok = aud != nullptr && aud->is_string() && aud->get_string() == audience;
     if (aud != nullptr && aud->is_array()) {
-      for (const auto& a : aud->get_array()) ok = ok || (a.is_string() && a.get_string() == audience);
+      for (const auto& a : aud->get_array())
+        ok = ok || (a.is_string() && a.get_string() == audience);
     }
     if (!ok) return Unauthenticated("token audience is not accepted");
   }

@@ -1,10 +1,10 @@
 #include "http/rate_limit.hpp"
 
-#include "http/message.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <functional>
+
+#include "http/message.hpp"
 
 namespace vigil::http {
 
@@ -74,8 +74,8 @@ RateLimiter::Bucket& RateLimiter::Refill(Shard& shard, const std::string& key, i
   }
   Bucket& b = it->second;
   if (now_ms > b.updated_ms) {
-    b.tokens = std::min<double>(limit,
-                                b.tokens + static_cast<double>(now_ms - b.updated_ms) * RatePerMs(limit));
+    b.tokens = std::min<double>(
+        limit, b.tokens + static_cast<double>(now_ms - b.updated_ms) * RatePerMs(limit));
     b.updated_ms = now_ms;
   }
   if (b.violations > 0 && now_ms - b.last_violation_ms > int64_t{options_.window_seconds} * 1000) {
@@ -103,63 +103,61 @@ std::string BucketKey(Budget budget, std::string_view key) {
 }
 }  // namespace
 
-RateLimiter::Decision RateLimiter::Admit(Budget budget, std::string_view principal,
-                                         int64_t now_ms) {
+template <typename F>
+RateLimiter::Decision RateLimiter::WithBucket(Budget budget, std::string_view principal,
+                                              int64_t now_ms, F f) {
   if (!options_.enabled || budget == Budget::kNone) return Decision{};
   const int limit = Limit(budget);
   const std::string key = BucketKey(budget, principal);
   Shard& shard = ShardOf(key);
   std::lock_guard lock(shard.mu);
   Bucket& b = Refill(shard, key, limit, now_ms);
+  return f(b, limit);
+}
+
+RateLimiter::Decision RateLimiter::Described(const Bucket& b, int limit, int64_t now_ms) const {
   Decision d = Describe(b, limit, now_ms);
   if (now_ms < b.blocked_until_ms) {
     d.allowed = false;
     d.retry_after_s = static_cast<int>((b.blocked_until_ms - now_ms + 999) / 1000);
-    return d;
   }
-  if (b.tokens >= 1) return d;
-  // Refused: the first time until the next token; each further refusal within a window waits
-  // twice as long as the one before, from one window up.
-  ++b.violations;
-  b.last_violation_ms = now_ms;
-  int64_t wait_ms = static_cast<int64_t>(std::ceil((1 - b.tokens) / RatePerMs(limit)));
-  if (options_.backoff && b.violations > 1) {
-    const int shift = std::min(b.violations - 2, 16);
-    wait_ms = std::min<int64_t>(int64_t{options_.window_seconds} * 1000 << shift,
-                                int64_t{options_.max_backoff_seconds} * 1000);
-    b.blocked_until_ms = now_ms + wait_ms;
-  }
-  d.allowed = false;
-  d.retry_after_s = static_cast<int>(std::max<int64_t>(1, (wait_ms + 999) / 1000));
   return d;
 }
 
-RateLimiter::Decision RateLimiter::Charge(Budget budget, std::string_view principal,
-                                          int64_t now_ms, bool free) {
-  if (!options_.enabled || budget == Budget::kNone) return Decision{};
-  const int limit = Limit(budget);
-  const std::string key = BucketKey(budget, principal);
-  Shard& shard = ShardOf(key);
-  std::lock_guard lock(shard.mu);
-  Bucket& b = Refill(shard, key, limit, now_ms);
-  if (!free) b.tokens -= 1;  // may go below zero when requests raced: they wait it off
-  return Describe(b, limit, now_ms);
+RateLimiter::Decision RateLimiter::Admit(Budget budget, std::string_view principal,
+                                         int64_t now_ms) {
+  return WithBucket(budget, principal, now_ms, [&](Bucket& b, int limit) {
+    Decision d = Described(b, limit, now_ms);
+    if (!d.allowed || b.tokens >= 1) return d;
+    // Refused: the first time until the next token; each further refusal within a window waits
+    // twice as long as the one before, from one window up.
+    ++b.violations;
+    b.last_violation_ms = now_ms;
+    int64_t wait_ms = static_cast<int64_t>(std::ceil((1 - b.tokens) / RatePerMs(limit)));
+    if (options_.backoff && b.violations > 1) {
+      const int shift = std::min(b.violations - 2, 16);
+      wait_ms = std::min<int64_t>(int64_t{options_.window_seconds} * 1000 << shift,
+                                  int64_t{options_.max_backoff_seconds} * 1000);
+      b.blocked_until_ms = now_ms + wait_ms;
+    }
+    d.allowed = false;
+    d.retry_after_s = static_cast<int>(std::max<int64_t>(1, (wait_ms + 999) / 1000));
+    return d;
+  });
+}
+
+RateLimiter::Decision RateLimiter::Charge(Budget budget, std::string_view principal, int64_t now_ms,
+                                          bool free) {
+  return WithBucket(budget, principal, now_ms, [&](Bucket& b, int limit) {
+    if (!free) b.tokens -= 1;  // may go below zero when requests raced: they wait it off
+    return Describe(b, limit, now_ms);
+  });
 }
 
 RateLimiter::Decision RateLimiter::Status(Budget budget, std::string_view principal,
                                           int64_t now_ms) {
-  if (!options_.enabled || budget == Budget::kNone) return Decision{};
-  const int limit = Limit(budget);
-  const std::string key = BucketKey(budget, principal);
-  Shard& shard = ShardOf(key);
-  std::lock_guard lock(shard.mu);
-  Bucket& b = Refill(shard, key, limit, now_ms);
-  Decision d = Describe(b, limit, now_ms);
-  if (now_ms < b.blocked_until_ms) {
-    d.allowed = false;
-    d.retry_after_s = static_cast<int>((b.blocked_until_ms - now_ms + 999) / 1000);
-  }
-  return d;
+  return WithBucket(budget, principal, now_ms,
+                    [&](Bucket& b, int limit) { return Described(b, limit, now_ms); });
 }
 
 void SetRateLimitHeaders(const RateLimiter::Decision& d, Response& response) {

@@ -25,10 +25,10 @@ namespace vigil::http {
 struct Response;
 
 struct RateLimitOptions {
-  bool enabled = true;        // RATE_LIMIT_ENABLED
-  int max_requests = 60;      // RATE_LIMIT_MAX_REQUESTS: the bucket's size
-  int window_seconds = 60;    // RATE_LIMIT_WINDOW_SECONDS: it refills completely in this time
-  bool backoff = true;        // RATE_LIMIT_ENABLE_BACKOFF
+  bool enabled = true;      // RATE_LIMIT_ENABLED
+  int max_requests = 60;    // RATE_LIMIT_MAX_REQUESTS: the bucket's size
+  int window_seconds = 60;  // RATE_LIMIT_WINDOW_SECONDS: it refills completely in this time
+  bool backoff = true;      // RATE_LIMIT_ENABLE_BACKOFF
   int max_backoff_seconds = 300;
 };
 
@@ -70,7 +70,7 @@ class RateLimiter {
   struct Bucket {
     double tokens = 0;
     int64_t updated_ms = 0;
-    int violations = 0;           // refusals in a row (reset after a quiet window)
+    int violations = 0;  // refusals in a row (reset after a quiet window)
     int64_t last_violation_ms = 0;
     int64_t blocked_until_ms = 0;
   };
@@ -83,6 +83,11 @@ class RateLimiter {
   // Requires the shard's mutex: the key's bucket, refilled up to now.
   Bucket& Refill(Shard& shard, const std::string& key, int limit, int64_t now_ms);
   Decision Describe(const Bucket& b, int limit, int64_t now_ms) const;
+  // Describe, refused while the bucket's back-off lasts.
+  Decision Described(const Bucket& b, int limit, int64_t now_ms) const;
+  // Runs f(bucket, limit) under the shard's lock, the bucket refilled; not limited: Decision{}.
+  template <typename F>
+  Decision WithBucket(Budget budget, std::string_view principal, int64_t now_ms, F f);
   double RatePerMs(int limit) const;
 
   const RateLimitOptions options_;

@@ -64,7 +64,8 @@ Result<void> CheckSessionRequest(const Request& request) {
     std::string_view origin = request.Header("origin");
     std::string_view host = request.Header("host");
     size_t scheme = origin.find("://");
-    std::string_view origin_host = scheme == std::string_view::npos ? origin : origin.substr(scheme + 3);
+    std::string_view origin_host =
+        scheme == std::string_view::npos ? origin : origin.substr(scheme + 3);
     if (!origin.empty() && origin_host != host) {
       return Fail(ErrorCode::kPermissionDenied,
                   "a WebSocket authenticated by the session cookie must be opened by a page of "
@@ -207,13 +208,13 @@ void Router::Dispatch(Request& request, Responder respond) const {
                                                         : "u:" + request.principal.subject;
     RateLimiter::Decision d = limiter_->Admit(best->options.budget, key, clock_->NowMs());
     if (!d.allowed) {
-      Response response = Problem(
-          Error(ErrorCode::kRateLimited,
-                "rate limit exceeded: " + std::to_string(d.limit) + " requests per " +
-                    std::to_string(limiter_->options().window_seconds) + " s for " +
-                    std::string(BudgetName(best->options.budget)) + " requests; retry after " +
-                    std::to_string(d.retry_after_s) + " s"),
-          request);
+      Response response =
+          Problem(Error(ErrorCode::kRateLimited,
+                        "rate limit exceeded: " + std::to_string(d.limit) + " requests per " +
+                            std::to_string(limiter_->options().window_seconds) + " s for " +
+                            std::string(BudgetName(best->options.budget)) +
+                            " requests; retry after " + std::to_string(d.retry_after_s) + " s"),
+                  request);
       SetRateLimitHeaders(d, response);
       respond(std::move(response));
       return;

@@ -51,8 +51,8 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 #include <cctype>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -289,7 +289,7 @@ void ResponseSlot::PostLocked(Response response, std::shared_ptr<ResponseSlot> s
 struct Exchange {
   Method method = Method::kGet;
   std::string path;
-  RateLimitState rate;  // Request::rate
+  RateLimitState rate;     // Request::rate
   std::string_view route;  // the router's pattern
   std::string request_id;
   unsigned version = 11;
@@ -343,7 +343,7 @@ struct ServerCore {
   // Open connections per I/O thread, each touched by its thread alone (and by Stop once they
   // are joined). Declared before `ios`: sessions destroyed with their io_context count down.
   std::vector<int> sessions;
-  std::vector<std::unique_ptr<asio::io_context>> ios;                 // one per I/O thread
+  std::vector<std::unique_ptr<asio::io_context>> ios;  // one per I/O thread
   std::atomic<size_t> next_context{0};
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::optional<tcp::acceptor> acceptor;
@@ -395,7 +395,8 @@ struct Deadline {
   uint64_t generation = 0;                          // of the wait that counts
   bool armed = false;
   bool waiting = false;  // an operation the deadline applies to is under way
-  bool expired = false;  // the deadline passed while waiting: the socket's operations were cancelled
+  bool expired =
+      false;  // the deadline passed while waiting: the socket's operations were cancelled
 };
 
 void WaitForDeadline(const std::shared_ptr<Deadline>& d) {
@@ -580,10 +581,10 @@ class Session {
       exchange_.path = request.path;
       exchange_.keep_alive = false;
       owes_answer_ = true;
-      co_await Write(Problem(Error(ErrorCode::kHeadersTooLarge,
-                                   "at most " + std::to_string(impl_.options.header_fields_limit) +
-                                       " header fields"),
-                             request));
+      co_await Write(Problem(
+          Error(ErrorCode::kHeadersTooLarge,
+                "at most " + std::to_string(impl_.options.header_fields_limit) + " header fields"),
+          request));
       co_return false;
     }
     request.headers.reserve(fields);
@@ -631,9 +632,9 @@ class Session {
       error = Error(ErrorCode::kPayloadTooLarge,
                     "request body exceeds " + std::to_string(impl_.options.body_limit) + " bytes");
     } else if (ec == bhttp::error::header_limit) {
-      error = Error(ErrorCode::kHeadersTooLarge,
-                    "request header exceeds " + std::to_string(impl_.options.header_limit) +
-                        " bytes");
+      error =
+          Error(ErrorCode::kHeadersTooLarge,
+                "request header exceeds " + std::to_string(impl_.options.header_limit) + " bytes");
     }
     Request request;
     exchange_ = Exchange{};
@@ -900,15 +901,15 @@ void ServerCore::Spawn(tcp::socket socket, size_t context) {
   auto executor = socket.get_executor();
   asio::co_spawn(executor, RunSession(*this, std::move(socket), &sessions[context]),
                  [log = log](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      log->error("connection ended by an exception: {}", ex.what());
-    } catch (...) {
-      log->error("connection ended by an unknown exception");
-    }
-  });
+                   if (!e) return;
+                   try {
+                     std::rethrow_exception(e);
+                   } catch (const std::exception& ex) {
+                     log->error("connection ended by an exception: {}", ex.what());
+                   } catch (...) {
+                     log->error("connection ended by an unknown exception");
+                   }
+                 });
 }
 
 void ServerCore::RunThread(asio::io_context& io) {

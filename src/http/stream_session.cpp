@@ -110,6 +110,17 @@ class CloseOnce {
   std::shared_ptr<Stream> body_;
 };
 
+// The end of a stream's loop: the reader stops at its next completion, no wake-up is posted any
+// more, and the stream hears why it ended.
+void End(bool& finished, StreamWake& wake, CloseOnce& closer, const StreamEnv& env,
+         std::string_view what, const std::string& reason) {
+  finished = true;
+  wake.timer = nullptr;
+  wake.Disable();
+  closer.Close(reason);
+  env.log->debug("{} {} ended: {}", what, env.request_id, reason);
+}
+
 struct SseConnection {
   SseConnection(beast::tcp_stream s, const asio::any_io_executor& executor)
       : stream(std::move(s)), timer(executor) {}
@@ -148,24 +159,24 @@ struct WsConnection {
 void ReadMessages(std::shared_ptr<WsConnection> conn, std::shared_ptr<Stream> body) {
   auto& ws = conn->ws;
   auto& in = conn->in;
-  ws.async_read(in, [conn = std::move(conn), body = std::move(body)](beast::error_code ec,
-                                                                     size_t) mutable {
-    if (conn->finished) return;
-    if (ec) {
-      conn->client_gone = true;
-      conn->timer.cancel();
-      return;
-    }
-    if (conn->ws.got_text()) {
-      std::string text = beast::buffers_to_string(conn->in.data());
-      body->OnMessage(text);
-    } else {
-      body->OnMessage("");  // binary messages are not part of the protocol
-    }
-    conn->in.consume(conn->in.size());
-    conn->timer.cancel();  // poll: the message may have produced something to send
-    ReadMessages(std::move(conn), std::move(body));
-  });
+  ws.async_read(
+      in, [conn = std::move(conn), body = std::move(body)](beast::error_code ec, size_t) mutable {
+        if (conn->finished) return;
+        if (ec) {
+          conn->client_gone = true;
+          conn->timer.cancel();
+          return;
+        }
+        if (conn->ws.got_text()) {
+          std::string text = beast::buffers_to_string(conn->in.data());
+          body->OnMessage(text);
+        } else {
+          body->OnMessage("");  // binary messages are not part of the protocol
+        }
+        conn->in.consume(conn->in.size());
+        conn->timer.cancel();  // poll: the message may have produced something to send
+        ReadMessages(std::move(conn), std::move(body));
+      });
 }
 
 }  // namespace
@@ -227,11 +238,7 @@ asio::awaitable<void> RunEventStream(beast::tcp_stream stream, std::shared_ptr<S
     conn->timer.expires_at(out.wake_at);
     co_await conn->timer.async_wait(Redirect(ec));
   }
-  conn->finished = true;
-  wake->timer = nullptr;
-  wake->Disable();
-  closer.Close(reason);
-  env.log->debug("stream {} ended: {}", env.request_id, reason);
+  End(conn->finished, *wake, closer, env, "stream", reason);
   conn->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   conn->stream.socket().close(ec);
 }
@@ -293,11 +300,7 @@ asio::awaitable<void> RunWebSocket(beast::tcp_stream stream,
     conn->timer.expires_at(out.wake_at);
     co_await conn->timer.async_wait(Redirect(ec));
   }
-  conn->finished = true;
-  wake->timer = nullptr;
-  wake->Disable();
-  closer.Close(reason);
-  env.log->debug("websocket {} ended: {}", env.request_id, reason);
+  End(conn->finished, *wake, closer, env, "websocket", reason);
   if (done) co_await conn->ws.async_close(websocket::close_code::normal, Redirect(ec));
   beast::get_lowest_layer(conn->ws).socket().close(ec);
 }

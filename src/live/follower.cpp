@@ -52,10 +52,9 @@ void Follower::Start() {
     return;
   }
   reading_ = true;
-  engine_.Get(principal_, investigation_id_,
-              Callback([](Follower& self, Result<engine::SnapshotPtr> r) {
-                self.loaded_ = std::move(r);
-              }));
+  engine_.Get(
+      principal_, investigation_id_,
+      Callback([](Follower& self, Result<engine::SnapshotPtr> r) { self.loaded_ = std::move(r); }));
 }
 
 void Follower::Stop() {
@@ -147,26 +146,28 @@ void Follower::Replay(std::vector<FollowItem>& out) {
       }
     }
     reading_ = true;
-    store::EventQuery query{investigation_id_, replay_from_, options_.replay_page + 1, {},
+    store::EventQuery query{investigation_id_,
+                            replay_from_,
+                            options_.replay_page + 1,
+                            {},
                             /*raw_data=*/true};
-    engine_.ReadEvents(
-        std::move(query),
-        Callback([limit = options_.replay_page](Follower& self,
-                                                Result<std::vector<core::Event>> r) {
-          if (!r) {
-            self.page_ = Result<Page>(tl::unexpected(r.error()));
-            return;
-          }
-          Page page;
-          page.more = r->size() > limit;
-          if (page.more) r->resize(limit);
-          page.events.reserve(r->size());
-          for (core::Event& e : *r) {
-            page.events.push_back(std::make_shared<const LiveEvent>(
-                self.investigation_id_, e.id, e.type, std::move(e.wire)));
-          }
-          self.page_ = std::move(page);
-        }));
+    engine_.ReadEvents(std::move(query),
+                       Callback([limit = options_.replay_page](Follower& self,
+                                                               Result<std::vector<core::Event>> r) {
+                         if (!r) {
+                           self.page_ = Result<Page>(tl::unexpected(r.error()));
+                           return;
+                         }
+                         Page page;
+                         page.more = r->size() > limit;
+                         if (page.more) r->resize(limit);
+                         page.events.reserve(r->size());
+                         for (core::Event& e : *r) {
+                           page.events.push_back(std::make_shared<const LiveEvent>(
+                               self.investigation_id_, e.id, e.type, std::move(e.wire)));
+                         }
+                         self.page_ = std::move(page);
+                       }));
     return;
   }
 }
@@ -253,8 +254,9 @@ SteadyTime Follower::Live(SteadyTime now, std::vector<FollowItem>& out) {
 }
 
 void Follower::Finish(std::vector<FollowItem>& out) {
-  std::string reason = core::IsTerminal(latest_->state()) ? std::string(core::StateName(latest_->state()))
-                                                          : std::string("run_ended");
+  std::string reason = core::IsTerminal(latest_->state())
+                           ? std::string(core::StateName(latest_->state()))
+                           : std::string("run_ended");
   Emit(out, FollowItem::Kind::kEnd, latest_, std::move(reason));
   Stop();
 }

@@ -47,7 +47,7 @@ struct FollowOptions {
   // Whether coalesced progress items are wanted at all (a client that folds the events itself
   // may do without). The snapshot, reset and end items come regardless.
   bool progress = true;
-  size_t replay_page = 500;                          // events read from the log at a time
+  size_t replay_page = 500;                              // events read from the log at a time
   int64_t cursor_max_age_ms = int64_t{30} * 86'400'000;  // EVENT_FEED_CURSOR_EXPIRY_DAYS
 };
 
@@ -66,7 +66,7 @@ struct FollowItem {
   LiveEventPtr event;
   engine::SnapshotPtr snapshot;
   std::string reason;
-  core::EventId last_event_id;  // the newest event handed out, this one included
+  core::EventId last_event_id;            // the newest event handed out, this one included
   ErrorCode code = ErrorCode::kInternal;  // kError: what went wrong (kNotFound: not visible)
 };
 
@@ -132,17 +132,17 @@ class Follower : public std::enable_shared_from_this<Follower> {
 
   SubscriberPtr subscriber_;
   Phase phase_ = Phase::kStarting;
-  engine::SnapshotPtr latest_;        // the newest snapshot known
-  int64_t progress_version_ = -1;     // the version of the last snapshot handed out
-  SteadyTime progress_at_{};          // when it was handed out
-  bool progress_now_ = false;         // a status change was handed out: progress without delay
-  core::EventId last_sent_;           // the newest event handed out
-  core::EventId replay_from_;         // the replay's next page starts after this
+  engine::SnapshotPtr latest_;     // the newest snapshot known
+  int64_t progress_version_ = -1;  // the version of the last snapshot handed out
+  SteadyTime progress_at_{};       // when it was handed out
+  bool progress_now_ = false;      // a status change was handed out: progress without delay
+  core::EventId last_sent_;        // the newest event handed out
+  core::EventId replay_from_;      // the replay's next page starts after this
   std::optional<core::EventId> expect_first_;  // the resume id, to be found first in the log
   bool replayed_ = false;
-  bool reading_ = false;              // a page or the snapshot is being read on the read pool
+  bool reading_ = false;  // a page or the snapshot is being read on the read pool
 
-  std::mutex mu_;                          // guards what the callbacks hand over:
+  std::mutex mu_;                                      // guards what the callbacks hand over:
   std::optional<Result<engine::SnapshotPtr>> loaded_;  // Guarded by mu_
   std::optional<Result<Page>> page_;                   // Guarded by mu_
 };

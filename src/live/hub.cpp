@@ -1,6 +1,5 @@
 #include "live/hub.hpp"
 
-
 namespace vigil::live {
 
 Subscriber::Taken Subscriber::Take() {
@@ -45,8 +44,8 @@ void Hub::Attach(engine::Engine& engine) {
 }
 
 SubscriberPtr Hub::Subscribe(const std::string& investigation_id, std::function<void()> wake) {
-  auto subscriber = std::make_shared<Subscriber>(investigation_id, options_.max_queue,
-                                                 std::move(wake));
+  auto subscriber =
+      std::make_shared<Subscriber>(investigation_id, options_.max_queue, std::move(wake));
   std::lock_guard lock(mu_);
   auto& subscribers = topics_[investigation_id];
   subscriber->index_ = subscribers.size();

@@ -3,9 +3,9 @@
 // The engine tells the hub of each commit on its writer thread, after the commit is durable and
 // its snapshot installed (Publish), with each event as one SharedEvent (whose SSE and WebSocket
 // frames are formatted at most once, on first use, and shared by every subscriber and by every
-// replay from memory). The hub copies the topic's subscriber list under the hub's lock, and pushes to each subscriber outside
-// it: one short lock per subscriber, then a wake-up call when the subscriber was waiting. Nothing
-// here does I/O or waits for a reader.
+// replay from memory). The hub copies the topic's subscriber list under the hub's lock, and pushes
+// to each subscriber outside it: one short lock per subscriber, then a wake-up call when the
+// subscriber was waiting. Nothing here does I/O or waits for a reader.
 //
 // Each subscriber has a bounded queue (max_queue events, plus the one commit that finds it full).
 // One that falls too far behind is marked overflowed and its
@@ -99,11 +99,11 @@ class Hub {
   void Publish(const engine::SnapshotPtr& snapshot, std::span<const LiveEventPtr> events);
 
   struct Stats {
-    uint64_t topics = 0;          // investigations with at least one subscriber
-    uint64_t subscribers = 0;     // now
-    uint64_t published = 0;       // events published to at least one subscriber
-    uint64_t pushed = 0;          // event deliveries queued (events × subscribers)
-    uint64_t overflowed = 0;      // subscribers cut for falling behind
+    uint64_t topics = 0;       // investigations with at least one subscriber
+    uint64_t subscribers = 0;  // now
+    uint64_t published = 0;    // events published to at least one subscriber
+    uint64_t pushed = 0;       // event deliveries queued (events × subscribers)
+    uint64_t overflowed = 0;   // subscribers cut for falling behind
   };
   Stats stats() const;
   LiveMetrics& metrics() { return metrics_; }
@@ -114,7 +114,7 @@ class Hub {
   const HubOptions options_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::vector<SubscriberPtr>> topics_;  // Guarded by mu_
-  uint64_t subscribers_ = 0;                                              // Guarded by mu_
+  uint64_t subscribers_ = 0;                                            // Guarded by mu_
   std::atomic<uint64_t> published_{0}, pushed_{0}, overflowed_{0};
   LiveMetrics metrics_;
 };

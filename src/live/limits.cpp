@@ -3,7 +3,7 @@
 namespace vigil::live {
 
 std::unique_ptr<ConnectionLimits::Ticket> ConnectionLimits::TryAcquire(const std::string& user,
-                                                                        Refusal* why) {
+                                                                       Refusal* why) {
   {
     std::lock_guard lock(mu_);
     Refusal refusal = Refusal::kNone;

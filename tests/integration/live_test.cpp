@@ -47,11 +47,12 @@ class Live {
     json::object body{
         {"name", "live test"},
         {"entities", json::array{json::object{{"type", "ip"}, {"value", "203.0.113.7"}}}},
-        {"plan", json::object{{"phases", json::array{json::object{
-                                             {"name", "network"},
-                                             {"tools", json::array{json::object{
-                                                           {"tool_name", "ip_reputation"},
-                                                           {"agent_type", "network"}}}}}}}}}};
+        {"plan",
+         json::object{
+             {"phases", json::array{json::object{
+                            {"name", "network"},
+                            {"tools", json::array{json::object{{"tool_name", "ip_reputation"},
+                                                               {"agent_type", "network"}}}}}}}}}};
     HttpResult r = c.Post("/api/v1/investigations", json::serialize(body), who);
     EXPECT_EQ(r.status, 201) << r.body;
     return std::string(r.Json().at("investigation_id").as_string());
@@ -61,10 +62,11 @@ class Live {
     return json::object{
         {"event_type", "error_logged"},
         {"data",
-         json::object{{"error", json::object{{"code", "E" + std::to_string(n)},
-                                             {"message", "event " + std::to_string(n)},
-                                             {"severity", "warning"},
-                                             {"context", json::object{{"pad", std::string(pad, 'x')}}}}}}}};
+         json::object{
+             {"error", json::object{{"code", "E" + std::to_string(n)},
+                                    {"message", "event " + std::to_string(n)},
+                                    {"severity", "warning"},
+                                    {"context", json::object{{"pad", std::string(pad, 'x')}}}}}}}};
   }
 
   // Reports `n` error_logged events in batches of `batch`; returns their ids.
@@ -92,8 +94,8 @@ class Live {
     std::vector<json::value> items;
     std::string since = "0_000000";
     for (;;) {
-      HttpResult r = c.Get("/api/v1/investigations/" + id + "/events?limit=1000&since=" + since,
-                           alice_);
+      HttpResult r =
+          c.Get("/api/v1/investigations/" + id + "/events?limit=1000&since=" + since, alice_);
       EXPECT_EQ(r.status, 200) << r.body;
       if (r.status != 200) break;
       json::value page = r.Json();
@@ -145,8 +147,8 @@ class Live {
 class LiveTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    live_ = new Live(Live::Env{{"SSE_HEARTBEAT_INTERVAL_SECONDS", "1"},
-                               {"SSE_PROGRESS_INTERVAL_MS", "100"}});
+    live_ = new Live(
+        Live::Env{{"SSE_HEARTBEAT_INTERVAL_SECONDS", "1"}, {"SSE_PROGRESS_INTERVAL_MS", "100"}});
   }
   static void TearDownTestSuite() {
     delete live_;
@@ -256,8 +258,7 @@ TEST_F(LiveTest, ResumeReplaysFromTheLogThenCatchesUp) {
 
   // The header wins over the query (what a browser sends when it reconnects).
   auto both = SseClient::Open(
-      live_->port(),
-      "/api/v1/investigations/" + id + "/runs/current/stream?last_event_id=0_000000",
+      live_->port(), "/api/v1/investigations/" + id + "/runs/current/stream?last_event_id=0_000000",
       {.headers = {live_->alice_.front(), {"Last-Event-ID", ids[38]}}});
   ASSERT_TRUE(both && both->status() == 200);
   std::vector<SseFrame> tail = ReadEvents(*both, 4);
@@ -364,8 +365,8 @@ TEST_F(LiveTest, ATerminalStateEndsTheStream) {
   ASSERT_TRUE(s && s->status() == 200);
   ASSERT_TRUE(s->NextEvent());  // snapshot
   HttpClient c("127.0.0.1", live_->port());
-  HttpResult r = c.Post("/api/v1/investigations/" + id + "/cancel", R"({"reason":"done"})",
-                        live_->alice_);
+  HttpResult r =
+      c.Post("/api/v1/investigations/" + id + "/cancel", R"({"reason":"done"})", live_->alice_);
   ASSERT_EQ(r.status, 200) << r.body;
   std::vector<std::string> seen;
   std::optional<SseFrame> f;
@@ -410,13 +411,13 @@ TEST_F(LiveTest, OthersAndUnknownsGet404BeforeAnyStream) {
   EXPECT_EQ(a.at("type"), b.at("type"));
   EXPECT_EQ(a.at("title"), b.at("title"));
 
-  auto run = SseClient::Open(live_->port(),
-                             "/api/v1/investigations/" + id + "/runs/run_nope/stream",
-                             {.headers = {live_->alice_.front()}});
+  auto run =
+      SseClient::Open(live_->port(), "/api/v1/investigations/" + id + "/runs/run_nope/stream",
+                      {.headers = {live_->alice_.front()}});
   ASSERT_TRUE(run);
   EXPECT_EQ(run->status(), 404);
-  auto anonymous = SseClient::Open(
-      live_->port(), "/api/v1/investigations/" + id + "/runs/current/stream", {});
+  auto anonymous =
+      SseClient::Open(live_->port(), "/api/v1/investigations/" + id + "/runs/current/stream", {});
   ASSERT_TRUE(anonymous);
   EXPECT_EQ(anonymous->status(), 401);
   auto bad = live_->Stream(id, live_->alice_, std::nullopt, "?progress=maybe");
@@ -431,7 +432,8 @@ TEST_F(LiveTest, MetricsCountOpenStreams) {
     auto s = live_->Stream(id, live_->alice_);
     ASSERT_TRUE(s && s->status() == 200);
     ASSERT_TRUE(s->NextEvent());
-    EXPECT_TRUE(Live::WaitFor([&] { return live_->Metric("vigil_sse_streams_open") == before + 1; }));
+    EXPECT_TRUE(
+        Live::WaitFor([&] { return live_->Metric("vigil_sse_streams_open") == before + 1; }));
   }
   EXPECT_TRUE(Live::WaitFor([&] { return live_->Metric("vigil_sse_streams_open") == before; }))
       << "a client that goes away is noticed and its stream closed";
@@ -532,7 +534,9 @@ TEST(LiveLimitsTest, ASlowReaderIsCutAndResumesWithoutLossWhileAFastOneKeepsUp) 
 // ---------------------------------------------------------------------------------------------
 // WebSocket.
 
-std::vector<std::pair<std::string, std::string>> WsAuth(const Headers& who) { return {who.front()}; }
+std::vector<std::pair<std::string, std::string>> WsAuth(const Headers& who) {
+  return {who.front()};
+}
 
 json::object Receive(WsClient& ws, std::chrono::milliseconds timeout = 10s) {
   auto text = ws.Receive(timeout);
@@ -610,8 +614,8 @@ TEST_F(LiveTest, WebSocketKeepsOthersInvestigationsHiddenAndTheSocketOpen) {
   ASSERT_TRUE(ws);
   ASSERT_TRUE(ws->Send(R"({"type":"subscribe","investigation_id":")" + theirs + "\"}"));
   json::object hidden = Receive(*ws);
-  ASSERT_TRUE(ws->Send(
-      R"({"type":"subscribe","investigation_id":"inv_000000000000000000000000"})"));
+  ASSERT_TRUE(
+      ws->Send(R"({"type":"subscribe","investigation_id":"inv_000000000000000000000000"})"));
   json::object missing = Receive(*ws);
   EXPECT_EQ(hidden.at("type"), "error");
   EXPECT_EQ(hidden.at("data").at("code"), "not_found");

@@ -54,8 +54,9 @@ VigilProcess* SessionTest::server_ = nullptr;
 const char kCreateBody[] = R"({"name":"from the browser"})";
 
 TEST_F(SessionTest, ABearerTokenOpensAnHttpOnlyStrictSession) {
-  HttpResult r = client_->Post("/api/v1/auth/session", "",
-                               {{"Authorization", "Bearer " + TestToken("alice", {"read", "dev"})}});
+  HttpResult r =
+      client_->Post("/api/v1/auth/session", "",
+                    {{"Authorization", "Bearer " + TestToken("alice", {"read", "dev"})}});
   ASSERT_EQ(r.status, 201) << r.body;
   std::string cookie = r.Header("set-cookie");
   EXPECT_TRUE(std::regex_search(cookie, std::regex("^vigil_session=[0-9a-f]{64}; ")));
@@ -81,15 +82,14 @@ TEST_F(SessionTest, TheCookieAuthenticatesReadsAndStreams) {
   EXPECT_EQ(who.Json().at("via"), "cookie");
   EXPECT_EQ(client_->Get("/api/v1/investigations", {{"Cookie", cookie}}).status, 200);
 
-  HttpResult created = client_->Post("/api/v1/investigations", kCreateBody,
-                                     {{"Cookie", cookie},
-                                      {"X-Requested-With", "vigil"},
-                                      {"Content-Type", "application/json"}});
+  HttpResult created = client_->Post(
+      "/api/v1/investigations", kCreateBody,
+      {{"Cookie", cookie}, {"X-Requested-With", "vigil"}, {"Content-Type", "application/json"}});
   ASSERT_EQ(created.status, 201) << created.body;
   std::string id(created.Json().at("investigation_id").as_string());
-  auto stream = SseClient::Open(server_->port(),
-                                "/api/v1/investigations/" + id + "/runs/current/stream",
-                                {.headers = {{"Cookie", cookie}}});
+  auto stream =
+      SseClient::Open(server_->port(), "/api/v1/investigations/" + id + "/runs/current/stream",
+                      {.headers = {{"Cookie", cookie}}});
   ASSERT_TRUE(stream);
   EXPECT_EQ(stream->status(), 200) << "EventSource sends the cookie, not a header";
 
@@ -113,10 +113,10 @@ TEST_F(SessionTest, ChangesMadeWithTheCookieNeedTheCsrfHeader) {
   json::value after = client_->Get("/api/v1/investigations?limit=200", {{"Cookie", cookie}}).Json();
   EXPECT_EQ(after.at("items").as_array().size(), before);
   // Bearer clients are not browsers: no header needed.
-  HttpResult bearer = client_->Post(
-      "/api/v1/investigations", kCreateBody,
-      {{"Authorization", "Bearer " + TestToken("alice", {"read", "dev"})},
-       {"Content-Type", "application/json"}});
+  HttpResult bearer =
+      client_->Post("/api/v1/investigations", kCreateBody,
+                    {{"Authorization", "Bearer " + TestToken("alice", {"read", "dev"})},
+                     {"Content-Type", "application/json"}});
   EXPECT_EQ(bearer.status, 201) << bearer.body;
 }
 
@@ -189,9 +189,9 @@ TEST_F(SessionTest, EveryAnswerCarriesTheSecurityHeaders) {
     EXPECT_EQ(r.Header("content-security-policy"), "default-src 'none'; frame-ancestors 'none'")
         << r.status;
   }
-  auto stream = SseClient::Open(server_->port(),
-                                "/api/v1/investigations/" + id + "/runs/current/stream",
-                                {.headers = {{"Authorization", "Bearer " + token}}});
+  auto stream =
+      SseClient::Open(server_->port(), "/api/v1/investigations/" + id + "/runs/current/stream",
+                      {.headers = {{"Authorization", "Bearer " + token}}});
   ASSERT_TRUE(stream);
   EXPECT_EQ(stream->Header("x-content-type-options"), "nosniff");
 }

@@ -25,7 +25,7 @@ class SseClient {
   struct Options {
     std::vector<std::pair<std::string, std::string>> headers;
     std::chrono::milliseconds timeout{10'000};  // connecting and reading the head
-    int receive_buffer = 0;  // SO_RCVBUF before connecting (0: the system's)
+    int receive_buffer = 0;                     // SO_RCVBUF before connecting (0: the system's)
   };
 
   // Connects to 127.0.0.1:port, sends GET target and reads the response head (and, when the

@@ -48,9 +48,10 @@ std::unique_ptr<WsClient> WsClient::Open(
   beast::error_code ec;
   c->impl_->ws.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
   if (ec) return nullptr;
-  c->impl_->ws.set_option(websocket::stream_base::decorator([headers](websocket::request_type& req) {
-    for (const auto& [name, value] : headers) req.set(name, value);
-  }));
+  c->impl_->ws.set_option(
+      websocket::stream_base::decorator([headers](websocket::request_type& req) {
+        for (const auto& [name, value] : headers) req.set(name, value);
+      }));
   websocket::response_type res;
   bool done = false;
   // Host with the port, as browsers send it (the server compares it with Origin).
