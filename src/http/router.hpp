@@ -19,7 +19,7 @@ namespace vigil::http {
 class Authenticator;
 
 struct RouteOptions {
-  bool auth = true;  // requires a verified principal (401 otherwise)
+  bool auth = true;                  // requires a verified principal (401 otherwise)
   Budget budget = Budget::kDefault;  // the rate limit it spends
 };
 

@@ -25,7 +25,7 @@ struct ServerOptions {
   uint16_t port = 8080;  // 0: any free port (see Server::port())
   int threads = 0;       // 0: one per core
   size_t body_limit = 1 << 20;
-  size_t header_limit = 16 << 10;  // bytes of the request line and header fields (431 beyond)
+  size_t header_limit = 16 << 10;    // bytes of the request line and header fields (431 beyond)
   size_t header_fields_limit = 100;  // header fields (431 beyond)
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds idle_timeout{75};

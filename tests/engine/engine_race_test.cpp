@@ -134,7 +134,7 @@ class RaceTest : public ::testing::Test {
     store_ = std::make_unique<HookedStore>(std::move(*s));
     engine_ = std::make_unique<Engine>(*store_, clock_, options);
     engine_->AddCommitListener([this](const SnapshotPtr& s, std::span<const core::Event> events,
-                                 std::span<const SharedEventPtr>) {
+                                      std::span<const SharedEventPtr>) {
       std::lock_guard lock(mu_);
       for (const auto& e : events)
         published_.push_back({e.id, s->version(), s->investigation().last_event_id});

@@ -277,7 +277,7 @@ TEST_F(ServerTest, BodyOverTheLimitIs413) {
 TEST_F(ServerTest, TooLargeOrTooManyHeaderFieldsAre431) {
   StartServer();
   std::string big = RawExchange(server_->port(), "GET /fixed HTTP/1.1\r\nHost: x\r\nX-Big: " +
-                                                      std::string(20000, 'a') + "\r\n\r\n");
+                                                     std::string(20000, 'a') + "\r\n\r\n");
   EXPECT_EQ(big.rfind("HTTP/1.1 431", 0), 0u) << big.substr(0, 200);
   EXPECT_NE(big.find("headers_too_large"), std::string::npos);
   std::string many = "GET /fixed HTTP/1.1\r\nHost: x\r\n";

@@ -483,8 +483,8 @@ class SqliteStore final : public Store {
         e.investigation_id = query.investigation_id;
         std::optional<core::EventType> type = core::ParseEventType(stmt->ColumnText(3));
         if (!type) {
-          return Fail(ErrorCode::kInternal, "unknown event type in the store: " +
-                                                std::string(stmt->ColumnText(3)));
+          return Fail(ErrorCode::kInternal,
+                      "unknown event type in the store: " + std::string(stmt->ColumnText(3)));
         }
         e.type = *type;
         continue;
