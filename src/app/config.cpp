@@ -112,6 +112,8 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
       ->check(CLI::Range(1, 86400));
   opt("--rate-limit-backoff", c.rate_limit.backoff, "RATE_LIMIT_ENABLE_BACKOFF",
       "repeated refusals wait longer: a window, doubling, at most 300 s (true or false)");
+  opt("--cors-origins", c.cors_origins, "VIGIL_CORS_ORIGINS",
+      "comma-separated origins whose pages may call the API (CORS); empty: none");
   opt("--jwt-issuer", c.jwt_issuer, "VIGIL_JWT_ISSUER",
       "tokens must carry this `iss` claim (empty: not checked)");
   opt("--jwt-audience", c.jwt_audience, "VIGIL_JWT_AUDIENCE",
@@ -159,6 +161,23 @@ Result<void> ValidateServeConfig(ServeConfig& c) {
   }
   c.server.stream.ws_idle_timeout =
       std::chrono::seconds(std::max(1, (2 * c.ws_heartbeat_ms + 999) / 1000));
+  c.cors_origin_list.clear();
+  for (std::string_view rest = c.cors_origins; !rest.empty();) {
+    size_t comma = rest.find(',');
+    std::string_view origin = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    while (!origin.empty() && origin.front() == ' ') origin.remove_prefix(1);
+    while (!origin.empty() && origin.back() == ' ') origin.remove_suffix(1);
+    if (origin.empty()) continue;
+    if (!(origin.starts_with("http://") || origin.starts_with("https://")) ||
+        origin.find('/', origin.find("//") + 2) != std::string_view::npos) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "VIGIL_CORS_ORIGINS: '" + std::string(origin) +
+                      "' is not an origin (scheme://host[:port], no path)",
+                  "VIGIL_CORS_ORIGINS");
+    }
+    c.cors_origin_list.emplace_back(origin);
+  }
   // A full batch of maximal events must fit in a body.
   if (c.server.body_limit < 64 * 1024) {
     return Fail(ErrorCode::kInvalidArgument, "HTTP_BODY_LIMIT_BYTES must be at least 65536",

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "api/api.hpp"
 #include "engine/engine.hpp"
@@ -23,7 +24,9 @@ struct ServeConfig {
   int demo_investigations = 3;
   double demo_speed = 1.0;
   std::string log_level = "info";
-  std::string jwt_secret;    // environment only: VIGIL_JWT_SECRET
+  std::string jwt_secret;                     // environment only: VIGIL_JWT_SECRET
+  std::string cors_origins;                   // VIGIL_CORS_ORIGINS: comma-separated; empty: no CORS
+  std::vector<std::string> cors_origin_list;  // derived by ValidateServeConfig
   std::string jwt_issuer;    // VIGIL_JWT_ISSUER: tokens must carry this iss (empty: not checked)
   std::string jwt_audience;  // VIGIL_JWT_AUDIENCE: tokens must name this aud (empty: not checked)
 

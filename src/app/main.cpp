@@ -116,6 +116,7 @@ int Serve(ServeConfig& config) {
       auth,
       std::make_shared<http::RateLimiter>(config.rate_limit)};
   router.UseRateLimiter(ctx.rate_limiter, clock);
+  router.AllowOrigins(config.cors_origin_list);
   // Each answer is charged once it is known: a 304 costs nothing, a stream one request.
   config.server.on_answer = [limiter = ctx.rate_limiter, &clock](http::RateLimitState& rate,
                                                                  int status) {

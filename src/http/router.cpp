@@ -52,7 +52,7 @@ namespace {
 // browser's name. One that changes anything must carry a header no other site can add without a
 // CORS preflight; a WebSocket upgrade (which browsers send cross-site with cookies) must come from
 // a page of this origin.
-Result<void> CheckSessionRequest(const Request& request) {
+Result<void> CheckSessionRequest(const Request& request, bool allowed_origin) {
   const bool safe = request.method == Method::kGet || request.method == Method::kHead ||
                     request.method == Method::kOptions;
   if (!safe && request.Header(kCsrfHeader).empty()) {
@@ -66,7 +66,7 @@ Result<void> CheckSessionRequest(const Request& request) {
     size_t scheme = origin.find("://");
     std::string_view origin_host =
         scheme == std::string_view::npos ? origin : origin.substr(scheme + 3);
-    if (!origin.empty() && origin_host != host) {
+    if (!origin.empty() && origin_host != host && !allowed_origin) {
       return Fail(ErrorCode::kPermissionDenied,
                   "a WebSocket authenticated by the session cookie must be opened by a page of "
                   "this origin");
@@ -75,7 +75,23 @@ Result<void> CheckSessionRequest(const Request& request) {
   return {};
 }
 
+void SetCorsHeaders(std::string_view origin, Response& response) {
+  response.Set("Access-Control-Allow-Origin", std::string(origin));
+  response.Set("Access-Control-Allow-Credentials", "true");
+  response.Set("Access-Control-Expose-Headers",
+               "ETag, Location, Retry-After, X-Recommended-Interval, X-Request-Id, "
+               "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset");
+  response.Set("Vary", "Origin");
+}
+
 }  // namespace
+
+bool Router::AllowsOrigin(std::string_view origin) const {
+  for (const std::string& o : cors_origins_) {
+    if (o == origin) return true;
+  }
+  return false;
+}
 
 Router::Router(std::shared_ptr<const Authenticator> auth) : auth_(std::move(auth)) {}
 
@@ -155,6 +171,40 @@ void Router::Dispatch(Request& request, Responder respond) const {
   }
   if (best == nullptr) best = best_get;
 
+  // CORS: a preflight from an allowed origin is answered here; an answer to an allowed origin
+  // says so. Other origins get no CORS headers at all (the browser then refuses the answer).
+  std::string_view origin = request.Header("origin");
+  const bool cors = !origin.empty() && AllowsOrigin(origin);
+  if (request.method == Method::kOptions &&
+      !request.Header("access-control-request-method").empty() && allowed != 0) {
+    if (!cors) {
+      respond(Problem(Error(ErrorCode::kPermissionDenied, "this origin is not allowed"), request));
+      return;
+    }
+    if (allowed & Bit(Method::kGet)) allowed |= Bit(Method::kHead);
+    std::string methods;
+    for (Method m : kAllowOrder) {
+      if (!(allowed & Bit(m))) continue;
+      if (!methods.empty()) methods += ", ";
+      methods += MethodName(m);
+    }
+    Response response;
+    response.status = 204;
+    SetCorsHeaders(origin, response);
+    response.Set("Access-Control-Allow-Methods", std::move(methods));
+    response.Set("Access-Control-Allow-Headers",
+                 "Authorization, Content-Type, If-None-Match, Last-Event-ID, X-Requested-With");
+    response.Set("Access-Control-Max-Age", "600");
+    respond(std::move(response));
+    return;
+  }
+  if (cors) {
+    respond = [respond = std::move(respond), origin = std::string(origin)](Response response) {
+      SetCorsHeaders(origin, response);
+      respond(std::move(response));
+    };
+  }
+
   if (best == nullptr) {
     if (allowed == 0) {
       respond(Problem(Error(ErrorCode::kNotFound, "no resource at this path"), request));
@@ -196,7 +246,7 @@ void Router::Dispatch(Request& request, Responder respond) const {
     request.principal = std::move(*principal);
     request.via_session = via_cookie;
     if (via_cookie) {
-      if (auto ok = CheckSessionRequest(request); !ok) {
+      if (auto ok = CheckSessionRequest(request, cors); !ok) {
         respond(Problem(ok.error(), request));
         return;
       }

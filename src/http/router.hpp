@@ -29,6 +29,9 @@ class Router {
   explicit Router(std::shared_ptr<const Authenticator> auth);
 
   void Add(Method method, std::string pattern, Handler handler, RouteOptions options = {});
+  // Origins (e.g. "https://ui.example.com") whose pages may call the API from a browser (CORS);
+  // none by default. Before Dispatch.
+  void AllowOrigins(std::vector<std::string> origins) { cors_origins_ = std::move(origins); }
   // Limits every route by its budget (before the handler runs; 429 when spent). Before Dispatch.
   void UseRateLimiter(std::shared_ptr<RateLimiter> limiter, const core::Clock& clock) {
     limiter_ = std::move(limiter);
@@ -49,6 +52,9 @@ class Router {
   };
   std::vector<Route> routes_;
   std::shared_ptr<const Authenticator> auth_;
+  bool AllowsOrigin(std::string_view origin) const;
+
+  std::vector<std::string> cors_origins_;
   std::shared_ptr<RateLimiter> limiter_;
   const core::Clock* clock_ = nullptr;
 };

@@ -196,5 +196,56 @@ TEST_F(SessionTest, EveryAnswerCarriesTheSecurityHeaders) {
   EXPECT_EQ(stream->Header("x-content-type-options"), "nosniff");
 }
 
+TEST(CorsTest, OnlyAllowedOriginsGetCorsAnswers) {
+  VigilOptions options;
+  options.db_path = MakeTempDir() + "/vigil.db";
+  options.env = {{"VIGIL_CORS_ORIGINS", "http://ui.example:5173, https://other.example"}};
+  auto server = VigilProcess::Start(options);
+  ASSERT_TRUE(server);
+  HttpClient client("127.0.0.1", server->port());
+  const std::string path = "/api/v1/investigations";
+  Headers preflight{{"Origin", "http://ui.example:5173"},
+                    {"Access-Control-Request-Method", "POST"},
+                    {"Access-Control-Request-Headers", "authorization, content-type"}};
+  HttpResult ok = client.Request("OPTIONS", path, "", preflight);
+  ASSERT_EQ(ok.status, 204) << ok.body;
+  EXPECT_EQ(ok.Header("access-control-allow-origin"), "http://ui.example:5173");
+  EXPECT_EQ(ok.Header("access-control-allow-credentials"), "true");
+  EXPECT_NE(ok.Header("access-control-allow-methods").find("POST"), std::string::npos);
+  EXPECT_NE(ok.Header("access-control-allow-headers").find("Authorization"), std::string::npos);
+
+  Headers evil = preflight;
+  evil[0].second = "http://evil.example";
+  HttpResult refused = client.Request("OPTIONS", path, "", evil);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(refused.Header("access-control-allow-origin"), "");
+
+  Headers bearer{{"Authorization", "Bearer " + TestToken("alice", {"read", "dev"})}};
+  Headers from_ui = bearer;
+  from_ui.emplace_back("Origin", "http://ui.example:5173");
+  HttpResult read = client.Get(path, from_ui);
+  ASSERT_EQ(read.status, 200);
+  EXPECT_EQ(read.Header("access-control-allow-origin"), "http://ui.example:5173");
+  EXPECT_NE(read.Header("access-control-expose-headers").find("ETag"), std::string::npos);
+  EXPECT_EQ(read.Header("vary"), "Origin");
+  Headers from_evil = bearer;
+  from_evil.emplace_back("Origin", "http://evil.example");
+  EXPECT_EQ(client.Get(path, from_evil).Header("access-control-allow-origin"), "");
+  EXPECT_EQ(client.Get(path, bearer).Header("access-control-allow-origin"), "");
+}
+
+TEST(CorsTest, IsOffByDefault) {
+  VigilOptions options;
+  options.db_path = MakeTempDir() + "/vigil.db";
+  auto server = VigilProcess::Start(options);
+  ASSERT_TRUE(server);
+  HttpClient client("127.0.0.1", server->port());
+  HttpResult r =
+      client.Request("OPTIONS", "/api/v1/investigations", "",
+                     {{"Origin", "http://ui.example"}, {"Access-Control-Request-Method", "GET"}});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.Header("access-control-allow-origin"), "");
+}
+
 }  // namespace
 }  // namespace vigil::test
