@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 namespace vigil::app {
 
@@ -114,6 +116,11 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
       "repeated refusals wait longer: a window, doubling, at most 300 s (true or false)");
   opt("--cors-origins", c.cors_origins, "VIGIL_CORS_ORIGINS",
       "comma-separated origins whose pages may call the API (CORS); empty: none");
+  opt("--jwt-algorithm", c.jwt_algorithm, "VIGIL_JWT_ALGORITHM",
+      "how tokens are signed: HS256 (with VIGIL_JWT_SECRET), RS256 or ES256 (with a public key)")
+      ->check(CLI::IsMember({"HS256", "RS256", "ES256"}));
+  opt("--jwt-public-key-file", c.jwt_public_key_file, "VIGIL_JWT_PUBLIC_KEY_FILE",
+      "the PEM public key that verifies RS256 or ES256 tokens");
   opt("--jwt-issuer", c.jwt_issuer, "VIGIL_JWT_ISSUER",
       "tokens must carry this `iss` claim (empty: not checked)");
   opt("--jwt-audience", c.jwt_audience, "VIGIL_JWT_AUDIENCE",
@@ -146,7 +153,27 @@ Result<void> ValidateServeConfig(ServeConfig& c) {
 
   const char* secret = std::getenv("VIGIL_JWT_SECRET");
   c.jwt_secret = secret ? secret : "";
-  if (c.jwt_secret.size() < 32) {
+  if (c.jwt_algorithm != "HS256") {
+    if (c.demo) {
+      return Fail(
+          ErrorCode::kInvalidArgument,
+          "--demo signs its own tokens with HS256; it cannot run with VIGIL_JWT_ALGORITHM=" +
+              c.jwt_algorithm,
+          "VIGIL_JWT_ALGORITHM");
+    }
+    std::ifstream in(c.jwt_public_key_file);
+    std::stringstream pem;
+    pem << in.rdbuf();
+    c.jwt_public_key = pem.str();
+    if (c.jwt_public_key_file.empty() || !in ||
+        c.jwt_public_key.find("-----BEGIN PUBLIC KEY-----") == std::string::npos) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "VIGIL_JWT_ALGORITHM=" + c.jwt_algorithm +
+                      " needs VIGIL_JWT_PUBLIC_KEY_FILE, a readable PEM public key ('" +
+                      c.jwt_public_key_file + "' is not)",
+                  "VIGIL_JWT_PUBLIC_KEY_FILE");
+    }
+  } else if (c.jwt_secret.size() < 32) {
     return Fail(ErrorCode::kInvalidArgument,
                 "VIGIL_JWT_SECRET must be set to at least 32 bytes (it signs and verifies tokens; "
                 "e.g. export VIGIL_JWT_SECRET=$(head -c 48 /dev/urandom | base64))",

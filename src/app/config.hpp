@@ -27,6 +27,9 @@ struct ServeConfig {
   std::string jwt_secret;                     // environment only: VIGIL_JWT_SECRET
   std::string cors_origins;                   // VIGIL_CORS_ORIGINS: comma-separated; empty: no CORS
   std::vector<std::string> cors_origin_list;  // derived by ValidateServeConfig
+  std::string jwt_algorithm = "HS256";        // VIGIL_JWT_ALGORITHM: HS256, RS256 or ES256
+  std::string jwt_public_key_file;            // VIGIL_JWT_PUBLIC_KEY_FILE: for RS256 and ES256
+  std::string jwt_public_key;                 // its contents, read by ValidateServeConfig
   std::string jwt_issuer;    // VIGIL_JWT_ISSUER: tokens must carry this iss (empty: not checked)
   std::string jwt_audience;  // VIGIL_JWT_AUDIENCE: tokens must name this aud (empty: not checked)
 

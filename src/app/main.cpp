@@ -101,6 +101,10 @@ int Serve(ServeConfig& config) {
   };
 
   auto auth = std::make_shared<http::Authenticator>(config.jwt_secret, clock);
+  if (auto algorithm = http::ParseTokenAlgorithm(config.jwt_algorithm);
+      algorithm && *algorithm != http::TokenAlgorithm::kHS256) {
+    auth->UsePublicKey(*algorithm, config.jwt_public_key);
+  }
   auth->RequireIssuer(config.jwt_issuer);
   auth->RequireAudience(config.jwt_audience);
   auto sessions = std::make_shared<http::Sessions>(clock);

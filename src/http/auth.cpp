@@ -154,21 +154,60 @@ Authenticator::Authenticator(std::string secret, const core::Clock& clock, int l
 
 Authenticator::~Authenticator() = default;
 
+std::string_view TokenAlgorithmName(TokenAlgorithm a) {
+  switch (a) {
+    case TokenAlgorithm::kRS256:
+      return "RS256";
+    case TokenAlgorithm::kES256:
+      return "ES256";
+    case TokenAlgorithm::kHS256:
+      return "HS256";
+  }
+  return "HS256";
+}
+
+std::optional<TokenAlgorithm> ParseTokenAlgorithm(std::string_view name) {
+  for (TokenAlgorithm a :
+       {TokenAlgorithm::kHS256, TokenAlgorithm::kRS256, TokenAlgorithm::kES256}) {
+    if (TokenAlgorithmName(a) == name) return a;
+  }
+  return std::nullopt;
+}
+
+void Authenticator::UsePublicKey(TokenAlgorithm algorithm, std::string pem) {
+  algorithm_ = algorithm;
+  public_key_ = std::move(pem);
+}
+
 namespace {
 
-Result<Verified> VerifySignatureAndClaims(std::string_view token, const std::string& secret,
-                                          const std::string& issuer, const std::string& audience) {
+jwt_alg_t LibJwtAlgorithm(TokenAlgorithm a) {
+  switch (a) {
+    case TokenAlgorithm::kRS256:
+      return JWT_ALG_RS256;
+    case TokenAlgorithm::kES256:
+      return JWT_ALG_ES256;
+    case TokenAlgorithm::kHS256:
+      return JWT_ALG_HS256;
+  }
+  return JWT_ALG_HS256;
+}
+
+// `key`: the shared secret for HS256, the public key (PEM) for RS256 and ES256.
+Result<Verified> VerifySignatureAndClaims(std::string_view token, const std::string& key,
+                                          TokenAlgorithm algorithm, const std::string& issuer,
+                                          const std::string& audience) {
   if (token.empty() || token.size() > kMaxTokenBytes) return Unauthenticated("malformed token");
   const std::string terminated(token);
   jwt_t* raw = nullptr;
-  int rc =
-      jwt_decode(&raw, terminated.c_str(), reinterpret_cast<const unsigned char*>(secret.data()),
-                 static_cast<int>(secret.size()));
+  int rc = jwt_decode(&raw, terminated.c_str(), reinterpret_cast<const unsigned char*>(key.data()),
+                      static_cast<int>(key.size()));
   JwtPtr jwt(raw);
   if (rc != 0 || jwt == nullptr) return Unauthenticated("malformed or forged token");
-  // libjwt verifies with whatever algorithm the token's header names, including none. Pin it.
-  if (jwt_get_alg(jwt.get()) != JWT_ALG_HS256) {
-    return Unauthenticated("token algorithm must be HS256");
+  // libjwt verifies with whatever algorithm the token's header names, including none — and an
+  // HS256 token "signed" with the public key would pass as an HMAC. Pin the configured one.
+  if (jwt_get_alg(jwt.get()) != LibJwtAlgorithm(algorithm)) {
+    return Unauthenticated("token algorithm must be " + std::string(TokenAlgorithmName(algorithm)));
   }
 
   CStringPtr json(jwt_get_grants_json(jwt.get(), nullptr));
@@ -224,7 +263,9 @@ Result<Verified> VerifySignatureAndClaims(std::string_view token, const std::str
 Result<core::Principal> Authenticator::Verify(std::string_view token) const {
   std::optional<Verified> verified = cache_->Find(token);
   if (!verified) {
-    Result<Verified> fresh = VerifySignatureAndClaims(token, secret_, issuer_, audience_);
+    Result<Verified> fresh = VerifySignatureAndClaims(
+        token, algorithm_ == TokenAlgorithm::kHS256 ? secret_ : public_key_, algorithm_, issuer_,
+        audience_);
     if (!fresh) return Fail(fresh.error());
     cache_->Insert(token, *fresh);
     verified = std::move(*fresh);

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,11 @@ namespace vigil::http {
 
 struct Request;
 class Sessions;
+
+// HS256 verifies with the shared secret; RS256 and ES256 with a public key (PEM).
+enum class TokenAlgorithm { kHS256, kRS256, kES256 };
+std::string_view TokenAlgorithmName(TokenAlgorithm a);
+std::optional<TokenAlgorithm> ParseTokenAlgorithm(std::string_view name);
 
 class Authenticator {
  public:
@@ -35,6 +41,9 @@ class Authenticator {
   // From `Authorization: Bearer <token>`; without that header, from the session cookie when
   // sessions are enabled (then `*via_cookie` is set).
   Result<core::Principal> Authenticate(const Request& request, bool* via_cookie = nullptr) const;
+  // Verifies with `algorithm` and this public key (PEM) instead of HS256 and the secret; tokens
+  // of any other algorithm are refused. Before the server starts.
+  void UsePublicKey(TokenAlgorithm algorithm, std::string pem);
   // Tokens must carry this `iss` / this `aud` (a string, or an array holding it); empty: not
   // checked. Before the server starts.
   void RequireIssuer(std::string issuer) { issuer_ = std::move(issuer); }
@@ -52,6 +61,8 @@ class Authenticator {
   std::shared_ptr<const Sessions> sessions_;
   std::string issuer_;
   std::string audience_;
+  TokenAlgorithm algorithm_ = TokenAlgorithm::kHS256;
+  std::string public_key_;
 };
 
 // Signs a token for `subject` with `roles`, valid for ttl_seconds from now.

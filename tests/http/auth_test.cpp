@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 #include <jwt.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -255,6 +257,40 @@ TEST_F(AuthTest, ChecksIssuerAndAudienceWhenConfigured) {
   EXPECT_FALSE(strict.Verify(Sign(wrong_aud)).has_value());
   // Without the settings, neither claim is looked at.
   EXPECT_TRUE(auth_.Verify(Sign(wrong_iss)).has_value());
+}
+
+// A fresh RSA key pair as PEM: {private, public}.
+std::pair<std::string, std::string> RsaKeyPair() {
+  std::unique_ptr<EVP_PKEY, void (*)(EVP_PKEY*)> key(EVP_RSA_gen(2048), EVP_PKEY_free);
+  auto pem = [](auto write) {
+    std::unique_ptr<BIO, int (*)(BIO*)> bio(BIO_new(BIO_s_mem()), BIO_free);
+    write(bio.get());
+    char* data = nullptr;
+    long n = BIO_get_mem_data(bio.get(), &data);
+    return std::string(data, static_cast<size_t>(n));
+  };
+  return {pem([&](BIO* b) {
+            PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+          }),
+          pem([&](BIO* b) { PEM_write_bio_PUBKEY(b, key.get()); })};
+}
+
+TEST_F(AuthTest, VerifiesRs256WithAPublicKeyAndRefusesAlgorithmConfusion) {
+  auto [private_pem, public_pem] = RsaKeyPair();
+  Authenticator rsa(kSecret, clock_);
+  rsa.UsePublicKey(TokenAlgorithm::kRS256, public_pem);
+  auto good = rsa.Verify(Sign(Claims(), JWT_ALG_RS256, private_pem));
+  ASSERT_TRUE(good.has_value()) << good.error().message;
+  EXPECT_EQ(good->subject, "alice");
+  // The classic confusion: an HS256 token whose "secret" is the public key.
+  EXPECT_EQ(rsa.Verify(Sign(Claims(), JWT_ALG_HS256, public_pem)).error().message,
+            "token algorithm must be RS256");
+  // A token of the shared secret is no longer accepted, nor one of another key.
+  EXPECT_FALSE(rsa.Verify(Sign(Claims())).has_value());
+  auto [other_private, other_public] = RsaKeyPair();
+  EXPECT_FALSE(rsa.Verify(Sign(Claims(), JWT_ALG_RS256, other_private)).has_value());
+  // And the HS256 authenticator refuses the RS256 token.
+  EXPECT_NE(Refusal(Sign(Claims(), JWT_ALG_RS256, private_pem)), "ok");
 }
 
 TEST(MintTokenTest, RefusesAnEmptySubject) {
