@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -323,6 +324,35 @@ TEST_F(ServerTest, ReadTimeoutClosesASilentConnection) {
   auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(RawExchange(server_->port(), "GET /fixed HTTP/1.1\r\n"), "");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST_F(ServerTest, SlowLorisClientsHoldNoThreadAndAreDropped) {
+  ServerOptions options;
+  options.read_timeout = std::chrono::seconds(1);
+  StartServer(options);
+  // Fifty clients each send half a request head and stall: more than there are I/O threads.
+  std::vector<int> stalled;
+  for (int i = 0; i < 50; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(server_->port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    const char partial[] = "GET /fixed HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+    ASSERT_GT(send(fd, partial, sizeof(partial) - 1, MSG_NOSIGNAL), 0);
+    stalled.push_back(fd);
+  }
+  // Nobody waits for them: a request of someone else is answered meanwhile.
+  EXPECT_EQ(client_->Get("/fixed").status, 200);
+  // And the server closes every one of them after the read timeout.
+  for (int fd : stalled) {
+    pollfd p{fd, POLLIN, 0};
+    ASSERT_EQ(poll(&p, 1, 10'000), 1) << "a stalled client was not dropped";
+    char buf[64];
+    EXPECT_EQ(recv(fd, buf, sizeof buf, 0), 0) << "closed without an answer: nobody to answer";
+    close(fd);
+  }
 }
 
 TEST_F(ServerTest, StopIsIdempotent) {
