@@ -157,8 +157,11 @@ class SseStream : public http::Stream {
   void Sent(SteadyTime) override { tally_.Sent(); }
 
   void Closed(std::string_view) override {
-    if (follower_) follower_->Stop();
-    ctx_.hub.metrics().sse_open.fetch_sub(1, std::memory_order_relaxed);
+    // A stream closed before it started (a HEAD, a failed write of the head) was never counted.
+    if (follower_) {
+      follower_->Stop();
+      ctx_.hub.metrics().sse_open.fetch_sub(1, std::memory_order_relaxed);
+    }
     ticket_.reset();
   }
 
@@ -340,7 +343,8 @@ class WsSession : public http::Stream {
     ctx_.hub.metrics().ws_subscriptions.fetch_sub(static_cast<int64_t>(followers_.size()),
                                                   std::memory_order_relaxed);
     followers_.clear();
-    ctx_.hub.metrics().ws_open.fetch_sub(1, std::memory_order_relaxed);
+    // A socket whose handshake failed was never started, nor counted.
+    if (wake_) ctx_.hub.metrics().ws_open.fetch_sub(1, std::memory_order_relaxed);
     ticket_.reset();
   }
 

@@ -438,6 +438,12 @@ TEST_F(LiveTest, MetricsCountOpenStreams) {
   EXPECT_TRUE(Live::WaitFor([&] { return live_->Metric("vigil_sse_streams_open") == before; }))
       << "a client that goes away is noticed and its stream closed";
   EXPECT_GT(live_->Metric("vigil_sse_streams_total"), 0);
+  // A HEAD of the stream answers its head and ends: it never was an open stream.
+  HttpClient head_client("127.0.0.1", live_->port());
+  HttpResult head = head_client.Request(
+      "HEAD", "/api/v1/investigations/" + id + "/runs/current/stream", "", {live_->alice_.front()});
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(Live::WaitFor([&] { return live_->Metric("vigil_sse_streams_open") == before; }));
   HttpClient c("127.0.0.1", live_->port());
   HttpResult r = c.Get("/metrics", live_->admin_);
   EXPECT_NE(r.body.find("vigil_live_delivery_seconds_bucket{le=\"0.05\"}"), std::string::npos);
