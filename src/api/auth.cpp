@@ -41,15 +41,6 @@ std::string WhoAmI(const core::Principal& p, std::string_view via) {
   return body;
 }
 
-// The bearer token of the request (the router has verified it).
-std::string BearerToken(const Request& req) {
-  std::string_view header = req.Header("authorization");
-  size_t space = header.find(' ');
-  std::string_view token = space == std::string_view::npos ? "" : header.substr(space + 1);
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  return std::string(token);
-}
-
 void Open(const ApiContext& ctx, const Request& req, Responder respond) {
   if (req.via_session) {
     return RespondError(
@@ -58,7 +49,8 @@ void Open(const ApiContext& ctx, const Request& req, Responder respond) {
               "send the bearer token in the Authorization header to open a session"));
   }
   const int64_t now_s = ctx.clock.NowMs() / 1000;
-  std::string id = ctx.sessions->Open(BearerToken(req), req.principal.expires_at_s);
+  std::string id =
+      ctx.sessions->Open(std::string(http::BearerToken(req)), req.principal.expires_at_s);
   http::Response res = Json(201, WhoAmI(req.principal, "cookie"));
   res.Set("Set-Cookie", SessionCookie(ctx, id, req.principal.expires_at_s - now_s));
   respond(std::move(res));

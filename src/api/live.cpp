@@ -58,7 +58,10 @@ class DeliveryTally {
     using Kind = live::FollowItem::Kind;
     switch (item.kind) {
       case Kind::kEvent:
-        if (item.event->committed_ns()) committed_.push_back(item.event->committed_ns());
+        // Commit to socket is measured for live deliveries; a replay's age is not a latency.
+        if (item.live && item.event->committed_ns()) {
+          committed_.push_back(item.event->committed_ns());
+        }
         break;
       case Kind::kCaughtUp:
         m_.replays.fetch_add(1, std::memory_order_relaxed);
@@ -260,6 +263,12 @@ class WsSession : public http::Stream {
   }
 
   void OnMessage(std::string_view text) override {
+    // A client that sends without reading what it is sent is not owed more answers: past a bound
+    // the socket is closed (see Poll).
+    if (replies_.size() >= kMaxPendingReplies) {
+      overloaded_ = true;
+      return;
+    }
     boost::system::error_code ec;
     boost::json::value message = boost::json::parse(text, ec);
     if (ec || !message.is_object()) {
@@ -297,6 +306,19 @@ class WsSession : public http::Stream {
       }
       after = std::string(a->as_string());
     }
+    // Each subscribe reads an investigation, perhaps from the store: it spends the read budget.
+    if (ctx_.rate_limiter) {
+      const std::string key = "u:" + principal_.subject;
+      http::RateLimiter::Decision d =
+          ctx_.rate_limiter->Admit(http::Budget::kRead, key, ctx_.clock.NowMs());
+      if (!d.allowed) {
+        return Reply(
+            "error", &id,
+            WsErrorData(ErrorCode::kRateLimited, "rate limit exceeded; retry after " +
+                                                     std::to_string(d.retry_after_s) + " s"));
+      }
+      ctx_.rate_limiter->Charge(http::Budget::kRead, key, ctx_.clock.NowMs(), false);
+    }
     Unsubscribe(id);  // a second subscribe to the same investigation replaces the first
     if (followers_.size() >= ctx_.options.ws_max_subscriptions) {
       return Reply("error", &id,
@@ -315,6 +337,10 @@ class WsSession : public http::Stream {
   void Poll(SteadyTime now, Output& out) override {
     out.frames = std::move(replies_);
     replies_.clear();
+    if (overloaded_) {
+      out.done = true;
+      return;
+    }
     SteadyTime next = SteadyTime::max();
     auto& m = ctx_.hub.metrics();
     for (size_t i = 0; i < followers_.size();) {
@@ -368,7 +394,9 @@ class WsSession : public http::Stream {
   std::unique_ptr<live::ConnectionLimits::Ticket> ticket_;
   std::function<void()> wake_;
   std::vector<std::shared_ptr<live::Follower>> followers_;
+  static constexpr size_t kMaxPendingReplies = 1024;
   std::vector<Frame> replies_;
+  bool overloaded_ = false;  // replies piled up unread: close
   std::vector<live::FollowItem> items_;
   DeliveryTally tally_;
 };

@@ -312,7 +312,12 @@ void Engine::InstallCommitted(const SnapshotPtr& snapshot, std::span<const core:
       // Not in memory: either new, or dropped since the job opened it. A dropped one stays cold
       // (the next reader folds it from the store); a tail made of this commit alone would claim
       // a history it does not hold.
-      if (events.empty() || events.front().type != core::EventType::kInvestigationCreated) return;
+      if (events.empty() || events.front().type != core::EventType::kInvestigationCreated) {
+        // A load that read the store before this commit must not install what it read: count
+        // this as an eviction, which such a load checks before installing.
+        ++eviction_generation_;
+        return;
+      }
       it = cache_.try_emplace(snapshot->id()).first;
       it->second.log = std::make_shared<RecentLog>(options_.recent_events, options_.recent_bytes);
     }

@@ -293,13 +293,18 @@ Result<core::Principal> Authenticator::Authenticate(const Request& request,
     }
     return Unauthenticated("missing bearer token or session cookie");
   }
-  size_t space = header.find_first_of(" \t");
-  if (space == std::string_view::npos || !EqualsIgnoreCase(header.substr(0, space), "bearer")) {
-    return Unauthenticated("missing bearer token");
-  }
-  std::string_view token = TrimSpaces(header.substr(space));
+  std::string_view token = BearerToken(request);
   if (token.empty()) return Unauthenticated("missing bearer token");
   return Verify(token);
+}
+
+std::string_view BearerToken(const Request& request) {
+  std::string_view header = TrimSpaces(request.Header("authorization"));
+  size_t space = header.find_first_of(" \t");
+  if (space == std::string_view::npos || !EqualsIgnoreCase(header.substr(0, space), "bearer")) {
+    return {};
+  }
+  return TrimSpaces(header.substr(space));
 }
 
 Result<std::string> MintToken(std::string_view secret, std::string_view subject,

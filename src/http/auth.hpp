@@ -65,6 +65,10 @@ class Authenticator {
   std::string public_key_;
 };
 
+// The token of an `Authorization: Bearer <token>` header (scheme in any case, spaces and tabs
+// around it trimmed); empty when there is none.
+std::string_view BearerToken(const Request& request);
+
 // Signs a token for `subject` with `roles`, valid for ttl_seconds from now.
 Result<std::string> MintToken(std::string_view secret, std::string_view subject,
                               const std::vector<std::string>& roles, int64_t ttl_seconds,

@@ -66,6 +66,11 @@ RateLimiter::Bucket& RateLimiter::Refill(Shard& shard, const std::string& key, i
         return now_ms - entry.second.updated_ms > full_after_ms &&
                now_ms >= entry.second.blocked_until_ms;
       });
+      // Still full of live buckets (a flood of new keys): a hard cap, not a scan per key.
+      // Down to nine tenths, so that the next scan is thousands of keys away.
+      while (shard.buckets.size() >= kMaxBucketsPerShard * 9 / 10) {
+        shard.buckets.erase(shard.buckets.begin());
+      }
     }
     Bucket fresh;
     fresh.tokens = limit;

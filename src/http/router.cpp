@@ -66,7 +66,8 @@ Result<void> CheckSessionRequest(const Request& request, bool allowed_origin) {
     size_t scheme = origin.find("://");
     std::string_view origin_host =
         scheme == std::string_view::npos ? origin : origin.substr(scheme + 3);
-    if (!origin.empty() && origin_host != host && !allowed_origin) {
+    // Browsers always send Origin with a WebSocket upgrade; one without it is not from a page.
+    if ((origin.empty() || origin_host != host) && !allowed_origin) {
       return Fail(ErrorCode::kPermissionDenied,
                   "a WebSocket authenticated by the session cookie must be opened by a page of "
                   "this origin");

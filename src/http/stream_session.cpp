@@ -148,9 +148,12 @@ void WatchForClose(std::shared_ptr<SseConnection> conn) {
 
 struct WsConnection {
   WsConnection(beast::tcp_stream s, const asio::any_io_executor& executor)
-      : ws(std::move(s)), timer(executor) {}
+      : ws(std::move(s)), timer(executor), write_deadline(executor) {}
   websocket::stream<beast::tcp_stream> ws;
   asio::steady_timer timer;
+  // Closes the socket when one write waits longer than the write timeout: a client that never
+  // reads must not hold the connection (WebSocket timeouts only watch what it sends).
+  asio::steady_timer write_deadline;
   bool client_gone = false;
   bool finished = false;
   beast::flat_buffer in;
@@ -279,7 +282,16 @@ asio::awaitable<void> RunWebSocket(beast::tcp_stream stream,
     body->Poll(Clock::now(), out);
     bool failed = false;
     for (const auto& frame : out.frames) {
+      conn->write_deadline.expires_after(env.settings.write_timeout);
+      conn->write_deadline.async_wait(
+          [weak = std::weak_ptr<WsConnection>(conn)](beast::error_code e) {
+            auto c = weak.lock();
+            if (e || !c) return;  // the write finished in time
+            beast::error_code ignored;
+            beast::get_lowest_layer(c->ws).socket().close(ignored);
+          });
       co_await conn->ws.async_write(asio::buffer(*frame), Redirect(ec));
+      conn->write_deadline.cancel();
       if (ec) {
         reason = "write failed: " + ec.message();
         failed = true;

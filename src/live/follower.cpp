@@ -87,16 +87,14 @@ SteadyTime Follower::Poll(SteadyTime now, std::vector<FollowItem>& out) {
 void Follower::Begin(engine::SnapshotPtr snapshot, std::vector<FollowItem>& out) {
   latest_ = std::move(snapshot);
   if (!after_) return StartAt(FollowItem::Kind::kSnapshot, "", out);
-  const core::EventId head = latest_->investigation().last_event_id;
   std::optional<core::EventId> after = core::ParseEventId(*after_);
   if (!after) {
     return StartAt(FollowItem::Kind::kReset, "malformed event id '" + *after_ + "'", out);
   }
   if (!after->IsZero()) {
-    if (*after > head) {
-      return StartAt(FollowItem::Kind::kReset,
-                     "event " + *after_ + " is not in this investigation's log", out);
-    }
+    // An id after the snapshot's head may be an event the log has and the snapshot does not yet
+    // show (a replay can hand one out just before its snapshot is installed): the replay below
+    // finds it, or resets.
     if (after->ts_ms < clock_.NowMs() - options_.cursor_max_age_ms) {
       return StartAt(FollowItem::Kind::kReset, "event " + *after_ + " is past retention", out);
     }
@@ -199,9 +197,10 @@ void Follower::HandPage(Page page, std::vector<FollowItem>& out) {
   phase_ = Phase::kLive;
 }
 
-void Follower::EmitEvent(const LiveEventPtr& event, std::vector<FollowItem>& out) {
+void Follower::EmitEvent(const LiveEventPtr& event, std::vector<FollowItem>& out, bool live) {
   last_sent_ = event->id();
   out.push_back({FollowItem::Kind::kEvent, event, nullptr, "", last_sent_});
+  out.back().live = live;
   if (event->type() == core::EventType::kStatusChange) progress_now_ = true;
 }
 
@@ -227,7 +226,7 @@ SteadyTime Follower::Live(SteadyTime now, std::vector<FollowItem>& out) {
     return SteadyTime::max();
   }
   for (const LiveEventPtr& e : taken.events) {
-    if (e->id() > last_sent_) EmitEvent(e, out);
+    if (e->id() > last_sent_) EmitEvent(e, out, /*live=*/true);
   }
   // A published snapshot never includes an event that was not published with or before it.
   if (taken.snapshot && taken.snapshot->version() > latest_->version()) {

@@ -66,7 +66,8 @@ struct FollowItem {
   LiveEventPtr event;
   engine::SnapshotPtr snapshot;
   std::string reason;
-  core::EventId last_event_id;            // the newest event handed out, this one included
+  core::EventId last_event_id;  // the newest event handed out, this one included
+  bool live = false;  // kEvent: it came from the hub as it was committed, not from a replay
   ErrorCode code = ErrorCode::kInternal;  // kError: what went wrong (kNotFound: not visible)
 };
 
@@ -110,7 +111,7 @@ class Follower : public std::enable_shared_from_this<Follower> {
   void Replay(std::vector<FollowItem>& out);
   void HandPage(Page page, std::vector<FollowItem>& out);
   SteadyTime Live(SteadyTime now, std::vector<FollowItem>& out);
-  void EmitEvent(const LiveEventPtr& event, std::vector<FollowItem>& out);
+  void EmitEvent(const LiveEventPtr& event, std::vector<FollowItem>& out, bool live = false);
   void Emit(std::vector<FollowItem>& out, FollowItem::Kind kind,
             engine::SnapshotPtr snapshot = nullptr, std::string reason = "");
   void EmitError(std::vector<FollowItem>& out, const Error& error);

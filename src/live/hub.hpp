@@ -7,7 +7,8 @@
 // to each subscriber outside it: one short lock per subscriber, then a wake-up call when the
 // subscriber was waiting. Nothing here does I/O or waits for a reader.
 //
-// Each subscriber has a bounded queue (max_queue events, plus the one commit that finds it full).
+// Each subscriber has a bounded queue: a commit that finds max_queue events already waiting cuts it
+// (so it holds at most max_queue - 1 events plus one whole commit).
 // One that falls too far behind is marked overflowed and its
 // queue dropped; its stream then ends with a reason and the client resumes from the last event it
 // got (the log is durable, so nothing is lost). A topic with no subscriber left is removed at once.
