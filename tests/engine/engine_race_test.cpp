@@ -29,8 +29,11 @@ using testing::User;
 // Forwards to a real store; hooks let a test hold a thread at a chosen point.
 class HookedTxn : public store::WriteTransaction {
  public:
-  HookedTxn(std::unique_ptr<store::WriteTransaction> inner, std::function<void()> after_commit)
-      : inner_(std::move(inner)), after_commit_(std::move(after_commit)) {}
+  HookedTxn(std::unique_ptr<store::WriteTransaction> inner, std::function<void()> after_commit,
+            std::function<void()> before_commit = nullptr)
+      : inner_(std::move(inner)),
+        after_commit_(std::move(after_commit)),
+        before_commit_(std::move(before_commit)) {}
   Result<void> Savepoint() override { return inner_->Savepoint(); }
   Result<void> ReleaseSavepoint() override { return inner_->ReleaseSavepoint(); }
   Result<void> RollbackToSavepoint() override { return inner_->RollbackToSavepoint(); }
@@ -49,6 +52,7 @@ class HookedTxn : public store::WriteTransaction {
     return inner_->FindByKey(i, k);
   }
   Result<void> Commit() override {
+    if (before_commit_) before_commit_();
     auto r = inner_->Commit();
     if (r && after_commit_) after_commit_();
     return r;
@@ -57,6 +61,7 @@ class HookedTxn : public store::WriteTransaction {
  private:
   std::unique_ptr<store::WriteTransaction> inner_;
   std::function<void()> after_commit_;
+  std::function<void()> before_commit_;
 };
 
 class HookedStore : public store::Store {
@@ -64,6 +69,7 @@ class HookedStore : public store::Store {
   explicit HookedStore(std::unique_ptr<store::Store> inner) : inner_(std::move(inner)) {}
   std::function<void()> before_begin;                         // on the writer thread
   std::function<void()> after_commit;                         // on the writer thread
+  std::function<void()> before_commit;                        // on the writer thread
   std::function<void(const store::EventQuery&)> before_read;  // any thread
   std::function<void(const store::EventQuery&)> after_read;   // any thread
 
@@ -72,7 +78,7 @@ class HookedStore : public store::Store {
     auto t = inner_->BeginWrite();
     if (!t) return tl::unexpected(t.error());
     return std::unique_ptr<store::WriteTransaction>(
-        std::make_unique<HookedTxn>(std::move(*t), after_commit));
+        std::make_unique<HookedTxn>(std::move(*t), after_commit, before_commit));
   }
   Result<std::optional<store::InvestigationRow>> GetInvestigation(const std::string& id) override {
     return inner_->GetInvestigation(id);
@@ -434,6 +440,73 @@ TEST_F(RaceTest, AColdWriteIsLoadedOffTheWriterThread) {
   EXPECT_NE(writer, std::thread::id());
   EXPECT_NE(loader, writer);
   EXPECT_EQ(r->snapshot->version(), 2);
+}
+
+}  // namespace
+}  // namespace vigil::engine
+
+namespace vigil::engine {
+namespace {
+
+// A commit to an investigation that is not in memory, while a load of it that read the store
+// before the commit is still on its way: the load must not install what it read, or every
+// follower starting from that snapshot would miss the committed event for good.
+TEST_F(RaceTest, ALoadThatReadBeforeACommitToAColdInvestigationDoesNotInstall) {
+  EngineOptions options;
+  options.hot_max = 1;
+  Open(options);
+  std::string a = Create();
+  std::string b = Create();  // a is dropped from memory
+
+  // The report's job runs with a in memory and is held just before its COMMIT.
+  Gate at_commit, release_commit;
+  std::atomic<int> commits{0};
+  store_->before_commit = [&] {
+    if (commits.fetch_add(1) == 0) {
+      at_commit.Open();
+      release_commit.Wait();
+    }
+  };
+  std::promise<Result<ReportOutcome>> reported;
+  engine_->Report(User("alice"), a, {Risk(0.7)},
+                  [&](Result<ReportOutcome> r) { reported.set_value(std::move(r)); });
+  ASSERT_TRUE(at_commit.WaitFor(10'000));
+  // Meanwhile b is read back into memory, which drops a: the commit will find a cold.
+  ASSERT_TRUE(Await<SnapshotPtr>([&](auto done) { engine_->Get(User("alice"), b, done); }));
+  if (engine_->Cached(a) != nullptr) {
+    release_commit.Open();
+    FAIL() << "a is still in memory";
+  }
+  // And a reader loads a: it reads the store before the commit, and is held before installing.
+  Gate reader_has_read, release_reader;
+  std::atomic<bool> held{false};
+  store_->after_read = [&](const store::EventQuery& q) {
+    if (q.investigation_id != a || q.limit != std::numeric_limits<size_t>::max()) return;
+    if (held.exchange(true)) return;
+    reader_has_read.Open();
+    release_reader.Wait();
+  };
+  std::promise<Result<SnapshotPtr>> loaded;
+  engine_->Get(User("alice"), a, [&](Result<SnapshotPtr> r) { loaded.set_value(std::move(r)); });
+  if (!reader_has_read.WaitFor(10'000)) {
+    release_commit.Open();
+    FAIL() << "the reader did not read the store";
+  }
+
+  release_commit.Open();
+  auto r = reported.get_future().get();
+  ASSERT_TRUE(r);
+  release_reader.Open();
+  ASSERT_TRUE(loaded.get_future().get());
+
+  // What is in memory now, if anything, includes the report.
+  if (SnapshotPtr cached = engine_->Cached(a)) {
+    EXPECT_EQ(cached->version(), r->snapshot->version())
+        << "a snapshot older than a committed event was installed";
+  }
+  auto now = Await<SnapshotPtr>([&](auto done) { engine_->Get(User("alice"), a, done); });
+  ASSERT_TRUE(now);
+  EXPECT_EQ((*now)->version(), r->snapshot->version());
 }
 
 }  // namespace
