@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/api_calls.hpp"
 #include "support/http_client.hpp"
 #include "support/sse_client.hpp"
 #include "support/vigil_process.hpp"
@@ -20,10 +21,6 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-Headers Auth(const std::string& token) {
-  return {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
-}
-
 // A server with its clients' helpers.
 class Live {
  public:
@@ -34,9 +31,9 @@ class Live {
     options.db_path = dir_ + "/vigil.db";
     options.env = std::move(env);
     server_ = VigilProcess::Start(options);
-    alice_ = Auth(TestToken("alice", {"read", "dev"}));
-    bob_ = Auth(TestToken("bob", {"read", "dev"}));
-    admin_ = Auth(TestToken("root", {"admin"}));
+    alice_ = BearerJson(TestToken("alice", {"read", "dev"}));
+    bob_ = BearerJson(TestToken("bob", {"read", "dev"}));
+    admin_ = BearerJson(TestToken("root", {"admin"}));
   }
 
   uint16_t port() const { return server_->port(); }
@@ -44,66 +41,19 @@ class Live {
 
   std::string Create(const Headers& who) {
     HttpClient c("127.0.0.1", port());
-    json::object body{
-        {"name", "live test"},
-        {"entities", json::array{json::object{{"type", "ip"}, {"value", "203.0.113.7"}}}},
-        {"plan",
-         json::object{
-             {"phases", json::array{json::object{
-                            {"name", "network"},
-                            {"tools", json::array{json::object{{"tool_name", "ip_reputation"},
-                                                               {"agent_type", "network"}}}}}}}}}};
-    HttpResult r = c.Post("/api/v1/investigations", json::serialize(body), who);
-    EXPECT_EQ(r.status, 201) << r.body;
-    return std::string(r.Json().at("investigation_id").as_string());
-  }
-
-  static json::object ErrorEvent(int n, size_t pad = 0) {
-    return json::object{
-        {"event_type", "error_logged"},
-        {"data",
-         json::object{
-             {"error", json::object{{"code", "E" + std::to_string(n)},
-                                    {"message", "event " + std::to_string(n)},
-                                    {"severity", "warning"},
-                                    {"context", json::object{{"pad", std::string(pad, 'x')}}}}}}}};
+    return CreateInvestigation(c, who, "live test");
   }
 
   // Reports `n` error_logged events in batches of `batch`; returns their ids.
   std::vector<std::string> Report(HttpClient& c, const std::string& id, int n, int batch = 100,
                                   size_t pad = 0) {
-    std::vector<std::string> ids;
-    for (int done = 0; done < n;) {
-      json::array events;
-      for (int i = 0; i < batch && done < n; ++i, ++done) events.push_back(ErrorEvent(done, pad));
-      HttpResult r = c.Post("/api/v1/investigations/" + id + "/events",
-                            json::serialize(json::object{{"events", events}}), alice_);
-      EXPECT_EQ(r.status, 200) << r.body;
-      if (r.status != 200) break;
-      json::value v = r.Json();
-      for (const auto& item : v.at("events").as_array()) {
-        ids.emplace_back(item.at("event_id").as_string());
-      }
-    }
-    return ids;
+    return ReportErrors(c, id, alice_, 0, n, batch, "", pad);
   }
 
   // The whole log, as /events items.
   std::vector<json::value> Log(const std::string& id) {
     HttpClient c("127.0.0.1", port());
-    std::vector<json::value> items;
-    std::string since = "0_000000";
-    for (;;) {
-      HttpResult r =
-          c.Get("/api/v1/investigations/" + id + "/events?limit=1000&since=" + since, alice_);
-      EXPECT_EQ(r.status, 200) << r.body;
-      if (r.status != 200) break;
-      json::value page = r.Json();
-      for (const auto& item : page.at("items").as_array()) items.push_back(item);
-      if (!page.at("has_more").as_bool()) break;
-      since = std::string(page.at("next_cursor").as_string());
-    }
-    return items;
+    return ReadLog(c, id, alice_);
   }
 
   std::unique_ptr<SseClient> Stream(const std::string& id, const Headers& who,

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/api_calls.hpp"
 #include "support/http_client.hpp"
 #include "support/vigil_process.hpp"
 
@@ -216,39 +217,14 @@ class TailTest : public ::testing::Test {
     client_ = std::make_unique<HttpClient>("127.0.0.1", server_->port());
   }
 
-  static std::vector<std::pair<std::string, std::string>> Auth(const std::string& token) {
-    return {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
-  }
+  static Headers Auth(const std::string& token) { return BearerJson(token); }
 
-  std::string Create(const Headers& who) {
-    json::object body{
-        {"name", "tailed"},
-        {"entities", json::array{json::object{{"type", "ip"}, {"value", "203.0.113.7"}}}},
-        {"plan",
-         json::object{
-             {"phases", json::array{json::object{
-                            {"name", "network"},
-                            {"tools", json::array{json::object{{"tool_name", "ip_reputation"},
-                                                               {"agent_type", "network"}}}}}}}}}};
-    HttpResult r = client_->Post("/api/v1/investigations", json::serialize(body), who);
-    EXPECT_EQ(r.status, 201) << r.body;
-    return std::string(r.Json().at("investigation_id").as_string());
-  }
+  std::string Create(const Headers& who) { return CreateInvestigation(*client_, who, "tailed"); }
 
   // Reports `n` error_logged events numbered from `first`.
   void Report(const std::string& id, int first, int n) {
-    json::array events;
-    for (int i = first; i < first + n; ++i) {
-      events.push_back(json::object{
-          {"event_type", "error_logged"},
-          {"actor", "network_agent"},
-          {"data", json::object{{"error", json::object{{"code", "E" + std::to_string(i)},
-                                                       {"message", "event " + std::to_string(i)},
-                                                       {"severity", "warning"}}}}}});
-    }
-    HttpResult r = client_->Post("/api/v1/investigations/" + id + "/events",
-                                 json::serialize(json::object{{"events", events}}), owner_);
-    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_EQ(ReportErrors(*client_, id, owner_, first, n, n, "network_agent").size(),
+              static_cast<size_t>(n));
   }
 
   void Cancel(const std::string& id) {
@@ -259,9 +235,8 @@ class TailTest : public ::testing::Test {
 
   // The whole log, as GET /events serves it.
   json::array Events(const std::string& id) {
-    HttpResult r = client_->Get("/api/v1/investigations/" + id + "/events?limit=1000", owner_);
-    EXPECT_EQ(r.status, 200) << r.body;
-    return r.Json().at("items").as_array();
+    std::vector<json::value> log = ReadLog(*client_, id, owner_);
+    return json::array(log.begin(), log.end());
   }
 
   std::unique_ptr<TailProcess> Tail(const std::string& id, std::vector<std::string> args,
