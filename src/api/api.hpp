@@ -12,6 +12,7 @@
 #include "http/rate_limit.hpp"
 #include "http/router.hpp"
 #include "http/sessions.hpp"
+#include "http/static_files.hpp"
 #include "live/hub.hpp"
 #include "live/limits.hpp"
 
@@ -45,9 +46,12 @@ struct ApiContext {
   std::shared_ptr<http::Sessions> sessions;
   std::shared_ptr<const http::Authenticator> auth;
   std::shared_ptr<http::RateLimiter> rate_limiter;  // null: no limits
+  // The web UI's files, served at the paths the API does not use; null: no UI (VIGIL_WEB_ROOT).
+  std::shared_ptr<const http::StaticFiles> web_ui;
 };
 
-// Registers every /api/v1 route and /healthz, /readyz. `ctx` must outlive the router.
+// Registers every /api/v1 route, /healthz, /readyz and /metrics, and the web UI's files when
+// ctx.web_ui is set. `ctx` must outlive the router.
 void RegisterRoutes(http::Router& router, const ApiContext& ctx);
 
 // The interval a poller of an investigation in `state` should wait, in ms; nullopt when it should

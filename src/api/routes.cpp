@@ -1,4 +1,4 @@
-// Route table, health and readiness.
+// Route table, health and readiness, and the web UI's files.
 #include "api/api.hpp"
 #include "api/handler_util.hpp"
 
@@ -44,6 +44,15 @@ void RegisterRoutes(http::Router& router, const ApiContext& ctx) {
   RegisterMetricsRoutes(router, ctx);
   RegisterLiveRoutes(router, ctx);
   RegisterAuthRoutes(router, ctx);
+  // Whatever path the API does not use is the web UI's: a file, or the single-page app's
+  // index.html for the paths its own router shows. No token, no rate limit.
+  if (ctx.web_ui) {
+    std::shared_ptr<const http::StaticFiles> files = ctx.web_ui;
+    http::Fallback web_ui;
+    web_ui.owns = [files](std::string_view path) { return files->Resolve(path) != nullptr; };
+    web_ui.handler = [files](const http::Request& q, http::Responder r) { r(files->Serve(q)); };
+    router.SetFallback(std::move(web_ui));
+  }
 }
 
 }  // namespace vigil::api

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -128,6 +129,8 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
   cmd.add_flag("--cookie-secure", c.api.cookie_secure,
                "mark the session cookie Secure (when clients reach vigil over TLS, via a proxy)")
       ->envname("VIGIL_COOKIE_SECURE");
+  opt("--web-root", c.web_root, "VIGIL_WEB_ROOT",
+      "directory of the web UI's built files (web/dist), served at /; empty: no UI");
   opt("--group-commit-max", c.engine.max_group, "GROUP_COMMIT_MAX", "write jobs committed together")
       ->check(CLI::Range(1, 10000));
 }
@@ -204,6 +207,21 @@ Result<void> ValidateServeConfig(ServeConfig& c) {
                   "VIGIL_CORS_ORIGINS");
     }
     c.cors_origin_list.emplace_back(origin);
+  }
+  if (!c.web_root.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(c.web_root, ec)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "--web-root / VIGIL_WEB_ROOT: '" + c.web_root + "' is not a directory",
+                  "VIGIL_WEB_ROOT");
+    }
+    if (!std::filesystem::is_regular_file(std::filesystem::path(c.web_root) / "index.html", ec)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "--web-root / VIGIL_WEB_ROOT: '" + c.web_root +
+                      "' has no index.html (build the UI with `npm run build` in web/ and point "
+                      "this at web/dist)",
+                  "VIGIL_WEB_ROOT");
+    }
   }
   // A full batch of maximal events must fit in a body.
   if (c.server.body_limit < 64 * 1024) {

@@ -32,6 +32,7 @@ struct ServeConfig {
   std::string jwt_public_key;                 // its contents, read by ValidateServeConfig
   std::string jwt_issuer;    // VIGIL_JWT_ISSUER: tokens must carry this iss (empty: not checked)
   std::string jwt_audience;  // VIGIL_JWT_AUDIENCE: tokens must name this aud (empty: not checked)
+  std::string web_root;      // VIGIL_WEB_ROOT: the web UI's built files (empty: no UI)
 
   size_t max_streams = 20'000;       // LIVE_MAX_STREAMS
   size_t max_streams_per_user = 32;  // LIVE_MAX_STREAMS_PER_USER

@@ -21,6 +21,7 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/sessions.hpp"
+#include "http/static_files.hpp"
 #include "live/hub.hpp"
 #include "live/limits.hpp"
 #include "runner/runner.hpp"
@@ -59,6 +60,21 @@ int Serve(ServeConfig& config) {
   if (auto ok = ValidateServeConfig(config); !ok) {
     log->error("configuration: {}", ok.error().message);
     return 2;
+  }
+  // Read whole before anything starts: a wrong directory is a configuration error.
+  std::shared_ptr<const http::StaticFiles> web_ui;
+  if (!config.web_root.empty()) {
+    auto files = http::StaticFiles::Load(config.web_root);
+    if (!files) {
+      log->error("configuration: --web-root / VIGIL_WEB_ROOT: {}", files.error().message);
+      return 2;
+    }
+    web_ui = std::move(*files);
+    for (const std::string& skipped : web_ui->skipped()) {
+      log->warn("web root {}: skipped {}", config.web_root, skipped);
+    }
+    log->info("serving the web UI from {} ({} files, {} bytes)", config.web_root,
+              web_ui->file_count(), web_ui->total_bytes());
   }
   // Signals are taken by sigwait below; every thread started from here on inherits the mask.
   sigset_t signals;
@@ -118,7 +134,8 @@ int Serve(ServeConfig& config) {
       std::make_shared<live::ConnectionLimits>(config.max_streams, config.max_streams_per_user),
       sessions,
       auth,
-      std::make_shared<http::RateLimiter>(config.rate_limit)};
+      std::make_shared<http::RateLimiter>(config.rate_limit),
+      web_ui};
   router.UseRateLimiter(ctx.rate_limiter, clock);
   router.AllowOrigins(config.cors_origin_list);
   // Each answer is charged once it is known: a 304 costs nothing, a stream one request.

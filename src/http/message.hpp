@@ -60,6 +60,9 @@ struct Response {
   // Content-Length is added by the server.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Bytes shared instead of copied, such as a static file loaded at start-up: when set, they are
+  // the body and `body` is ignored. Nobody may change them while a response holds them.
+  std::shared_ptr<const std::string> shared_body;
   // When set, the response is a stream (http/stream.hpp): for Server-Sent Events the server
   // writes the status and headers, then the stream's frames until it is done; for a WebSocket
   // the server completes the upgrade instead (the request must be one). `body` is ignored.
@@ -68,6 +71,10 @@ struct Response {
   // Replaces the header if present.
   void Set(std::string_view name, std::string value);
   std::string_view Get(std::string_view name) const;  // case-insensitive; empty when absent
+  // The body's bytes: shared_body's when set, else body's.
+  std::string_view Body() const {
+    return shared_body ? std::string_view(*shared_body) : std::string_view(body);
+  }
 };
 
 // A handler answers by calling its Responder exactly once, from any thread. The Request stays

@@ -82,7 +82,9 @@ void SetCorsHeaders(std::string_view origin, Response& response) {
   response.Set("Access-Control-Expose-Headers",
                "ETag, Location, Retry-After, X-Recommended-Interval, X-Request-Id, "
                "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset");
-  response.Set("Vary", "Origin");
+  // Added to what the answer varies by already (a static file: Accept-Encoding), not replacing it.
+  std::string_view vary = response.Get("Vary");
+  response.Set("Vary", vary.empty() ? std::string("Origin") : std::string(vary) + ", Origin");
 }
 
 }  // namespace
@@ -207,6 +209,13 @@ void Router::Dispatch(Request& request, Responder respond) const {
   }
 
   if (best == nullptr) {
+    if (allowed == 0 && fallback_.owns && fallback_.owns(request.path)) {
+      if (request.method == Method::kGet || request.method == Method::kHead) {
+        fallback_.handler(request, std::move(respond));
+        return;
+      }
+      allowed = Bit(Method::kGet);  // 405 below, allowing GET and HEAD
+    }
     if (allowed == 0) {
       respond(Problem(Error(ErrorCode::kNotFound, "no resource at this path"), request));
       return;

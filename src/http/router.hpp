@@ -1,13 +1,16 @@
 // Router: maps (method, path) to a handler. Patterns are literal segments and {name} captures,
 // e.g. "/api/v1/investigations/{id}/progress"; a capture matches one non-empty segment.
 // A path no route matches is answered 404, a path matched with another method 405 with `Allow`;
-// both are ordinary problem+json responses, never exceptions.
+// both are ordinary problem+json responses, never exceptions. A fallback (the web UI's files) may
+// serve paths no route matches.
 //
 // Not thread-safe to Add while Dispatch runs; build it before the server starts.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -17,6 +20,15 @@
 namespace vigil::http {
 
 class Authenticator;
+
+// What serves paths no route matches: the web UI's files. `owns(path)` says whether it has
+// something at a path no route matches. GET and HEAD of such a path go to `handler`, without
+// authentication or rate limit; other methods are answered 405 (Allow: GET, HEAD). Paths it
+// does not own are answered 404 as ever.
+struct Fallback {
+  std::function<bool(std::string_view path)> owns;
+  Handler handler;
+};
 
 struct RouteOptions {
   bool auth = true;                  // requires a verified principal (401 otherwise)
@@ -38,6 +50,9 @@ class Router {
     clock_ = &clock;
   }
 
+  // Serves what no route matches; none by default. Before Dispatch.
+  void SetFallback(Fallback fallback) { fallback_ = std::move(fallback); }
+
   // Matches, authenticates when the route asks for it, and calls the handler; or answers 401, 404
   // or 405 itself. Thread-safe once built.
   void Dispatch(Request& request, Responder respond) const;
@@ -54,6 +69,7 @@ class Router {
   std::shared_ptr<const Authenticator> auth_;
   bool AllowsOrigin(std::string_view origin) const;
 
+  Fallback fallback_;
   std::vector<std::string> cors_origins_;
   std::shared_ptr<RateLimiter> limiter_;
   const core::Clock* clock_ = nullptr;

@@ -709,7 +709,8 @@ class Session {
     }
     if (!has_server) head += "Server: vigil\r\n";
     // Every answer of the API is data, never a page: nothing may sniff, frame or run it. (A
-    // response that sets its own Content-Security-Policy, such as the web UI's, sets all three.)
+    // response that sets its own Content-Security-Policy, such as the web UI's files
+    // (http/static_files.cpp), sets all three.)
     if (!has_security) head += kSecurityHeaders;
     AppendRateLimitHeaders(head);
     if (!has_request_id) head.append("X-Request-Id: ").append(exchange_.request_id).append("\r\n");
@@ -718,10 +719,11 @@ class Session {
     size_t bytes = 0;
     std::string_view body;
     if (status >= 200 && status != 204 && status != 304) {
-      head.append("Content-Length: ").append(std::to_string(response.body.size())).append("\r\n");
+      const std::string_view full = response.Body();  // `response` lives until the write is done
+      head.append("Content-Length: ").append(std::to_string(full.size())).append("\r\n");
       if (exchange_.method != Method::kHead) {
-        bytes = response.body.size();
-        body = response.body;
+        bytes = full.size();
+        body = full;
       }
     }
     if (!keep_alive && exchange_.version >= 11) head += "Connection: close\r\n";

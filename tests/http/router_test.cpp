@@ -161,6 +161,94 @@ TEST_F(RouterTest, NotFoundComesBeforeAuth) {
   EXPECT_EQ(Dispatch(Method::kPost, "/secret").status, 405);
 }
 
+// A fallback that owns every path outside /api and answers "fallback:<path>".
+Fallback OwnAllButApi(int* calls) {
+  return Fallback{.owns = [](std::string_view path) { return !path.starts_with("/api/"); },
+                  .handler =
+                      [calls](const Request& request, Responder respond) {
+                        ++*calls;
+                        respond(JsonResponse(200, "fallback:" + request.path));
+                      }};
+}
+
+TEST_F(RouterTest, TheFallbackServesGetAndHeadOfPathsNoRouteMatches) {
+  int calls = 0;
+  router_.Add(Method::kGet, "/api/v1/secret", Echo());  // needs a token
+  router_.SetFallback(OwnAllButApi(&calls));
+  Request seen;
+  Response response = Dispatch(Method::kGet, "/investigations/inv_x", &seen);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "fallback:/investigations/inv_x");
+  EXPECT_EQ(seen.principal.subject, "") << "no token asked for";
+  EXPECT_EQ(Dispatch(Method::kHead, "/").body, "fallback:/");
+  EXPECT_EQ(calls, 2);
+}
+
+TEST_F(RouterTest, TheFallbackAnswersOtherMethods405) {
+  int calls = 0;
+  router_.SetFallback(OwnAllButApi(&calls));
+  Response response = Dispatch(Method::kPost, "/index.html");
+  EXPECT_EQ(response.status, 405);
+  EXPECT_EQ(response.Get("Allow"), "GET, HEAD");
+  EXPECT_EQ(boost::json::parse(response.body).at("type"), "urn:vigil:problem:method_not_allowed");
+  EXPECT_EQ(Dispatch(Method::kOptions, "/").status, 405);
+  EXPECT_EQ(calls, 0);
+}
+
+TEST_F(RouterTest, RoutesAndPathsTheFallbackDoesNotOwnAreAnsweredAsBefore) {
+  int calls = 0;
+  router_.Add(Method::kGet, "/healthz", Echo(), open_);
+  router_.Add(Method::kGet, "/api/v1/secret", Echo());
+  router_.SetFallback(OwnAllButApi(&calls));
+  EXPECT_EQ(Dispatch(Method::kGet, "/healthz").body, "/healthz");
+  Response post = Dispatch(Method::kPost, "/healthz");
+  EXPECT_EQ(post.status, 405) << "a routed path keeps its own methods";
+  EXPECT_EQ(post.Get("Allow"), "GET, HEAD");
+  EXPECT_EQ(Dispatch(Method::kGet, "/api/v1/secret").status, 401);
+  Response missing = Dispatch(Method::kGet, "/api/v1/nope");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.Get("Content-Type"), "application/problem+json");
+  EXPECT_EQ(Dispatch(Method::kPost, "/api/v1/secret").status, 405);
+  EXPECT_EQ(calls, 0);
+}
+
+TEST_F(RouterTest, TheFallbackIsNotRateLimited) {
+  int calls = 0;
+  auto limiter = std::make_shared<RateLimiter>(RateLimitOptions{.max_requests = 1});
+  router_.UseRateLimiter(limiter, clock_);
+  router_.Add(Method::kGet, "/limited", Echo(), open_);
+  router_.SetFallback(OwnAllButApi(&calls));
+  Request limited;
+  ASSERT_EQ(Dispatch(Method::kGet, "/limited", &limited).status, 200);
+  EXPECT_FALSE(limited.rate.key.empty()) << "an ordinary route is admitted, to be charged";
+  for (int i = 0; i < 20; ++i) {
+    Request seen;
+    ASSERT_EQ(Dispatch(Method::kGet, "/", &seen).status, 200) << i;
+    EXPECT_TRUE(seen.rate.key.empty()) << "nothing to charge";
+  }
+  EXPECT_EQ(calls, 20);
+}
+
+TEST_F(RouterTest, CorsAddsOriginToWhatTheAnswerVariesBy) {
+  router_.AllowOrigins({"https://ui.example"});
+  router_.Add(Method::kGet, "/plain", Echo(), open_);
+  router_.Add(
+      Method::kGet, "/encoded",
+      [](const Request&, Responder respond) {
+        Response response = JsonResponse(200, "{}");
+        response.Set("Vary", "Accept-Encoding");
+        respond(std::move(response));
+      },
+      open_);
+  EXPECT_EQ(
+      Dispatch(Method::kGet, "/plain", nullptr, {{"origin", "https://ui.example"}}).Get("Vary"),
+      "Origin");
+  EXPECT_EQ(
+      Dispatch(Method::kGet, "/encoded", nullptr, {{"origin", "https://ui.example"}}).Get("Vary"),
+      "Accept-Encoding, Origin");
+  EXPECT_EQ(Dispatch(Method::kGet, "/encoded").Get("Vary"), "Accept-Encoding");
+}
+
 TEST(RouterWithoutAuthTest, RefusesRoutesThatNeedAuth) {
   Router router(nullptr);
   EXPECT_THROW(router.Add(Method::kGet, "/secret", Echo()), std::invalid_argument);

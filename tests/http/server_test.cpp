@@ -137,6 +137,16 @@ class ServerTest : public ::testing::Test {
         },
         open);
     router_.Add(
+        Method::kGet, "/shared",
+        [this](const Request&, Responder respond) {
+          Response response;
+          response.headers.emplace_back("Content-Type", "text/plain");
+          response.shared_body = shared_;
+          response.body = "ignored when the body is shared";
+          respond(std::move(response));
+        },
+        open);
+    router_.Add(
         Method::kGet, "/no-content",
         [](const Request&, Responder respond) { respond(JsonResponse(204, "nor this one")); },
         open);
@@ -174,6 +184,8 @@ class ServerTest : public ::testing::Test {
   }
 
   Worker worker_;
+  std::shared_ptr<const std::string> shared_ =
+      std::make_shared<const std::string>("bytes loaded once, sent by every answer");
   Router router_{nullptr};
   std::mutex held_mu_;
   Responder held_;
@@ -240,6 +252,21 @@ TEST_F(ServerTest, HeadSendsTheHeadersOnly) {
   ASSERT_EQ(get.status, 200) << get.error;
   EXPECT_EQ(get.body, "\"hello world\"");
   EXPECT_EQ(client_->connections(), 1);
+}
+
+TEST_F(ServerTest, SendsASharedBody) {
+  StartServer();
+  for (int i = 0; i < 2; ++i) {
+    HttpResult r = client_->Get("/shared");
+    ASSERT_EQ(r.status, 200) << r.error;
+    EXPECT_EQ(r.body, *shared_);
+    EXPECT_EQ(r.Header("Content-Length"), std::to_string(shared_->size()));
+  }
+  HttpResult head = client_->Request("HEAD", "/shared");
+  ASSERT_EQ(head.status, 200) << head.error;
+  EXPECT_EQ(head.body, "");
+  EXPECT_EQ(head.Header("Content-Length"), std::to_string(shared_->size()));
+  EXPECT_EQ(client_->connections(), 1) << "nothing stray was sent";
 }
 
 TEST_F(ServerTest, NotModifiedAndNoContentCarryNoBody) {
