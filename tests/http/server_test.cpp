@@ -26,6 +26,8 @@
 namespace vigil::http {
 namespace {
 
+using test::RawExchange;
+
 using test::HttpClient;
 using test::HttpResult;
 
@@ -69,31 +71,6 @@ class Worker {
   bool done_ = false;
   std::thread thread_;
 };
-
-// Sends `bytes` on a new connection and returns everything the server sends until it closes
-// (or 10 s pass).
-std::string RawExchange(uint16_t port, const std::string& bytes) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval timeout{.tv_sec = 10, .tv_usec = 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-  std::string received;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    if (!bytes.empty()) (void)!send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    char chunk[4096];
-    for (;;) {
-      ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
-      if (n <= 0) break;
-      received.append(chunk, static_cast<size_t>(n));
-    }
-  }
-  close(fd);
-  return received;
-}
 
 class ServerTest : public ::testing::Test {
  protected:

@@ -1,10 +1,6 @@
 // The web UI's files, end to end: a real server with --web-root pointing at a directory the test
 // writes, as the UI's build would.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,30 +45,6 @@ std::string WriteWebRoot(const std::string& dir) {
   WriteFile(root / "assets/app-1234.js.gz", kScriptGz);
   WriteFile(root / "favicon.svg", kFavicon);
   return root.string();
-}
-
-// Sends one request on a new connection (Connection: close) and returns all the server sent.
-std::string RawExchange(uint16_t port, const std::string& request) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval timeout{.tv_sec = 10, .tv_usec = 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-  std::string received;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    (void)!send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-    char chunk[4096];
-    for (;;) {
-      ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
-      if (n <= 0) break;
-      received.append(chunk, static_cast<size_t>(n));
-    }
-  }
-  close(fd);
-  return received;
 }
 
 // How many header lines of a raw response have this name (any case).

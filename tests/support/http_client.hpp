@@ -32,6 +32,10 @@ struct HttpResult {
   std::string Header(std::string_view name) const;
 };
 
+// Sends `bytes` as they are on a new connection to 127.0.0.1 and returns everything the server
+// sends until it closes (or 10 s pass): for what HttpClient would not send or would parse away.
+std::string RawExchange(uint16_t port, const std::string& bytes);
+
 class HttpClient {
  public:
   HttpClient(std::string host, uint16_t port,
