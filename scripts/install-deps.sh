@@ -11,9 +11,13 @@ packages=(
   clang libclang-rt-14-dev
   curl
 )
-if [ "${1:-}" = "--bench" ]; then
-  packages+=(wrk nginx libnginx-mod-nchan bc)
-fi
+case "${1:-}" in
+  --bench) packages+=(wrk nginx libnginx-mod-nchan bc) ;;
+  --browser) packages+=(chromium) ;;  # the UI's end-to-end tests drive Debian's Chromium
+esac
+# The UI is built with Node.js and npm: the machine's own when it has them (Vite needs Node 20.19
+# or later), else Debian's.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
