@@ -88,3 +88,26 @@ test('the UI stays inside the default rate limits, streaming and polling, in thr
   for (const [name, b] of Object.entries(status.budgets)) assert.ok(b.remaining > 0, `${name} budget has requests left`);
   await context.close();
 });
+
+test('going back and forth between the list and an investigation reuses the open stream and socket', async () => {
+  const token = vigil.token('demo');
+  const context = await signedInContext(browser, vigil, token);
+  const page = await context.newPage();
+  let streams = 0;
+  let sockets = 0;
+  page.on('request', (r) => { if (/\/runs\/current\/stream/.test(r.url())) streams += 1; });
+  page.on('websocket', () => { sockets += 1; });
+  await page.goto('/');
+  const first = page.locator('tr[data-live="yes"] a[href^="/investigations/inv_"]').first();
+  await first.waitFor();
+  const href = await first.getAttribute('href');
+  for (let i = 0; i < 5; i++) {
+    await page.locator(`a[href="${href}"]`).click();
+    await page.locator('[data-testid="investigation"]').waitFor();
+    await page.goBack();
+    await page.locator(`a[href="${href}"]`).waitFor();
+  }
+  assert.equal(sockets, 1, 'one WebSocket for the list, kept across visits');
+  assert.equal(streams, 1, 'one stream for the investigation, kept across visits');
+  await context.close();
+});

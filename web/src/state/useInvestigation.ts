@@ -1,7 +1,9 @@
-// The live view model of one investigation, shared among the browser's tabs (live/tabs.ts).
-import { useEffect, useMemo, useSyncExternalStore } from 'react';
+// The live view model of one investigation, shared among the browser's tabs (live/tabs.ts) and
+// kept for a while after its page is left (state/linger.ts).
+import { useEffect, useReducer, useSyncExternalStore } from 'react';
 import { browserFeedDeps } from '../live/feed';
 import { browserShareParts, followInvestigation, type Following } from '../live/tabs';
+import { Lingering } from './linger';
 import { InvestigationModel } from './model';
 import type { InvestigationView } from './view';
 
@@ -11,19 +13,26 @@ export interface InvestigationHandle {
   restart(): void;
 }
 
+interface Followed { model: InvestigationModel; following: Following }
+
+const followed = new Lingering<Followed>(
+  (id) => {
+    const model = new InvestigationModel();
+    return { model, following: followInvestigation(id, model, { feed: browserFeedDeps(), ...browserShareParts() }) };
+  },
+  ({ following }) => following.close(),
+);
+
 export function useInvestigationFeed(id: string): InvestigationHandle {
-  const model = useMemo(() => new InvestigationModel(), [id]);
-  const following = useMemo(() => ({ current: null as Following | null }), [id]);
+  const entry = followed.get(id);
+  const [, rerender] = useReducer((n: number) => n + 1, 0);
   useEffect(() => {
-    const f = followInvestigation(id, model, { feed: browserFeedDeps(), ...browserShareParts() });
-    following.current = f;
-    return () => {
-      f.close();
-      following.current = null;
-    };
-  }, [id, model, following]);
-  const view = useSyncExternalStore(model.subscribe, model.getSnapshot);
-  return { view, restart: () => following.current?.restart() };
+    // Held while the page shows it; if it lapsed between render and now, draw the new one.
+    if (followed.acquire(id) !== entry) rerender();
+    return () => followed.release(id);
+  }, [id, entry]);
+  const view = useSyncExternalStore(entry.model.subscribe, entry.model.getSnapshot);
+  return { view, restart: () => entry.following.restart() };
 }
 
 export function useInvestigation(id: string): InvestigationView {
