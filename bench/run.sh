@@ -64,7 +64,7 @@ etag_of() { curl -s -D - -o /dev/null "$@" | awk -F': ' 'tolower($1)=="etag"{pri
 export VIGIL_JWT_SECRET="bench-secret-0123456789abcdefghijklmnopqrstuv"
 "$VIGIL" migrate --db "$OUT/bench.db" > /dev/null
 RATE_LIMIT_ENABLED=false taskset -c 0 "$VIGIL" serve --listen "127.0.0.1:$VPORT" --db "$OUT/bench.db" --threads 1 \
-  --log-level warn > "$OUT/vigil.log" 2>&1 &
+  --web-root "$ROOT/web/dist" --log-level warn > "$OUT/vigil.log" 2>&1 &
 VPID=$!; PIDS+=("$VPID")
 wait_port "$VPORT"
 TOKEN="$("$VIGIL" token --user bench --roles read,dev)"
@@ -126,6 +126,11 @@ taskset -c 0 "$PEERS/run/bin/ceiling-server" --port "$CPORT" --json "$PEERS/ngin
 CPID=$!; PIDS+=("$CPID")
 wait_port "$NPORT"; wait_port "$CPORT"
 NURL="http://127.0.0.1:$NPORT/api/v1/investigations/inv-7f3c2a91/progress"
+# The UI's largest file, the same bytes from both (no Accept-Encoding: identity, as nginx sends it).
+ASSET="$(cd "$ROOT/web/dist" && ls assets/index-*.js | head -1)"
+cp "$ROOT/web/dist/$ASSET" "$PEERS/run/nginx/www/ui-asset.js"
+VASSET="http://127.0.0.1:$VPORT/$ASSET"; NASSET="http://127.0.0.1:$NPORT/ui-asset.js"
+ASSET_BYTES=$(wc -c < "$ROOT/web/dist/$ASSET")
 CURL_="http://127.0.0.1:$CPORT/api/v1/investigations/inv-7f3c2a91/progress"
 NETAG=$(etag_of "$NURL"); CETAG=$(etag_of "$CURL_")
 
@@ -139,6 +144,8 @@ for round in $(seq 1 "$ROUNDS"); do
   wrk_run "vigil 200 progress (30 tools) c64" poll.lua "$PROGRESS" 64 TOKEN="$TOKEN"
   wrk_run "nginx 200 c64" poll.lua "$NURL" 64 TOKEN="$TOKEN"
   wrk_run "ceiling 200 c64" poll.lua "$CURL_" 64 TOKEN="$TOKEN"
+  wrk_run "vigil UI file c64" poll.lua "$VASSET" 64 TOKEN="$TOKEN"
+  wrk_run "nginx UI file c64" poll.lua "$NASSET" 64 TOKEN="$TOKEN"
 done
 VRSS=$(awk '/VmRSS/{print $2}' "/proc/$VPID/status")
 
@@ -181,5 +188,6 @@ VRSS=$(awk '/VmRSS/{print $2}' "/proc/$VPID/status")
   echo
   echo "- paging the 10,000-event log with limit=1000: $pages requests, ${PAGING_MS} ms in all (curl, one connection per request)"
   echo "- /progress body of the 30-tool investigation: $PROGRESS_BYTES bytes; nginx's static file: $(wc -c < "$PEERS/nginx/www/progress.json") bytes"
+  echo "- UI file: the UI's largest asset, $ASSET_BYTES bytes, without compression, from vigil's memory and from nginx (sendfile)"
   echo "- vigil RSS after the run: $((VRSS / 1024)) MiB"
 } | tee "$OUT/table.md"

@@ -1,11 +1,11 @@
 // Entities and relationships as a graph (SVG). Nodes are coloured by entity type; an edge's
 // relationship type shows on hover.
-import { memo, useMemo, useRef } from 'react';
+import { memo, useMemo } from 'react';
 import type { Entity, Relationship } from '../api/types';
 import { formatFraction } from '../format';
 import { Panel } from './Panel';
 import { typeClass } from './EntityChips';
-import { layoutGraph, type Point } from './graphLayout';
+import { useGraphLayout } from './useGraphLayout';
 
 const PAD_X = 24;
 const PAD_Y = 30;
@@ -24,13 +24,7 @@ function EntityGraphPanelImpl({ entities, relationships }: Props) {
   const links = relationships.map((r) => ({ id: r.id, source: r.source_entity_id, target: r.target_entity_id }));
   // Lay out again only when the set of nodes or links changes.
   const setKey = `${[...nodeIds].sort().join('\n')}\u0000${links.map((l) => `${l.id}:${l.source}>${l.target}`).sort().join('\n')}`;
-  const positionsRef = useRef<Map<string, Point>>(new Map());
-  const positions = useMemo(() => {
-    const next = layoutGraph(nodeIds.map((id) => ({ id })), links, positionsRef.current);
-    positionsRef.current = next;
-    return next;
-    // setKey stands for the node and link sets.
-  }, [setKey]);
+  const positions = useGraphLayout(nodeIds.map((id) => ({ id })), links, setKey);
 
   const viewBox = useMemo(() => {
     let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
