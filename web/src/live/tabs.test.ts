@@ -41,6 +41,15 @@ const ids = (t: Tab) => t.model.current.events.map((e) => e.event_id);
 const range = (from: number, to: number) => makeEvents(from, to).map((e) => e.event_id);
 const roles = (tabs: Tab[]) => tabs.map((t) => t.model.current.role);
 
+/** The leader's stream delivers three events, then the run fails and the stream ends. */
+async function failRun(stream: ReturnType<FakeBrowser['streams']['open']>) {
+  stream.open();
+  stream.send(...makeEvents(1, 3));
+  stream.frame('progress', makeProgress({ version: 5, state: 'failed' }));
+  stream.frame('end', { reason: 'failed', status: 'failed', last_event_id: eid(3) });
+  await flush();
+}
+
 async function threeTabs() {
   const w = browser();
   w.open(); w.open(); w.open();
@@ -213,12 +222,7 @@ describe('followInvestigation: one connection per browser', () => {
 
   it('keeps a restart asked while no tab leads, and does it on taking over', async () => {
     const w = await threeTabs();
-    const first = w.b.streams.last;
-    first.open();
-    first.send(...makeEvents(1, 3));
-    first.frame('progress', makeProgress({ version: 5, state: 'failed' }));
-    first.frame('end', { reason: 'failed', status: 'failed', last_event_id: eid(3) });
-    await flush();
+    await failRun(w.b.streams.last);
     w.hub.pause();                 // the leader never hears the request...
     w.tabs[1].following.restart();
     w.tabs[0].following.close();   // ...because it closes
@@ -230,12 +234,7 @@ describe('followInvestigation: one connection per browser', () => {
 
   it('restarts the leader when a follower asks', async () => {
     const w = await threeTabs();
-    const first = w.b.streams.last;
-    first.open();
-    first.send(...makeEvents(1, 3));
-    first.frame('progress', makeProgress({ version: 5, state: 'failed' }));
-    first.frame('end', { reason: 'failed', status: 'failed', last_event_id: eid(3) });
-    await flush();
+    await failRun(w.b.streams.last);
     w.tabs[2].following.restart();
     await flush();
     expect(w.opens.map((o) => [o.tab, o.from])).toEqual([[0, '0_000000'], [0, eid(3)]]);
