@@ -49,6 +49,30 @@ describe('signing in and out', () => {
     await context.close();
   });
 
+  test('signing in from a link to an investigation lands on it', async () => {
+    const alice = vigil.token('alice');
+    const id = await createInvestigation(vigil, alice, 'Deep link');
+    const context = await newContext(browser, vigil);
+    const page = await context.newPage();
+    await page.goto(`/investigations/${id}`);
+    await page.waitForURL(/\/signin\?next=/);
+    await page.getByLabel(/token/i).fill(alice);
+    await page.getByRole('button', { name: /sign in/i }).click();
+    await page.waitForURL(`**/investigations/${id}`);
+    await page.getByText('Deep link').first().waitFor();
+    await context.close();
+
+    // Only paths of this site: a `next` that names another site leads home.
+    const other = await newContext(browser, vigil);
+    const page2 = await other.newPage();
+    await page2.goto('/signin?next=//example.com/x');
+    await page2.getByLabel(/token/i).fill(alice);
+    await page2.getByRole('button', { name: /sign in/i }).click();
+    await page2.getByText('Deep link').first().waitFor();  // the list
+    assert.equal(page2.url(), `${vigil.url}/`);
+    await other.close();
+  });
+
   test('another user cannot open the first user\'s investigation, nor see it listed', async () => {
     const alice = vigil.token('alice');
     const id = await createInvestigation(vigil, alice, 'Alice only');

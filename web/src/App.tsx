@@ -76,7 +76,9 @@ export function App() {
       <>
         <AppHeader session={null} />
         <main className="page">
-          {location === '/signin' ? <SignInPage /> : <Redirect to="/signin" replace />}
+          {location === '/signin'
+            ? <SignInPage />
+            : <Redirect to={location === '/' ? '/signin' : `/signin?next=${encodeURIComponent(location)}`} replace />}
         </main>
       </>
     );

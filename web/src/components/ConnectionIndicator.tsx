@@ -1,5 +1,6 @@
 // How this page is getting its data: a dot and a few words.
 import type { ConnectionState } from '../live/types';
+import { useNow } from './useNow';
 
 export function connectionWords(state: ConnectionState, retryInSeconds: number | null): string {
   switch (state) {
@@ -17,13 +18,16 @@ export function connectionWords(state: ConnectionState, retryInSeconds: number |
 interface Props {
   state: ConnectionState;
   role?: 'leader' | 'follower' | 'none';
-  retryInSeconds?: number | null;
+  /** When the next attempt is due (ms since the epoch): the words count down to it. */
+  retryAt?: number | null;
   testId?: string;
   compact?: boolean;
 }
 
-export function ConnectionIndicator({ state, role, retryInSeconds = null, testId = 'connection', compact }: Props) {
-  const words = connectionWords(state, retryInSeconds);
+export function ConnectionIndicator({ state, role, retryAt = null, testId = 'connection', compact }: Props) {
+  const counting = state === 'reconnecting' && retryAt !== null;
+  const now = useNow(1000, counting);
+  const words = connectionWords(state, counting ? (retryAt - now) / 1000 : null);
   return (
     <span
       className={`conn conn-${state}${compact ? ' conn-compact' : ''}`}

@@ -1,5 +1,5 @@
 // Name, id, entities, state, stage, run, elapsed time, connection, actions and the overall bar.
-import type { Investigation } from '../api/types';
+import type { Investigation, Progress } from '../api/types';
 import { isTerminal } from '../api/types';
 import type { InvestigationView } from '../state/view';
 import { DASH, formatCount, formatDateTime } from '../format';
@@ -53,7 +53,7 @@ export function InvestigationHeader({ id, inv, invFetching, view, onRetried }: P
           <EntityChips entities={entities} />
         </div>
         <div className="inv-header-side">
-          <ConnectionIndicator state={view.connection} role={view.role} retryInSeconds={view.retryInSeconds} />
+          <ConnectionIndicator state={view.connection} role={view.role} retryAt={view.retryAt} />
           <Actions id={id} inv={inv} invFetching={invFetching} liveState={p?.state ?? null} onRetried={onRetried} />
         </div>
       </div>
@@ -66,9 +66,17 @@ export function InvestigationHeader({ id, inv, invFetching, view, onRetried }: P
           tone={progressTone(state)}
         />
         <span className="subtle small">
-          {p ? `${formatCount(p.completed_tools)} of ${formatCount(p.total_tools)} tools done` : 'Waiting for the first snapshot…'}
+          {p ? toolsFinished(p) : 'Waiting for the first snapshot…'}
         </span>
       </div>
     </section>
   );
+}
+
+/** What the bar counts: finished tools (completed, failed or skipped) of all the run's tools. */
+function toolsFinished(p: Progress): string {
+  const finished = p.completed_tools + p.failed_tools + p.skipped_tools;
+  const other = [p.failed_tools > 0 && `${formatCount(p.failed_tools)} failed`,
+    p.skipped_tools > 0 && `${formatCount(p.skipped_tools)} skipped`].filter(Boolean).join(', ');
+  return `${formatCount(finished)} of ${formatCount(p.total_tools)} tools finished${other ? ` (${other})` : ''}`;
 }

@@ -28,7 +28,7 @@ export function MetricsPanel({ progress, rateHistory }: Props) {
         </div>
         <dl className="stat-list">
           <div><dt>Peak tools/s</dt><dd data-testid="peak-tools-per-second">{formatRate(p?.peak_tools_per_second)}</dd></div>
-          <div><dt>Tools done</dt><dd data-testid="tools-done">{p ? `${formatCount(p.completed_tools)} / ${formatCount(p.total_tools)}` : '—'}</dd></div>
+          <div><dt>Tools completed</dt><dd data-testid="tools-done">{p ? `${formatCount(p.completed_tools)} / ${formatCount(p.total_tools)}` : '—'}</dd></div>
         </dl>
       </div>
       <dl className="metric-grid">

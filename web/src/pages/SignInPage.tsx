@@ -2,7 +2,7 @@
 // this form's state for as long as the request takes: it is never stored and never put in a URL.
 import { useState, type FormEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { useLocation } from 'wouter';
+import { useLocation, useSearch } from 'wouter';
 import { api } from '../api/client';
 import { errorText } from '../format';
 import { replaceSession, useSession } from '../components/SessionContext';
@@ -11,6 +11,9 @@ export function SignInPage() {
   const client = useQueryClient();
   const current = useSession();
   const [, navigate] = useLocation();
+  // Where the visitor was going before signing in: a path of this site only.
+  const next = new URLSearchParams(useSearch()).get('next');
+  const target = next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
   const [token, setToken] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -28,7 +31,7 @@ export function SignInPage() {
       const session = await api.signIn(t);
       setToken('');
       replaceSession(client, session);
-      navigate('/', { replace: true });
+      navigate(target, { replace: true });
     } catch (err) {
       setError(errorText(err));
     } finally {

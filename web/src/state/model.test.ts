@@ -177,6 +177,18 @@ describe('InvestigationModel: the rate history, folded from the events as vigil 
 });
 
 describe('InvestigationModel: connection and errors', () => {
+  it('gives every wait its own due time, for the countdown', () => {
+    let now = 1_000_000;
+    const m = new InvestigationModel((fn) => fn(), () => now);
+    m.setConnection('reconnecting', 30);
+    expect(m.current.retryAt).toBe(1_030_000);
+    now += 30_000;
+    m.setConnection('reconnecting', 30);  // the same wait again, later
+    expect(m.current.retryAt).toBe(1_060_000);
+    m.setConnection('polling');
+    expect(m.current.retryAt).toBeNull();
+  });
+
   it('records the connection, role, not found and errors', () => {
     const m = model();
     expect(m.current.connection).toBe('connecting');

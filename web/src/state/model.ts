@@ -26,7 +26,7 @@ export interface SharedState {
 
 const empty = (): InvestigationView => ({
   progress: null, events: [], eventCount: 0, riskHistory: [], rateHistory: [],
-  connection: 'connecting', role: 'none', retryInSeconds: null, notFound: false, error: null,
+  connection: 'connecting', role: 'none', retryInSeconds: null, retryAt: null, notFound: false, error: null,
   lastEventId: null,
 });
 
@@ -39,7 +39,10 @@ export class InvestigationModel {
   private rate: RateFold = emptyRateFold();
 
   /** `schedule` batches notifications (a burst of events renders once); tests pass a sync one. */
-  constructor(private readonly schedule: (fn: () => void) => void = (fn) => setTimeout(fn, 16)) {}
+  constructor(
+    private readonly schedule: (fn: () => void) => void = (fn) => setTimeout(fn, 16),
+    private readonly now: () => number = Date.now,
+  ) {}
 
   get current(): InvestigationView { return this.view; }
   get lastEventId(): string | null { return this.view.lastEventId; }
@@ -119,8 +122,9 @@ export class InvestigationModel {
   }
 
   setConnection(connection: ConnectionState, retryInSeconds: number | null = null): void {
-    if (connection === this.view.connection && retryInSeconds === this.view.retryInSeconds) return;
-    this.update({ connection, retryInSeconds });
+    // Every wait is a new one, even of the same length: its due time moves.
+    if (connection === this.view.connection && retryInSeconds === null && this.view.retryInSeconds === null) return;
+    this.update({ connection, retryInSeconds, retryAt: retryInSeconds === null ? null : this.now() + retryInSeconds * 1000 });
   }
 
   setRole(role: InvestigationView['role']): void {

@@ -20,6 +20,8 @@ export interface InvestigationView {
   role: 'leader' | 'follower' | 'none';
   /** Seconds until the next retry while reconnecting, when known. */
   retryInSeconds: number | null;
+  /** When that retry is due (ms since the epoch), for a countdown. */
+  retryAt: number | null;
   /** The investigation does not exist or is not the user's. */
   notFound: boolean;
   /** An error that stops following, in words to show. */
