@@ -50,17 +50,27 @@ const serverEventIds = async (id) =>
 const shownEventIds = (page) =>
   page.locator('[data-event-id]').evaluateAll((els) => els.map((e) => e.getAttribute('data-event-id')));
 
+/**
+ * A running investigation of alice's (the test reports its events), open in a new signed-in
+ * context whose page is live on its stream; `requests` records the page's API requests.
+ */
+async function openRunning(name) {
+  const id = await createInvestigation(vigil, alice, name);
+  await startRunning(vigil, alice, id);
+  const context = await signedInContext(browser, vigil, alice);
+  const page = await context.newPage();
+  const requests = recordRequests(page);
+  await page.goto(`/investigations/${id}`);
+  await waitState(page, 'live');
+  return { id, context, page, requests };
+}
+
 const tool = (id, name, agent, phase) => ({ event_type: 'tool_queued', actor: `${agent}_agent`,
   data: { tool_execution_id: id, tool_name: name, agent_type: agent, phase_id: phase } });
 
 describe('the investigation page', () => {
   test('shows progress, phases, tools, risk and metrics as the server reports them, within 1 s', async () => {
-    const id = await createInvestigation(vigil, alice, 'Live page');
-    await startRunning(vigil, alice, id);
-    const context = await signedInContext(browser, vigil, alice);
-    const page = await context.newPage();
-    await page.goto(`/investigations/${id}`);
-    await waitState(page, 'live');
+    const { id, context, page } = await openRunning('Live page');
 
     const steps = [
       [{ event_type: 'phase_change', data: { phase_id: 'network_analysis', status: 'in_progress' } },
@@ -139,12 +149,7 @@ describe('the investigation page', () => {
   });
 
   test('pause, resume, retry and cancel act on the server, and the page follows a retry\'s new run', async () => {
-    const id = await createInvestigation(vigil, alice, 'Lifecycle');
-    await startRunning(vigil, alice, id);
-    const context = await signedInContext(browser, vigil, alice);
-    const page = await context.newPage();
-    await page.goto(`/investigations/${id}`);
-    await waitState(page, 'live');
+    const { id, context, page } = await openRunning('Lifecycle');
     const state = async () => (await vigil.api(alice, 'GET', `/api/v1/investigations/${id}`)).body.state;
 
     await page.getByRole('button', { name: 'Pause' }).click();
@@ -174,13 +179,7 @@ describe('the investigation page', () => {
   });
 
   test('falls back to polling within 5 s when the stream is blocked, and returns to it', async () => {
-    const id = await createInvestigation(vigil, alice, 'Blocked stream');
-    await startRunning(vigil, alice, id);
-    const context = await signedInContext(browser, vigil, alice);
-    const page = await context.newPage();
-    const requests = recordRequests(page);
-    await page.goto(`/investigations/${id}`);
-    await waitState(page, 'live');
+    const { id, context, page, requests } = await openRunning('Blocked stream');
 
     // Block new streams; the open one ends within SSE_MAX_DURATION_SECONDS (4 s) with `reconnect`,
     // and its reopening fails.
@@ -252,13 +251,7 @@ describe('the investigation page', () => {
   });
 
   test('a terminal investigation makes no request at all for 10 s', async () => {
-    const id = await createInvestigation(vigil, alice, 'Finished');
-    await startRunning(vigil, alice, id);
-    const context = await signedInContext(browser, vigil, alice);
-    const watching = await context.newPage();
-    const watchingRequests = recordRequests(watching);
-    await watching.goto(`/investigations/${id}`);
-    await waitState(watching, 'live');
+    const { id, context, page: watching, requests: watchingRequests } = await openRunning('Finished');
     await transition(vigil, alice, id, 'completing');
     await transition(vigil, alice, id, 'completed');
     await waitState(watching, 'ended', 5_000);
