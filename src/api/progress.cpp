@@ -89,10 +89,10 @@ void Tools(const ApiContext& ctx, const Request& req, Responder respond) {
 
 void RegisterProgressRoutes(http::Router& router, const ApiContext& ctx) {
   router.Add(http::Method::kGet, "/api/v1/investigations/{id}/progress",
-             [&ctx](const Request& q, Responder r) { Progress(ctx, q, r); },
+             [&ctx](const Request& q, Responder r) { Progress(ctx, q, std::move(r)); },
              {.budget = http::Budget::kRead});
   router.Add(http::Method::kGet, "/api/v1/investigations/{id}/tools",
-             [&ctx](const Request& q, Responder r) { Tools(ctx, q, r); },
+             [&ctx](const Request& q, Responder r) { Tools(ctx, q, std::move(r)); },
              {.budget = http::Budget::kRead});
 }
 

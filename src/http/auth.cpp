@@ -96,11 +96,12 @@ Result<void> GrantRoles(const boost::json::value* roles, core::Principal& p) {
   return Unauthenticated("token claim roles must be an array or a string");
 }
 
+bool IsSpace(char c) { return c == ' ' || c == '\t'; }
+
 std::string_view TrimSpaces(std::string_view s) {
-  size_t begin = s.find_first_not_of(" \t");
-  if (begin == std::string_view::npos) return {};
-  size_t end = s.find_last_not_of(" \t");
-  return s.substr(begin, end - begin + 1);
+  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  return s;
 }
 
 }  // namespace
@@ -110,15 +111,17 @@ std::string_view TrimSpaces(std::string_view s) {
 class Authenticator::TokenCache {
  public:
   std::optional<Verified> Find(std::string_view token) const {
-    const Shard& shard = ShardFor(token);
+    // The token is hashed once, for the shard and the map both (a token is a few hundred bytes).
+    const Key key{token, Hash()(token)};
+    const Shard& shard = shards_[ShardIndex(key.hash)];
     std::shared_lock lock(shard.mu);
-    auto it = shard.entries.find(token);
+    auto it = shard.entries.find(key);
     if (it == shard.entries.end()) return std::nullopt;
     return it->second;
   }
 
   void Insert(std::string_view token, const Verified& verified) {
-    Shard& shard = ShardFor(token);
+    Shard& shard = shards_[ShardIndex(Hash()(token))];
     std::unique_lock lock(shard.mu);
     if (shard.entries.size() >= kShardCapacity) shard.entries.clear();
     shard.entries.insert_or_assign(std::string(token), verified);
@@ -128,20 +131,29 @@ class Authenticator::TokenCache {
   static constexpr size_t kShards = 16;
   static constexpr size_t kShardCapacity = 512;
 
+  // A token looked up with its hash computed already.
+  struct Key {
+    std::string_view token;
+    size_t hash;
+  };
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+    size_t operator()(const Key& key) const { return key.hash; }
+  };
+  struct Equal {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+    bool operator()(const Key& a, std::string_view b) const { return a.token == b; }
+    bool operator()(std::string_view a, const Key& b) const { return a == b.token; }
   };
   struct Shard {
     mutable std::shared_mutex mu;
-    std::unordered_map<std::string, Verified, Hash, std::equal_to<>> entries;  // Guarded by mu.
+    std::unordered_map<std::string, Verified, Hash, Equal> entries;  // Guarded by mu.
   };
 
-  const Shard& ShardFor(std::string_view token) const {
-    // The high bits pick the shard; the map buckets use the low ones.
-    return shards_[(Hash()(token) >> 56) % kShards];
-  }
-  Shard& ShardFor(std::string_view token) { return shards_[(Hash()(token) >> 56) % kShards]; }
+  // The high bits pick the shard; the map buckets use the low ones.
+  static size_t ShardIndex(size_t hash) { return (hash >> 56) % kShards; }
 
   std::array<Shard, kShards> shards_;
 };
@@ -300,10 +312,9 @@ Result<core::Principal> Authenticator::Authenticate(const Request& request,
 
 std::string_view BearerToken(const Request& request) {
   std::string_view header = TrimSpaces(request.Header("authorization"));
-  size_t space = header.find_first_of(" \t");
-  if (space == std::string_view::npos || !EqualsIgnoreCase(header.substr(0, space), "bearer")) {
-    return {};
-  }
+  size_t space = 0;
+  while (space < header.size() && !IsSpace(header[space])) ++space;
+  if (space == header.size() || !EqualsIgnoreCase(header.substr(0, space), "bearer")) return {};
   return TrimSpaces(header.substr(space));
 }
 

@@ -1,16 +1,8 @@
 #include "http/message.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 namespace vigil::http {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string_view MethodName(Method m) {
   switch (m) {

@@ -83,8 +83,19 @@ using Responder = std::function<void(Response)>;
 using Handler = std::function<void(const Request&, Responder)>;
 
 // ASCII case-insensitive equality, for header names and tokens (RFC 9110: they are
-// case-insensitive).
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// case-insensitive). Inline and without the locale: the server compares every response header
+// name with several others.
+inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
 
 // Builders for the common responses.
 Response JsonResponse(int status, std::string body);
