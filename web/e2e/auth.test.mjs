@@ -113,11 +113,11 @@ describe('signing in and out', () => {
     await context.close();
   });
 
-  test('a read-only user sees no lifecycle actions and no form', async () => {
-    const owner = vigil.token('erin', 'read');
-    const context = await signedInContext(browser, vigil, owner);
+  test('a read-only user is told why there is no new-investigation form', async () => {
+    const context = await signedInContext(browser, vigil, vigil.token('erin', 'read'));
     const page = await context.newPage();
     await page.goto('/new');
+    await page.locator('[data-testid="no-write-role"]').waitFor();
     assert.equal(await page.getByRole('button', { name: /create|start/i }).count(), 0);
     await context.close();
   });

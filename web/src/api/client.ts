@@ -4,6 +4,7 @@
 import type {
   Investigation, InvestigationList, Problem, Session,
 } from './types';
+import { retryAfterSeconds } from '../live/backoff';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -16,15 +17,6 @@ export class ApiError extends Error {
     this.retryAfterSeconds = retryAfterSeconds;
   }
   get field(): string | undefined { return this.problem?.field; }
-}
-
-export function retryAfterSeconds(headers: Headers): number | null {
-  const v = headers.get('Retry-After');
-  if (v === null) return null;
-  const n = Number(v);
-  if (Number.isFinite(n) && n >= 0) return n;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? null : Math.max(0, (at - Date.now()) / 1000);
 }
 
 async function toError(res: Response): Promise<ApiError> {

@@ -15,7 +15,7 @@
 // tested on its own (feed.test.ts) with fake streams, fetches and timers.
 import type { Progress, VigilEvent } from '../api/types';
 import { isTerminal } from '../api/types';
-import { Backoff } from './backoff';
+import { Backoff, retryAfterSeconds } from './backoff';
 import { isAfter, START } from './cursor';
 import { chooseInterval } from './interval';
 import type { ConnectionState } from './types';
@@ -75,12 +75,6 @@ class HttpError extends Error {
   constructor(readonly status: number, readonly retryAfter: number | null) {
     super(`HTTP ${status}`);
   }
-}
-
-function retryAfter(res: ResponseLike): number | null {
-  const v = res.headers.get('Retry-After');
-  const n = v === null ? NaN : Number(v);
-  return Number.isFinite(n) && n >= 0 ? n : null;
 }
 
 const parse = (ev: Event): unknown => JSON.parse((ev as MessageEvent<string>).data);
@@ -264,7 +258,7 @@ export class Feed {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (etag) headers['If-None-Match'] = etag;
     const res = await this.deps.fetch(url, { headers, signal });
-    if (res.status !== 200 && res.status !== 304) throw new HttpError(res.status, retryAfter(res));
+    if (res.status !== 200 && res.status !== 304) throw new HttpError(res.status, retryAfterSeconds(res.headers));
     return res;
   }
 
