@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -127,6 +128,18 @@ std::optional<uint16_t> ReadPort(const std::string& path) {
   return static_cast<uint16_t>(port);
 }
 
+// Every directory MakeTempDir made in this process, removed when it exits — unless a test failed,
+// so that its database and logs are there to look at.
+std::mutex temp_dirs_mu;
+std::vector<std::string>* temp_dirs = nullptr;  // Guarded by temp_dirs_mu; never freed
+
+void RemoveTempDirs() {
+  if (::testing::UnitTest::GetInstance()->Failed()) return;
+  std::lock_guard lock(temp_dirs_mu);
+  std::error_code ec;
+  for (const std::string& dir : *temp_dirs) std::filesystem::remove_all(dir, ec);
+}
+
 }  // namespace
 
 std::string MakeTempDir() {
@@ -137,6 +150,12 @@ std::string MakeTempDir() {
     ADD_FAILURE() << "mkdtemp " << pattern << ": " << std::strerror(errno);
     return {};
   }
+  std::lock_guard lock(temp_dirs_mu);
+  if (!temp_dirs) {
+    temp_dirs = new std::vector<std::string>();
+    std::atexit(RemoveTempDirs);
+  }
+  temp_dirs->push_back(pattern);
   return pattern;
 }
 

@@ -25,7 +25,8 @@ namespace vigil::test {
 // 40 characters; the secret every test server and TestToken share.
 inline constexpr char kTestJwtSecret[] = "vigil-test-secret-0123456789abcdefghijkl";
 
-// A new empty directory under $TMPDIR (or /tmp). Not removed automatically.
+// A new empty directory under $TMPDIR (or /tmp), removed with everything in it when the test
+// process exits — kept when a test failed.
 std::string MakeTempDir();
 
 // An HS256 token for `user` with `roles`, signed with kTestJwtSecret, valid for an hour.
