@@ -12,6 +12,9 @@
 #   5. reconnect storm: 10,000 streams dropped at once (RST) while events keep flowing; all
 #      reconnect with Last-Event-ID; time until all are back and caught up; loss, duplicates
 #
+# Cases 1 and 2 also run bench/fanout_floor.cpp: the same fan-out with bare sockets and no
+# server at all, the lower bound of what any server can do on this machine.
+#
 # 1, 2 and 4 use the peers' sse-fanout; 3 and 5 use bench/live_driver.cpp (built here with g++),
 # which sse-fanout cannot do (it publishes to one channel and does not reconnect). vigil's first
 # frame on a fresh stream is a `snapshot` (no "seq" inside), counted as a foreign event; streams
@@ -60,6 +63,7 @@ table() {  # DIR: the markdown table of the run in DIR
     function ms(us) { return us == "" ? "—" : sprintf("%.1f", us / 1000) }
     $1 == "METRICS" { split($3, kv, " "); met[$2, kv[1]] = kv[2]; next }
     $1 == "RESULT" { order[++n] = $2 SUBSEP $3; line[$2, $3] = $4; next }
+    $1 == "FLOOR" { order[++n] = $2 SUBSEP "floor"; line[$2, "floor"] = $3; next }
     END {
       title["1-one"] = "1. one investigation"
       title["2-one-10k"] = "2. one investigation, more streams"
@@ -70,6 +74,14 @@ table() {  # DIR: the markdown table of the run in DIR
         split(order[i], p, SUBSEP); c = p[1]; srv = p[2]; s = line[c, srv]
         if (s ~ /"error"/) {
           printf "| %s | %s | — | — | — | — | — | — | — | — | — | — | %s |\n", title[c], srv, s
+          continue
+        }
+        if (srv == "floor") {
+          lat = obj(s, "latency_us"); pass = obj(s, "pass_ms")
+          printf "| %s | bare sockets (the floor) | %s | %s | %s / %s | %s | %s | %s | %s | — | — | sender %.1f µs/send, reader %.1f µs/message | one write() per socket per round, no server; a round took %.1f ms (p50), %.1f ms (max); achieved %s rounds/s |\n", title[c],
+            num(s, "subs"), num(s, "events"), num(s, "received"), num(s, "expected"),
+            ms(num(lat, "p50")), ms(num(lat, "p99")), ms(num(lat, "max")), num(s, "expected") - num(s, "received"),
+            num(s, "sender_us_per_send"), num(s, "reader_us_per_message"), num(pass, "p50"), num(pass, "max"), num(s, "achieved_rate")
           continue
         }
         lat = obj(s, "latency_us"); sched = obj(s, "latency_from_schedule_us")
@@ -104,6 +116,7 @@ table() {  # DIR: the markdown table of the run in DIR
   echo "- Latency: from the publisher's clock just before it writes the POST to the subscriber's read (CLOCK_REALTIME, same host). vigil answers a report after its fsync; nchan after its local fan-out. \"from-schedule\" also counts time a message waited on the publisher (coordinated omission)."
   echo "- RSS/stream: (server VmRSS with all streams connected − before) / streams, after a settle (3 s for case 4); for nginx master + worker. Kernel socket memory is not included."
   echo "- Server CPU: server CPU time during the publish phase / its wall time (100 % = one core), and per delivery."
+  echo "- The floor: bench/fanout_floor.cpp on the same two CPUs (sender on CPU 0, reader on CPU 1) writes each round to every socket with plain blocking send() calls and reads them with epoll, with no server in between; latency from just before a round's first send to the read. No server that writes every event to every socket can beat its round time on this machine."
   echo "- foreign: frames without a seq (vigil: one snapshot per fresh stream, caught_up per resume; nchan: none)."
   echo "- Storm: every stream is dropped with RST at once; reconnects (at most 1024 in flight) carry Last-Event-ID (the id of the last frame received). Caught up = has every event whose publish had started when it got its 200 back."
   sed -n 's/^ELAPSED\t/- bench\/live.sh took /p' "$raw"
@@ -157,6 +170,8 @@ rm -rf "$PEERS/run/nginx"
 FANOUT="$PEERS/run/bin/sse-fanout"
 DRIVER="$OUT/live-driver"
 g++ -O2 -std=c++17 -Wall -Wextra -pthread -o "$DRIVER" "$ROOT/bench/live_driver.cpp"
+FLOOR="$OUT/fanout-floor"
+g++ -O2 -std=c++17 -Wall -Wextra -o "$FLOOR" "$ROOT/bench/fanout_floor.cpp"
 
 wait_http() {  # wait (at most 10 s) until URL answers
   for _ in $(seq 100); do
@@ -259,6 +274,15 @@ fanout() {  # CASE N M [sse-fanout options...]
     -n "$n" -m "$m" --rate "$RATE" --server-pid "$SRV_PID" --max-runtime-s "$MAXRT" --label "$case nchan" "$@"
   record "$case" nchan "$OUT/$case-nchan.json"
   stop_server
+  if [ "$n" -gt 1 ] && [ "$m" -gt 1 ]; then
+    say "$case floor: $n bare sockets, $m rounds"
+    run_floor "$case" --subs "$n" --events "$m" --rate "$RATE"
+  fi
+}
+run_floor() {  # CASE ARGS...: bare sockets, no server (pins itself: sender CPU 0, reader CPU 1)
+  local case="$1"; shift
+  timeout $((MAXRT + 30)) "$FLOOR" "$@" --max-runtime-s "$MAXRT" > "$OUT/$case-floor.json" 2> "$OUT/$case-floor.stderr" || true
+  if [ -s "$OUT/$case-floor.json" ]; then printf 'FLOOR\t%s\t%s\n' "$case" "$(head -n1 "$OUT/$case-floor.json")" >> "$RAW"; fi
 }
 fanout 1-one "$N1" "$M1"
 fanout 2-one-10k "$N2" "$M2"

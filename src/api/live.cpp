@@ -110,7 +110,7 @@ class SseStream : public http::Stream {
 
   Kind kind() const override { return Kind::kServerSentEvents; }
 
-  void Start(std::function<void()> wake) override {
+  void Start(std::function<void()> wake, core::Executor* executor) override {
     auto& m = ctx_.hub.metrics();
     m.sse_open.fetch_add(1, std::memory_order_relaxed);
     m.sse_opened.fetch_add(1, std::memory_order_relaxed);
@@ -118,9 +118,9 @@ class SseStream : public http::Stream {
     heartbeat_every_ = std::chrono::seconds(ctx_.options.sse_heartbeat_seconds);
     heartbeat_at_ = now + heartbeat_every_;
     deadline_ = now + std::chrono::seconds(ctx_.options.sse_max_duration_seconds);
-    follower_ = std::make_shared<live::Follower>(ctx_.engine, ctx_.hub, ctx_.clock, principal_,
-                                                 investigation_id_, run_id_, after_,
-                                                 FollowOptionsOf(ctx_, progress_), std::move(wake));
+    follower_ = std::make_shared<live::Follower>(
+        ctx_.engine, ctx_.hub, ctx_.clock, principal_, investigation_id_, run_id_, after_,
+        FollowOptionsOf(ctx_, progress_), std::move(wake), executor);
     follower_->Start();
   }
 
@@ -256,8 +256,9 @@ class WsSession : public http::Stream {
 
   Kind kind() const override { return Kind::kWebSocket; }
 
-  void Start(std::function<void()> wake) override {
+  void Start(std::function<void()> wake, core::Executor* executor) override {
     wake_ = std::move(wake);
+    executor_ = executor;
     ctx_.hub.metrics().ws_open.fetch_add(1, std::memory_order_relaxed);
     ctx_.hub.metrics().ws_opened.fetch_add(1, std::memory_order_relaxed);
   }
@@ -328,7 +329,7 @@ class WsSession : public http::Stream {
     }
     auto follower =
         std::make_shared<live::Follower>(ctx_.engine, ctx_.hub, ctx_.clock, principal_, id, "",
-                                         std::move(after), FollowOptionsOf(ctx_), wake_);
+                                         std::move(after), FollowOptionsOf(ctx_), wake_, executor_);
     follower->Start();
     followers_.push_back(std::move(follower));
     ctx_.hub.metrics().ws_subscriptions.fetch_add(1, std::memory_order_relaxed);
@@ -393,6 +394,7 @@ class WsSession : public http::Stream {
   const core::Principal principal_;
   std::unique_ptr<live::ConnectionLimits::Ticket> ticket_;
   std::function<void()> wake_;
+  core::Executor* executor_ = nullptr;
   std::vector<std::shared_ptr<live::Follower>> followers_;
   static constexpr size_t kMaxPendingReplies = 1024;
   std::vector<Frame> replies_;

@@ -335,12 +335,14 @@ struct ServerCore {
         dispatcher(std::move(d)),
         log(HttpLogger()),
         pending(std::make_shared<PendingResponses>(log)),
-        wakes(std::make_shared<detail::WakeRegistry>()),
         request_id_base(std::random_device()() * uint64_t{0x100000000} + std::random_device()()) {
     if (options.threads <= 0) {
       options.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     }
-    for (int i = 0; i < options.threads; ++i) ios.push_back(std::make_unique<asio::io_context>(1));
+    for (int i = 0; i < options.threads; ++i) {
+      ios.push_back(std::make_unique<asio::io_context>(1));
+      executors.push_back(std::make_unique<detail::IoExecutor>(*ios.back()));
+    }
     sessions.assign(ios.size(), 0);
   }
 
@@ -358,13 +360,12 @@ struct ServerCore {
 
   asio::awaitable<void> Listen();
   void Spawn(tcp::socket socket, size_t context);  // runs a session for an accepted connection
-  void RunThread(asio::io_context& io);
+  void RunThread(size_t context);                  // runs ios[context] until it stops
 
   ServerOptions options;
   Dispatcher dispatcher;
   std::shared_ptr<spdlog::logger> log;
   std::shared_ptr<PendingResponses> pending;
-  std::shared_ptr<detail::WakeRegistry> wakes;
   const uint64_t request_id_base;
   std::atomic<uint64_t> next_request{0};
   std::atomic<uint16_t> port{0};
@@ -374,6 +375,9 @@ struct ServerCore {
   // Open connections per I/O thread, each touched by its thread alone (and by Stop once they
   // are joined). Declared before `ios`: sessions destroyed with their io_context count down.
   std::vector<int> sessions;
+  // Each I/O thread as an executor, for the live hub. Declared before `ios`: streams destroyed
+  // with their io_context leave the hub through it. Closed in Stop, before the io_contexts go.
+  std::vector<std::unique_ptr<detail::IoExecutor>> executors;
   std::vector<std::unique_ptr<asio::io_context>> ios;  // one per I/O thread
   std::atomic<size_t> next_context{0};
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -451,12 +455,13 @@ void WaitForDeadline(const std::shared_ptr<Deadline>& d) {
 
 class Session {
  public:
-  Session(ServerCore& impl, tcp::socket socket, int* sessions)
+  Session(ServerCore& impl, tcp::socket socket, size_t context)
       : impl_(impl),
         socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         deadline_(std::make_shared<Deadline>()),
-        sessions_(sessions) {
+        sessions_(&impl.sessions[context]),
+        executor_(impl.executors[context].get()) {
     ++*sessions_;
     deadline_->timer = &timer_;
     deadline_->socket = &socket_;
@@ -810,7 +815,7 @@ class Session {
   // the connection does), then the stream's frames. For a WebSocket: the upgrade.
   asio::awaitable<bool> WriteStream(Response response) {
     std::shared_ptr<Stream> body = std::move(response.stream);
-    detail::StreamEnv env{impl_.options.stream, impl_.wakes, impl_.log, exchange_.request_id};
+    detail::StreamEnv env{impl_.options.stream, executor_, impl_.log, exchange_.request_id};
     owes_answer_ = false;
     if (body->kind() == Stream::Kind::kWebSocket) {
       if (!upgrade_) {
@@ -884,7 +889,8 @@ class Session {
   tcp::socket socket_;
   asio::steady_timer timer_;  // the deadline's; declared after socket_, whose executor it uses
   std::shared_ptr<Deadline> deadline_;
-  int* sessions_;  // open connections on this I/O thread, this one included
+  int* sessions_;                 // open connections on this I/O thread, this one included
+  detail::IoExecutor* executor_;  // this I/O thread
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::request<bhttp::string_body>> upgrade_;  // the request, when an upgrade
@@ -896,8 +902,8 @@ class Session {
   uint64_t served_ = 0;
 };
 
-asio::awaitable<void> RunSession(ServerCore& impl, tcp::socket socket, int* sessions) {
-  Session session(impl, std::move(socket), sessions);
+asio::awaitable<void> RunSession(ServerCore& impl, tcp::socket socket, size_t context) {
+  Session session(impl, std::move(socket), context);
   co_await session.Run();
 }
 
@@ -932,7 +938,7 @@ void ServerCore::Spawn(tcp::socket socket, size_t context) {
   beast::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   auto executor = socket.get_executor();
-  asio::co_spawn(executor, RunSession(*this, std::move(socket), &sessions[context]),
+  asio::co_spawn(executor, RunSession(*this, std::move(socket), context),
                  [log = log](std::exception_ptr e) {
                    if (!e) return;
                    try {
@@ -945,8 +951,10 @@ void ServerCore::Spawn(tcp::socket socket, size_t context) {
                  });
 }
 
-void ServerCore::RunThread(asio::io_context& io) {
+void ServerCore::RunThread(size_t context) {
   pthread_setname_np(pthread_self(), "vigil-io");
+  asio::io_context& io = *ios[context];
+  detail::IoExecutor::ThisThread is(*executors[context]);
   for (;;) {
     try {
       io.run();
@@ -1019,8 +1027,8 @@ Result<void> Server::Start() {
       log->error("the listener stopped");
     }
   });
-  for (auto& io : impl.ios) {
-    impl.threads.emplace_back([&impl, ctx = io.get()] { impl.RunThread(*ctx); });
+  for (size_t i = 0; i < impl.ios.size(); ++i) {
+    impl.threads.emplace_back([&impl, i] { impl.RunThread(i); });
   }
   impl.state = ServerCore::State::kRunning;
   impl.log->info("listening on {}:{} with {} I/O threads", endpoint.address().to_string(),
@@ -1046,7 +1054,7 @@ void Server::Stop() {
   // No I/O thread runs now: the acceptor and the sessions can be torn down from here.
   impl.acceptor.reset();
   impl.pending->AbandonAll();
-  impl.wakes->CloseAll();
+  for (auto& executor : impl.executors) executor->Close();  // posts from other threads drop
   impl.ios.clear();  // Destroys every suspended session; their sockets close.
   if (was_running) impl.log->info("stopped listening on port {}", impl.port.load());
 }

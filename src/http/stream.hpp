@@ -4,8 +4,12 @@
 // A handler answers with a Response whose `stream` is set. The server writes the head (for a
 // WebSocket: completes the upgrade), then drives the stream on the connection's thread:
 //
-//   Start(wake)      once; `wake` may be called from any thread, any number of times, for as long
-//                    as the stream lives: it makes the server call Poll again soon.
+//   Start(wake, executor)
+//                    once; `wake` may be called from any thread, any number of times, for as long
+//                    as the stream lives: it makes the server call Poll again soon — at once when
+//                    called on the connection's own thread while the stream waits (no post, no
+//                    reentrant Poll). `executor` runs work on that thread (live::Hub delivers
+//                    there), for as long as the stream lives.
 //   Poll(now, out)   fills `out` with what is ready; called after Start, after every wake, when
 //                    out.wake_at has passed, and after a write when out.more was set (or the
 //                    write had to wait: a wake may have come meanwhile). Never blocks.
@@ -25,6 +29,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/executor.hpp"
 
 namespace vigil::http {
 
@@ -46,7 +52,7 @@ class Stream {
 
   virtual ~Stream() = default;
   virtual Kind kind() const = 0;
-  virtual void Start(std::function<void()> wake) = 0;
+  virtual void Start(std::function<void()> wake, core::Executor* executor) = 0;
   virtual void Poll(SteadyTime now, Output& out) = 0;
   virtual void Sent(SteadyTime /*now*/) {}
   virtual void OnMessage(std::string_view /*text*/) {}

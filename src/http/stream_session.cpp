@@ -23,29 +23,36 @@ namespace websocket = boost::beast::websocket;
 using Clock = std::chrono::steady_clock;
 using SteadyTime = Clock::time_point;
 
-// A stream's wake-up: callable from any thread; on the connection's thread it cancels the timer
-// the stream's loop waits on. At most one wake-up is in flight at a time.
+thread_local const IoExecutor* IoExecutor::current_ = nullptr;
+
+void IoExecutor::Post(std::function<void()> task) {
+  std::lock_guard lock(mu_);
+  if (io_) asio::post(*io_, std::move(task));
+}
+
+void IoExecutor::Close() {
+  std::lock_guard lock(mu_);
+  io_ = nullptr;
+}
+
+// A stream's wake-up: callable from any thread. On the connection's thread it runs `on_wake` at
+// once; from any other it posts it there (at most one post in flight). Once the stream's loop
+// ended (or the server closed the executor) it does nothing.
 class StreamWake : public std::enable_shared_from_this<StreamWake> {
  public:
-  StreamWake(asio::any_io_executor executor, std::shared_ptr<WakeRegistry> registry)
-      : executor_(std::move(executor)), registry_(std::move(registry)) {}
-  ~StreamWake() { registry_->Remove(this); }
+  explicit StreamWake(IoExecutor& executor) : executor_(executor) {}
 
-  // False when the server is stopping.
-  bool Register() {
-    if (registry_->Add(this)) return true;
-    Disable();
-    return false;
-  }
   void Wake() {
-    std::lock_guard lock(mu_);
-    if (!executor_ || posted_) return;
-    posted_ = true;
-    asio::post(*executor_, [self = shared_from_this()] { self->Fire(); });
-  }
-  void Disable() {
-    std::lock_guard lock(mu_);
-    executor_.reset();
+    if (executor_.InThisThread()) {
+      if (on_wake) on_wake();
+      return;
+    }
+    {
+      std::lock_guard lock(mu_);
+      if (posted_) return;
+      posted_ = true;
+    }
+    executor_.Post([self = shared_from_this()] { self->Fire(); });
   }
   // A wake function for the stream that does not keep this alive.
   std::function<void()> Function() {
@@ -54,7 +61,7 @@ class StreamWake : public std::enable_shared_from_this<StreamWake> {
     };
   }
 
-  asio::steady_timer* timer = nullptr;  // Only on the connection's thread.
+  std::function<void()> on_wake;  // Only on the connection's thread; empty once the loop ended.
 
  private:
   void Fire() {
@@ -62,33 +69,13 @@ class StreamWake : public std::enable_shared_from_this<StreamWake> {
       std::lock_guard lock(mu_);
       posted_ = false;
     }
-    if (timer) timer->cancel();
+    if (on_wake) on_wake();
   }
 
+  IoExecutor& executor_;
   std::mutex mu_;
-  std::optional<asio::any_io_executor> executor_;  // Guarded by mu_; empty once disabled
-  bool posted_ = false;                            // Guarded by mu_
-  std::shared_ptr<WakeRegistry> registry_;
+  bool posted_ = false;  // Guarded by mu_
 };
-
-bool WakeRegistry::Add(StreamWake* wake) {
-  std::lock_guard lock(mu_);
-  if (closed_) return false;
-  wakes_.insert(wake);
-  return true;
-}
-
-void WakeRegistry::Remove(StreamWake* wake) {
-  std::lock_guard lock(mu_);
-  wakes_.erase(wake);
-}
-
-void WakeRegistry::CloseAll() {
-  std::lock_guard lock(mu_);
-  closed_ = true;
-  for (StreamWake* wake : wakes_) wake->Disable();
-  wakes_.clear();
-}
 
 namespace {
 
@@ -110,22 +97,107 @@ class CloseOnce {
   std::shared_ptr<Stream> body_;
 };
 
-// The end of a stream's loop: the reader stops at its next completion, no wake-up is posted any
+// The end of a stream's loop: the reader stops at its next completion, wake-ups do nothing any
 // more, and the stream hears why it ended.
 void End(bool& finished, StreamWake& wake, CloseOnce& closer, const StreamEnv& env,
          std::string_view what, const std::string& reason) {
   finished = true;
-  wake.timer = nullptr;
-  wake.Disable();
+  wake.on_wake = nullptr;
   closer.Close(reason);
   env.log->debug("{} {} ended: {}", what, env.request_id, reason);
 }
 
+// Clears the wake-up's action when the loop's frame goes, also when it is destroyed unfinished
+// (the server stopping): the action points into the frame.
+struct WakeGuard {
+  StreamWake& wake;
+  ~WakeGuard() { wake.on_wake = nullptr; }
+};
+
+// An SSE connection: the socket, its state, and one step of its loop (Pump), which both the loop
+// and a wake-up on the connection's thread run. Everything here is on the connection's thread.
 struct SseConnection {
-  SseConnection(beast::tcp_stream s, const asio::any_io_executor& executor)
-      : stream(std::move(s)), timer(executor) {}
+  enum class Next {
+    kWait,   // nothing more now: wait for a wake-up or out.wake_at
+    kPoll,   // poll again now (a replay's next page; a wake-up came during the poll)
+    kWrite,  // the socket did not take everything: write `buffers` with the deadline
+    kStop,   // the stream is done, the client went, or the send failed
+  };
+
+  SseConnection(beast::tcp_stream s, const asio::any_io_executor& executor,
+                std::shared_ptr<Stream> b)
+      : stream(std::move(s)), timer(executor), body(std::move(b)) {}
+
+  // Polls the stream and sends what it gives with one non-blocking send. A wake-up that comes
+  // meanwhile (from inside the stream) only sets `woken`: the loop polls again.
+  Next Pump() {
+    if (client_gone) return Next::kStop;
+    pumping = true;
+    struct Scope {
+      bool& pumping;
+      ~Scope() { pumping = false; }
+    } scope{pumping};
+    woken = false;  // this poll sees whatever the wake-up was for
+    out.frames.clear();
+    out.done = false;
+    out.more = false;
+    out.wake_at = SteadyTime::max();
+    body->Poll(Clock::now(), out);
+    if (!out.frames.empty()) {
+      buffers.clear();
+      for (const auto& frame : out.frames) buffers.push_back(asio::buffer(*frame));
+      beast::error_code ec;
+      const size_t sent = stream.socket().write_some(buffers, ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+      if (ec) {
+        error = ec;
+        return Next::kStop;
+      }
+      if (sent < asio::buffer_size(buffers)) {
+        // The rest waits for the socket; the frames stay in `out` until it is written.
+        beast::buffers_suffix<std::vector<asio::const_buffer>> rest(buffers);
+        rest.consume(sent);
+        buffers.assign(rest.begin(), rest.end());
+        return Next::kWrite;
+      }
+      body->Sent(Clock::now());
+    }
+    if (out.done || client_gone) return Next::kStop;
+    if (out.more || woken) return Next::kPoll;
+    return Next::kWait;
+  }
+
+  // A wake-up on the connection's thread. Runs inside whatever woke it (the hub's fan-out to
+  // every stream on this thread), so nothing escapes from here: a stream that fails ends.
+  void OnWake() {
+    if (!parked || pumping) {
+      woken = true;  // the loop polls again before it waits
+      return;
+    }
+    Next next;
+    try {
+      next = Pump();
+    } catch (const std::exception& e) {
+      failure = std::string("internal error: ") + e.what();
+      next = Next::kStop;
+    }
+    if (next == Next::kWait && out.wake_at >= timer.expiry()) return;  // still waiting: done
+    parked = false;
+    pending = next;
+    timer.cancel();  // the loop takes over from `pending`
+  }
+
   beast::tcp_stream stream;
   asio::steady_timer timer;
+  std::shared_ptr<Stream> body;
+  Stream::Output out;  // reused: its vector keeps its capacity from one poll to the next
+  std::vector<asio::const_buffer> buffers;
+  std::optional<Next> pending;  // what a wake-up's pump left for the loop
+  beast::error_code error;      // the send's, when it failed
+  std::string failure;          // why a wake-up's poll failed
+  bool parked = false;          // the loop waits on the timer
+  bool pumping = false;         // inside Pump
+  bool woken = false;           // a wake-up came while the loop was not waiting
   bool client_gone = false;
   bool finished = false;
   std::array<char, 512> sink;
@@ -156,6 +228,7 @@ struct WsConnection {
   asio::steady_timer write_deadline;
   bool client_gone = false;
   bool finished = false;
+  bool woken = false;  // a wake-up came since the last poll
   beast::flat_buffer in;
 };
 
@@ -177,7 +250,8 @@ void ReadMessages(std::shared_ptr<WsConnection> conn, std::shared_ptr<Stream> bo
           body->OnMessage("");  // binary messages are not part of the protocol
         }
         conn->in.consume(conn->in.size());
-        conn->timer.cancel();  // poll: the message may have produced something to send
+        conn->woken = true;  // poll: the message may have produced something to send
+        conn->timer.cancel();
         ReadMessages(std::move(conn), std::move(body));
       });
 }
@@ -188,58 +262,50 @@ asio::awaitable<void> RunEventStream(beast::tcp_stream stream, std::shared_ptr<S
                                      StreamEnv env) {
   CloseOnce closer(body);
   auto executor = co_await asio::this_coro::executor;
-  auto conn = std::make_shared<SseConnection>(std::move(stream), executor);
+  auto conn = std::make_shared<SseConnection>(std::move(stream), executor, body);
   conn->stream.expires_never();
-  auto wake = std::make_shared<StreamWake>(executor, env.wakes);
-  if (!wake->Register()) co_return;
-  wake->timer = &conn->timer;
-  body->Start(wake->Function());
+  beast::error_code ec;
+  conn->stream.socket().non_blocking(true, ec);
+  auto wake = std::make_shared<StreamWake>(*env.executor);
+  WakeGuard guard{*wake};
+  wake->on_wake = [c = conn.get()] { c->OnWake(); };
+  body->Start(wake->Function(), env.executor);
   WatchForClose(conn);
 
   std::string reason = "done";
-  std::vector<asio::const_buffer> buffers;
-  Stream::Output out;  // reused: its vector keeps its capacity from one poll to the next
-  beast::error_code ec;
-  conn->stream.socket().non_blocking(true, ec);
   for (;;) {
-    bool waited = false;  // the last write had to wait for the socket
-    out.frames.clear();
-    out.done = false;
-    out.more = false;
-    out.wake_at = SteadyTime::max();
-    body->Poll(Clock::now(), out);
-    if (!out.frames.empty()) {
-      buffers.clear();
-      for (const auto& frame : out.frames) buffers.push_back(asio::buffer(*frame));
-      // Most writes fit in the socket's buffer at once: one send, no asynchronous operation and
-      // no timer. Only what does not fit waits, with the write deadline.
-      size_t sent = conn->stream.socket().write_some(buffers, ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
-      waited = !ec && sent < asio::buffer_size(buffers);
-      if (waited) {
-        beast::buffers_suffix<std::vector<asio::const_buffer>> rest(buffers);
-        rest.consume(sent);
-        conn->stream.expires_after(env.settings.write_timeout);
-        co_await asio::async_write(conn->stream, rest, Redirect(ec));
-        conn->stream.expires_never();
-      }
+    using Next = SseConnection::Next;
+    Next next = conn->pending.value_or(Next::kPoll);
+    conn->pending.reset();
+    if (next == Next::kPoll) next = conn->Pump();
+    if (next == Next::kWrite) {
+      conn->stream.expires_after(env.settings.write_timeout);
+      co_await asio::async_write(conn->stream, conn->buffers, Redirect(ec));
+      conn->stream.expires_never();
       if (ec) {
         reason = ec == beast::error::timeout ? "write timed out" : "write failed: " + ec.message();
         break;
       }
-      body->Sent(Clock::now());
+      conn->body->Sent(Clock::now());
+      // A wake-up may have come while the write waited: poll again (unless that was the end).
+      next = conn->out.done || conn->client_gone ? Next::kStop : Next::kPoll;
     }
-    if (out.done) break;
-    if (conn->client_gone) {
-      reason = "client closed";
+    if (next == Next::kStop) {
+      if (!conn->failure.empty()) {
+        reason = conn->failure;
+      } else if (conn->error) {
+        reason = "write failed: " + conn->error.message();
+      } else if (!conn->out.done) {
+        reason = "client closed";
+      }
       break;
     }
-    // A write that did not wait ran with no other handler in between, so a wake-up that came
-    // meanwhile is still posted and will cancel the wait below: polling again would find
-    // nothing. After a write that waited, it may have been spent already.
-    if (out.more || waited) continue;
-    conn->timer.expires_at(out.wake_at);
+    // A wake-up (or the client leaving) since the pump that left `pending` found no waiting loop.
+    if (next == Next::kPoll || conn->woken || conn->client_gone) continue;
+    conn->parked = true;
+    conn->timer.expires_at(conn->out.wake_at);
     co_await conn->timer.async_wait(Redirect(ec));
+    conn->parked = false;
   }
   End(conn->finished, *wake, closer, env, "stream", reason);
   conn->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
@@ -269,16 +335,20 @@ asio::awaitable<void> RunWebSocket(beast::tcp_stream stream,
     co_return;
   }
   conn->ws.text(true);
-  auto wake = std::make_shared<StreamWake>(executor, env.wakes);
-  if (!wake->Register()) co_return;
-  wake->timer = &conn->timer;
-  body->Start(wake->Function());
+  auto wake = std::make_shared<StreamWake>(*env.executor);
+  WakeGuard guard{*wake};
+  wake->on_wake = [c = conn.get()] {
+    c->woken = true;
+    c->timer.cancel();
+  };
+  body->Start(wake->Function(), env.executor);
   ReadMessages(conn, body);
 
   std::string reason = "done";
   bool done = false;
   for (;;) {
     Stream::Output out;
+    conn->woken = false;
     body->Poll(Clock::now(), out);
     bool failed = false;
     for (const auto& frame : out.frames) {
@@ -308,7 +378,7 @@ asio::awaitable<void> RunWebSocket(beast::tcp_stream stream,
       reason = "client closed";
       break;
     }
-    if (!out.frames.empty()) continue;
+    if (!out.frames.empty() || conn->woken) continue;
     conn->timer.expires_at(out.wake_at);
     co_await conn->timer.async_wait(Redirect(ec));
   }

@@ -3,49 +3,65 @@
 //
 // Both run the same loop on the connection's thread: Poll the stream, write what it gave (with a
 // write deadline), and when there is nothing to write wait on a timer until the stream's wake_at
-// — or until its wake function, called from any thread, cancels the timer. A second operation
-// reads from the client all along: for SSE only to notice that it went away, for a WebSocket its
-// messages.
+// — or until its wake function ends the wait. A second operation reads from the client all
+// along: for SSE only to notice that it went away, for a WebSocket its messages.
+//
+// A wake from another thread is posted to the connection's thread. A wake on that thread (the
+// live hub delivering a commit there) acts at once: an SSE stream that waits is polled and its
+// frames sent right there, with one non-blocking send, and its loop is resumed only when that
+// was not the end of it (a send the socket did not take whole, the stream's end, an earlier
+// wake-up time). So a delivery to a waiting stream costs a poll and a send: no post, no timer,
+// no coroutine resumed.
 #pragma once
 
 #include <spdlog/logger.h>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <memory>
 #include <mutex>
-#include <unordered_set>
 
 #include "http/server.hpp"
 #include "http/stream.hpp"
 
 namespace vigil::http::detail {
 
-class StreamWake;
-
-// Every live stream's wake-up, so that the server can disable them all before its io_contexts
-// are destroyed: after CloseAll, a wake posts nothing.
-class WakeRegistry {
+// An I/O thread as a core::Executor: what the live hub posts its deliveries to. Post is dropped
+// once the server closed it (before its io_context is destroyed).
+class IoExecutor final : public core::Executor {
  public:
-  bool Add(StreamWake* wake);
-  void Remove(StreamWake* wake);
-  void CloseAll();
+  explicit IoExecutor(boost::asio::io_context& io) : io_(&io) {}
+  void Post(std::function<void()> task) override;
+  void Close();
+  // Whether the caller runs on this I/O thread. Touches nothing but a thread-local, so it may be
+  // asked at any time, also while the server stops.
+  bool InThisThread() const { return current_ == this; }
+
+  // Marks the calling thread as this executor's for the scope's lifetime (the I/O thread's run).
+  class ThisThread {
+   public:
+    explicit ThisThread(const IoExecutor& executor) { current_ = &executor; }
+    ~ThisThread() { current_ = nullptr; }
+    ThisThread(const ThisThread&) = delete;
+    ThisThread& operator=(const ThisThread&) = delete;
+  };
 
  private:
+  static thread_local const IoExecutor* current_;
   std::mutex mu_;
-  std::unordered_set<StreamWake*> wakes_;  // Guarded by mu_
-  bool closed_ = false;                    // Guarded by mu_
+  boost::asio::io_context* io_;  // Guarded by mu_; null once closed
 };
 
 using StreamSettings = ServerOptions::StreamOptions;
 
 struct StreamEnv {
   StreamSettings settings;
-  std::shared_ptr<WakeRegistry> wakes;
+  IoExecutor* executor;  // the connection's I/O thread
   std::shared_ptr<spdlog::logger> log;
   std::string request_id;  // for the log lines
 };

@@ -17,7 +17,7 @@ core::EventId Before(core::EventId id) {
 Follower::Follower(engine::Engine& engine, Hub& hub, const core::Clock& clock,
                    core::Principal principal, std::string investigation_id, std::string run_id,
                    std::optional<std::string> after, FollowOptions options,
-                   std::function<void()> wake)
+                   std::function<void()> wake, core::Executor* executor)
     : engine_(engine),
       hub_(hub),
       clock_(clock),
@@ -26,7 +26,8 @@ Follower::Follower(engine::Engine& engine, Hub& hub, const core::Clock& clock,
       run_id_(std::move(run_id)),
       after_(std::move(after)),
       options_(options),
-      wake_(std::move(wake)) {}
+      wake_(std::move(wake)),
+      executor_(executor) {}
 
 Follower::~Follower() { Stop(); }
 
@@ -45,7 +46,7 @@ auto Follower::Callback(F f) {
 
 void Follower::Start() {
   // First the subscription, then the snapshot: whatever commits in between is in the queue.
-  subscriber_ = hub_.Subscribe(investigation_id_, wake_);
+  subscriber_ = hub_.Subscribe(investigation_id_, wake_, executor_);
   if (engine::SnapshotPtr s = engine_.CachedFor(principal_, investigation_id_)) {
     std::lock_guard lock(mu_);
     loaded_ = s;
@@ -219,7 +220,8 @@ bool Follower::IsOver(const engine::Snapshot& s) const {
 }
 
 SteadyTime Follower::Live(SteadyTime now, std::vector<FollowItem>& out) {
-  Subscriber::Taken taken = subscriber_->Take();
+  Subscriber::Taken& taken = taken_;
+  subscriber_->Take(taken);
   if (taken.overflowed) {
     Emit(out, FollowItem::Kind::kCut, nullptr, "slow_consumer");
     Stop();
@@ -232,6 +234,8 @@ SteadyTime Follower::Live(SteadyTime now, std::vector<FollowItem>& out) {
   if (taken.snapshot && taken.snapshot->version() > latest_->version()) {
     latest_ = std::move(taken.snapshot);
   }
+  taken.events.clear();  // keeps its capacity for the next Take
+  taken.snapshot.reset();
   const bool over = IsOver(*latest_) && latest_->investigation().last_event_id <= last_sent_;
   SteadyTime next = SteadyTime::max();
   if (options_.progress && latest_->version() > progress_version_) {

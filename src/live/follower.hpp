@@ -20,8 +20,9 @@
 // end; at a terminal state (for the run followed): the final events, a last progress and an end
 // item, then nothing more. A subscriber whose queue overflowed gets a cut item and ends.
 //
-// Thread-safety: Start, Poll and Stop on one thread (the connection's); the engine's callbacks
-// come from others and only hand over results under mu_ and wake the connection.
+// Thread-safety: Start, Poll and Stop on one thread (the connection's, which is `executor`'s when
+// one is given); the engine's callbacks come from others and only hand over results under mu_
+// and wake the connection.
 #pragma once
 
 #include <chrono>
@@ -75,10 +76,12 @@ class Follower : public std::enable_shared_from_this<Follower> {
  public:
   // `after`: nullopt for a fresh start; the resume id as the client sent it otherwise ("0_000000":
   // from the beginning). `run_id`: the run followed; empty for whichever run is current.
-  // `wake` is called from any thread when Poll has something new.
+  // `wake` is called when Poll has something new: on `executor`'s thread for what the hub
+  // delivers when one is given (the follower then lives on that thread), and from any thread for
+  // what the engine's read pool hands back.
   Follower(engine::Engine& engine, Hub& hub, const core::Clock& clock, core::Principal principal,
            std::string investigation_id, std::string run_id, std::optional<std::string> after,
-           FollowOptions options, std::function<void()> wake);
+           FollowOptions options, std::function<void()> wake, core::Executor* executor = nullptr);
   ~Follower();
   Follower(const Follower&) = delete;
   Follower& operator=(const Follower&) = delete;
@@ -130,8 +133,10 @@ class Follower : public std::enable_shared_from_this<Follower> {
   const std::optional<std::string> after_;
   const FollowOptions options_;
   const std::function<void()> wake_;
+  core::Executor* const executor_;
 
   SubscriberPtr subscriber_;
+  Subscriber::Taken taken_;  // reused by every Take
   Phase phase_ = Phase::kStarting;
   engine::SnapshotPtr latest_;     // the newest snapshot known
   int64_t progress_version_ = -1;  // the version of the last snapshot handed out

@@ -3,17 +3,32 @@
 // The engine tells the hub of each commit on its writer thread, after the commit is durable and
 // its snapshot installed (Publish), with each event as one SharedEvent (whose SSE and WebSocket
 // frames are formatted at most once, on first use, and shared by every subscriber and by every
-// replay from memory). The hub copies the topic's subscriber list under the hub's lock, and pushes
-// to each subscriber outside it: one short lock per subscriber, then a wake-up call when the
-// subscriber was waiting. Nothing here does I/O or waits for a reader.
+// replay from memory). Nothing here does I/O or waits for a reader.
 //
-// Each subscriber has a bounded queue: a commit that finds max_queue events already waiting cuts it
-// (so it holds at most max_queue - 1 events plus one whole commit).
-// One that falls too far behind is marked overflowed and its
-// queue dropped; its stream then ends with a reason and the client resumes from the last event it
-// got (the log is durable, so nothing is lost). A topic with no subscriber left is removed at once.
+// Where a commit is handed over depends on where the subscriber lives:
+//   - bound to an executor (a server I/O thread, where its connection is): the hub hands the
+//     commit once to each executor with subscribers of the investigation, and one task there
+//     pushes it to all of them, in a tight loop with no lock per subscriber, and wakes each on
+//     its own thread — where the stream can write at once. 10,000 subscribers on one thread cost
+//     one post, not 10,000 cross-thread wake-ups. The pass goes a chunk of subscribers per task,
+//     so that the thread's other work (new connections, requests) is not held up behind it.
+//     Commits that come during a pass join the next: under a load the thread cannot take event
+//     by event, each subscriber gets several events per write instead of falling behind.
+//   - unbound: pushed on the publishing thread, one short lock per subscriber, and woken there.
+// Either way every subscriber gets the commits in commit order: the writer publishes them in
+// order, and an executor runs the tasks posted to it in order.
 //
-// Thread-safety: every method may be called from any thread.
+// Each subscriber has a bounded queue: a push that finds max_queue events already waiting cuts it
+// (so it holds at most max_queue - 1 events plus one push: a commit, or the commits one pass took
+// together). One that falls too far behind is marked overflowed and its queue dropped; its
+// stream then ends with a reason and the client resumes from the last event it got (the log is
+// durable, so nothing is lost). A topic with no subscriber left is removed at once (once the
+// pass under way through it, if any, is over).
+//
+// Thread-safety: Publish, stats and SubscribersByInvestigation from any thread. Subscribe and
+// Unsubscribe of a subscriber bound to an executor on that executor's thread (or once it runs no
+// more, as when the server stops); of an unbound one from any thread. Take and Push of a bound
+// subscriber run on its executor's thread only, and take no lock.
 #pragma once
 
 #include <atomic>
@@ -28,6 +43,7 @@
 
 #include "core/cursor.hpp"
 #include "core/event.hpp"
+#include "core/executor.hpp"
 #include "engine/engine.hpp"
 #include "live/metrics.hpp"
 
@@ -49,30 +65,45 @@ class Subscriber {
     bool overflowed = false;           // events were dropped: the follower must end
   };
 
-  Subscriber(std::string investigation_id, size_t max_queue, std::function<void()> wake)
+  Subscriber(std::string investigation_id, size_t max_queue, std::function<void()> wake,
+             core::Executor* executor)
       : investigation_id_(std::move(investigation_id)),
         max_queue_(max_queue),
-        wake_(std::move(wake)) {}
+        wake_(std::move(wake)),
+        executor_(executor) {}
 
   const std::string& investigation_id() const { return investigation_id_; }
-  // Everything published since the last Take. Arms the wake-up: the next Push calls `wake`.
-  Taken Take();
+  core::Executor* executor() const { return executor_; }
+  // Everything published since the last Take, into `into` (whose old contents are dropped and
+  // whose buffer becomes the next queue, so a follower that takes into the same Taken each time
+  // allocates nothing). Arms the wake-up: the next Push calls `wake`.
+  void Take(Taken& into);
+  Taken Take() {
+    Taken taken;
+    Take(taken);
+    return taken;
+  }
 
  private:
   friend class Hub;
   // From the hub: appends, and wakes the follower when it was armed. True when this push
   // overflowed the queue.
   bool Push(std::span<const LiveEventPtr> events, const engine::SnapshotPtr& snapshot);
+  // Only an unbound subscriber is locked: a bound one is touched by its executor's thread alone.
+  std::unique_lock<std::mutex> Lock() {
+    return executor_ ? std::unique_lock<std::mutex>() : std::unique_lock<std::mutex>(mu_);
+  }
 
   const std::string investigation_id_;
   const size_t max_queue_;
   const std::function<void()> wake_;
+  core::Executor* const executor_;  // null: unbound
   std::mutex mu_;
-  std::vector<LiveEventPtr> queue_;  // Guarded by mu_
-  engine::SnapshotPtr snapshot_;     // Guarded by mu_
-  bool overflowed_ = false;          // Guarded by mu_
-  bool armed_ = true;                // Guarded by mu_
-  size_t index_ = 0;                 // position in its topic; Guarded by the hub's mu_
+  std::vector<LiveEventPtr> queue_;  // Guarded by Lock()
+  engine::SnapshotPtr snapshot_;     // Guarded by Lock()
+  bool overflowed_ = false;          // Guarded by Lock()
+  bool armed_ = true;                // Guarded by Lock()
+  size_t index_ = 0;                 // position in its list; Guarded by the hub's mu_
 };
 
 using SubscriberPtr = std::shared_ptr<Subscriber>;
@@ -90,9 +121,11 @@ class Hub {
   // Registers with the engine (before engine.Start) so that every commit is published.
   void Attach(engine::Engine& engine);
 
-  // Follows an investigation from now on. `wake` is called (from the publishing thread, outside
-  // every hub lock) when something arrives after a Take.
-  SubscriberPtr Subscribe(const std::string& investigation_id, std::function<void()> wake);
+  // Follows an investigation from now on. `wake` is called when something arrives after a Take:
+  // on `executor`'s thread when one is given (call Subscribe there), on the publishing thread
+  // otherwise; outside every hub lock either way. The executor must outlive the subscription.
+  SubscriberPtr Subscribe(const std::string& investigation_id, std::function<void()> wake,
+                          core::Executor* executor = nullptr);
   // Idempotent.
   void Unsubscribe(const SubscriberPtr& subscriber);
 
@@ -112,10 +145,49 @@ class Hub {
   std::vector<std::pair<std::string, uint64_t>> SubscribersByInvestigation() const;
 
  private:
+  // The subscribers of one investigation bound to one executor. The map entry that holds it is
+  // made and erased under mu_; its members are touched on the executor's thread only (where
+  // Subscribe, Unsubscribe and the deliveries of its subscribers run).
+  struct Commit {
+    engine::SnapshotPtr snapshot;
+    std::vector<LiveEventPtr> events;
+  };
+  struct Local {
+    // On the executor's thread only (where Subscribe, Unsubscribe and the passes run):
+    std::vector<SubscriberPtr> subscribers;  // null where one left during a pass
+    std::vector<SubscriberPtr> retired;      // those, alive until the pass is over
+    // The pass under way: pushing `events` (every commit it took, in order) and `snapshot` (the
+    // newest) to subscribers[next, end), a chunk per task.
+    bool in_pass = false;
+    std::vector<LiveEventPtr> events;
+    engine::SnapshotPtr snapshot;
+    size_t next = 0, end = 0;
+    // Guarded by mu_: commits published and not yet taken by a pass, and whether a task is posted
+    // or a pass under way to take them. The commits that come during a pass go out together in
+    // the next — one send per subscriber for all of them.
+    std::vector<std::shared_ptr<const Commit>> inbox;
+    bool posted = false;
+  };
+  struct Topic {
+    std::vector<SubscriberPtr> unbound;
+    std::unordered_map<core::Executor*, std::unique_ptr<Local>> locals;
+    size_t count = 0;  // subscribers, bound and unbound
+  };
+  // On `executor`'s thread: the next chunk of the pass under way through the investigation's
+  // subscribers there, or a new pass with the commits in the inbox.
+  void Deliver(core::Executor* executor, const std::string& investigation_id);
+  // Under mu_, with no pass under way in `local`: closes the gaps left by the ones that left
+  // meanwhile, and removes `local` (and the topic) when nobody is left. Hands back the retired
+  // subscribers, to be released outside the lock.
+  std::vector<SubscriberPtr> Tidy(const std::string& investigation_id, Topic& topic,
+                                  core::Executor* executor, Local& local);
+  void Count(size_t events, size_t subscribers, uint64_t cut);
+  static void SwapRemove(std::vector<SubscriberPtr>& list, size_t i);
+
   const HubOptions options_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, std::vector<SubscriberPtr>> topics_;  // Guarded by mu_
-  uint64_t subscribers_ = 0;                                            // Guarded by mu_
+  std::unordered_map<std::string, Topic> topics_;  // Guarded by mu_
+  uint64_t subscribers_ = 0;                       // Guarded by mu_
   std::atomic<uint64_t> published_{0}, pushed_{0}, overflowed_{0};
   LiveMetrics metrics_;
 };

@@ -96,6 +96,162 @@ TEST(HubTest, EmptyTopicsAreRemovedAtOnce) {
   EXPECT_TRUE(hub.SubscribersByInvestigation().empty());
 }
 
+// An executor whose tasks run when the test says, on the test's thread.
+class ManualExecutor : public core::Executor {
+ public:
+  void Post(std::function<void()> task) override { tasks_.push_back(std::move(task)); }
+  size_t pending() const { return tasks_.size(); }
+  // Runs the first task waiting.
+  void RunOne() {
+    std::function<void()> task = std::move(tasks_.front());
+    tasks_.erase(tasks_.begin());
+    task();
+  }
+  // Runs tasks until none is left, those they post included.
+  void RunAll() {
+    while (!tasks_.empty()) RunOne();
+  }
+
+ private:
+  std::vector<std::function<void()>> tasks_;
+};
+
+TEST(HubTest, BoundSubscribersGetTheirCommitsThroughOnePostPerExecutor) {
+  Hub hub;
+  ManualExecutor one, two;
+  int woken = 0;
+  std::vector<SubscriberPtr> subs;
+  for (int i = 0; i < 3; ++i)
+    subs.push_back(hub.Subscribe(
+        "inv", [&] { ++woken; }, &one));
+  for (int i = 0; i < 2; ++i)
+    subs.push_back(hub.Subscribe(
+        "inv", [&] { ++woken; }, &two));
+  SubscriberPtr unbound = hub.Subscribe("inv", [&] { ++woken; });
+  hub.Publish(SnapshotOf("inv", 1), Events("inv", 1, 2));
+  hub.Publish(SnapshotOf("inv", 2), Events("inv", 3, 1));
+  EXPECT_EQ(one.pending(), 1u)
+      << "one post, whatever the number of subscribers; the second commit joins the first";
+  EXPECT_EQ(two.pending(), 1u);
+  EXPECT_EQ(woken, 1) << "only the unbound one, on the publishing thread";
+  for (const SubscriberPtr& s : subs) EXPECT_TRUE(s->Take().events.empty());
+  one.RunAll();
+  two.RunAll();
+  EXPECT_EQ(woken, 1 + 5) << "each bound subscriber woken once, on its executor";
+  for (const SubscriberPtr& s : subs) {
+    Subscriber::Taken taken = s->Take();
+    ASSERT_EQ(taken.events.size(), 3u);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(taken.events[i]->id(), (core::EventId{1000, i + 1}));
+    EXPECT_EQ(taken.snapshot->version(), 2);
+  }
+  EXPECT_EQ(unbound->Take().events.size(), 3u);
+  EXPECT_EQ(hub.stats().pushed, 3u * 6);
+}
+
+TEST(HubTest, SubscribersMayLeaveAndJoinWhileACommitIsDelivered) {
+  Hub hub;
+  ManualExecutor thread;
+  std::vector<SubscriberPtr> subs(6);
+  std::vector<int> woken(6, 0);
+  SubscriberPtr late;
+  for (int i = 0; i < 6; ++i) {
+    subs[i] = hub.Subscribe(
+        "inv",
+        [&, i] {
+          ++woken[i];
+          if (i == 1) {
+            // Leaves, and takes two others with it: one already served, one not yet.
+            hub.Unsubscribe(subs[0]);
+            hub.Unsubscribe(subs[4]);
+            hub.Unsubscribe(subs[1]);
+            hub.Unsubscribe(subs[1]);  // idempotent here too
+            late = hub.Subscribe(
+                "inv", [] {}, &thread);
+          }
+        },
+        &thread);
+  }
+  hub.Publish(SnapshotOf("inv", 1), Events("inv", 1, 1));
+  thread.RunAll();
+  EXPECT_EQ(woken, (std::vector<int>{1, 1, 1, 1, 0, 1}))
+      << "everyone still subscribed when the delivery reached them got it";
+  EXPECT_EQ(hub.stats().subscribers, 4u);
+  hub.Publish(SnapshotOf("inv", 2), Events("inv", 2, 1));
+  thread.RunAll();
+  for (int i : {2, 3, 5}) {
+    Subscriber::Taken taken = subs[i]->Take();
+    ASSERT_EQ(taken.events.size(), 2u) << i;
+    EXPECT_EQ(taken.events[1]->id(), (core::EventId{1000, 2}));
+  }
+  EXPECT_EQ(late->Take().events.size(), 1u) << "the one who joined gets the next commit";
+  for (int i : {2, 3, 5}) hub.Unsubscribe(subs[i]);
+  hub.Unsubscribe(late);
+  EXPECT_EQ(hub.stats().topics, 0u);
+  EXPECT_EQ(hub.stats().subscribers, 0u);
+}
+
+TEST(HubTest, TheLastToLeaveDuringADeliveryRemovesTheTopicAfterIt) {
+  Hub hub;
+  ManualExecutor thread;
+  SubscriberPtr only;
+  only = hub.Subscribe(
+      "inv", [&] { hub.Unsubscribe(only); }, &thread);
+  hub.Publish(SnapshotOf("inv", 1), Events("inv", 1, 1));
+  hub.Publish(SnapshotOf("inv", 2), Events("inv", 2, 1));
+  thread.RunAll();  // the second delivery finds no one
+  EXPECT_EQ(hub.stats().topics, 0u);
+  EXPECT_TRUE(hub.SubscribersByInvestigation().empty());
+  hub.Publish(SnapshotOf("inv", 3), Events("inv", 3, 1));
+  EXPECT_EQ(thread.pending(), 0u) << "nothing is posted for a topic that is gone";
+}
+
+TEST(HubTest, APassGoesAChunkAtATimeAndCommitsDuringItFollowInTheNext) {
+  Hub hub;
+  ManualExecutor thread;
+  constexpr int kSubscribers = 300;  // more than one chunk
+  std::vector<SubscriberPtr> subs;
+  for (int i = 0; i < kSubscribers; ++i)
+    subs.push_back(hub.Subscribe(
+        "inv", [] {}, &thread));
+  hub.Publish(SnapshotOf("inv", 1), Events("inv", 1, 1));
+  thread.RunOne();
+  EXPECT_EQ(thread.pending(), 1u) << "the rest of the pass is a task of its own";
+  EXPECT_EQ(subs.front()->Take().events.size(), 1u);
+  EXPECT_TRUE(subs.back()->Take().events.empty()) << "not reached by the first chunk";
+  hub.Publish(SnapshotOf("inv", 2), Events("inv", 2, 1));
+  hub.Publish(SnapshotOf("inv", 3), Events("inv", 3, 1));
+  EXPECT_EQ(thread.pending(), 1u) << "commits during a pass post nothing: they wait for the next";
+  hub.Unsubscribe(subs[kSubscribers - 1]);  // a gap in the pass
+  thread.RunAll();
+  EXPECT_EQ(subs.front()->Take().events.size(), 2u) << "the next pass took both commits";
+  for (int i = 1; i < kSubscribers - 1; ++i) {
+    Subscriber::Taken taken = subs[i]->Take();
+    ASSERT_EQ(taken.events.size(), 3u) << i;
+    for (int k = 0; k < 3; ++k) EXPECT_EQ(taken.events[k]->id(), (core::EventId{1000, k + 1}));
+    EXPECT_EQ(taken.snapshot->version(), 3);
+  }
+  EXPECT_EQ(hub.stats().subscribers, static_cast<uint64_t>(kSubscribers - 1));
+  for (int i = 0; i < kSubscribers - 1; ++i) hub.Unsubscribe(subs[i]);
+  EXPECT_EQ(hub.stats().topics, 0u);
+}
+
+TEST(HubTest, TakeIntoTheSameBufferReusesIt) {
+  Hub hub;
+  SubscriberPtr s = hub.Subscribe("inv", [] {});
+  Subscriber::Taken taken;
+  hub.Publish(SnapshotOf("inv", 1), Events("inv", 1, 8));
+  s->Take(taken);
+  ASSERT_EQ(taken.events.size(), 8u);
+  const LiveEventPtr* first = taken.events.data();
+  hub.Publish(SnapshotOf("inv", 2), Events("inv", 9, 1));
+  s->Take(taken);
+  hub.Publish(SnapshotOf("inv", 3), Events("inv", 10, 1));
+  s->Take(taken);
+  ASSERT_EQ(taken.events.size(), 1u);
+  EXPECT_EQ(taken.events[0]->id(), (core::EventId{1000, 10}));
+  EXPECT_EQ(taken.events.data(), first) << "the two buffers take turns: no allocation";
+}
+
 TEST(HubTest, FramesAreFormattedOnceAndShared) {
   LiveEventPtr e = Events("inv", 7, 1)[0];
   const auto& sse = e->SseFrame();
