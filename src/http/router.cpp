@@ -107,18 +107,22 @@ void Router::Add(Method method, std::string pattern, Handler handler, RouteOptio
   if (n > kMaxSegments) throw std::invalid_argument("bad route pattern: " + pattern);
   std::vector<std::string> segments;
   segments.reserve(n);
+  uint64_t captures = 0;
+  size_t capture_count = 0;
   for (size_t i = 0; i < n; ++i) {
     std::string_view part = parts[i];
     if (part.size() >= 2 && part.front() == '{' && part.back() == '}') {
       segments.emplace_back(kCapture);
+      captures |= uint64_t{1} << (63 - i);
+      ++capture_count;
     } else if (part.empty() || part.find_first_of("{}") != std::string_view::npos) {
       throw std::invalid_argument("bad route pattern: " + pattern);
     } else {
       segments.emplace_back(part);
     }
   }
-  routes_.push_back(
-      Route{method, std::move(pattern), std::move(segments), std::move(handler), options});
+  routes_.push_back(Route{method, std::move(pattern), std::move(segments), std::move(handler),
+                          options, captures, capture_count});
 }
 
 void Router::Dispatch(Request& request, Responder respond) const {
@@ -128,20 +132,14 @@ void Router::Dispatch(Request& request, Responder respond) const {
   // A literal segment is more specific than a capture at the same place: at the first position
   // where two matching routes differ, the literal wins. With captures as bits counted from the
   // most significant end, the smaller mask is the more specific route.
-  auto capture_mask = [](const Route& route) {
-    uint64_t mask = 0;
-    for (size_t i = 0; i < route.segments.size(); ++i) {
-      if (route.segments[i] == kCapture) mask |= uint64_t{1} << (63 - i);
-    }
-    return mask;
-  };
+  auto capture_mask = [](const Route& route) { return route.captures; };
+  auto is_capture = [](const Route& route, size_t i) { return (route.captures >> (63 - i)) & 1; };
   auto matches = [&](const Route& route) {
     if (route.segments.size() != n) return false;
     for (size_t i = 0; i < n; ++i) {
-      const std::string& segment = route.segments[i];
-      if (segment == kCapture) {
+      if (is_capture(route, i)) {
         if (parts[i].empty()) return false;
-      } else if (segment != parts[i]) {
+      } else if (std::string_view(route.segments[i]) != parts[i]) {  // lengths first
         return false;
       }
     }
@@ -240,8 +238,9 @@ void Router::Dispatch(Request& request, Responder respond) const {
 
   request.route = best->pattern;
   request.path_params.clear();
+  request.path_params.reserve(best->capture_count);
   for (size_t i = 0; i < n; ++i) {
-    if (best->segments[i] == kCapture) request.path_params.emplace_back(parts[i]);
+    if (is_capture(*best, i)) request.path_params.emplace_back(parts[i]);
   }
 
   if (best->options.auth) {

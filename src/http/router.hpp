@@ -64,6 +64,10 @@ class Router {
     std::vector<std::string> segments;  // "{}" marks a capture
     Handler handler;
     RouteOptions options;
+    // Bit 63 - i set when segment i is a capture: tested per segment, and compared between
+    // routes (the smaller mask is the more specific route).
+    uint64_t captures = 0;
+    size_t capture_count = 0;
   };
   std::vector<Route> routes_;
   std::shared_ptr<const Authenticator> auth_;

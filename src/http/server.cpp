@@ -124,6 +124,64 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
+// The request parser: Beast's HTTP/1.1 grammar and limits (basic_parser), with what it reads kept
+// the way a Request holds it — the target, and the fields as lower-case names and values in
+// order — instead of in a beast::http::fields container first: no allocation per field for the
+// container, and no copy from it into the Request.
+class RequestParser final : public bhttp::basic_parser<true> {
+ public:
+  bhttp::verb method = bhttp::verb::unknown;
+  unsigned version = 11;
+  std::string target;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
+  std::string body;
+
+  // The first field with this lower-case name, or empty.
+  std::string_view Header(std::string_view lower_name) const {
+    for (const auto& [name, value] : headers) {
+      if (name == lower_name) return value;
+    }
+    return {};
+  }
+
+  // The request as a Beast message, for the WebSocket handshake (which Beast completes from it).
+  bhttp::request<bhttp::string_body> ToMessage() const {
+    bhttp::request<bhttp::string_body> message{method, target, version};
+    for (const auto& [name, value] : headers) message.insert(name, value);
+    message.body() = body;
+    return message;
+  }
+
+ private:
+  void on_request_impl(bhttp::verb m, beast::string_view, beast::string_view t, int v,
+                       beast::error_code&) override {
+    method = m;
+    target.assign(t.data(), t.size());
+    version = static_cast<unsigned>(v);
+  }
+  void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
+  void on_field_impl(bhttp::field, beast::string_view name, beast::string_view value,
+                     beast::error_code&) override {
+    headers.emplace_back(Lower(name), std::string(value.data(), value.size()));
+  }
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length,
+                         beast::error_code&) override {
+    // The parser has checked the length against the body limit already.
+    if (length) body.reserve(static_cast<size_t>(*length));
+  }
+  size_t on_body_impl(beast::string_view data, beast::error_code&) override {
+    body.append(data.data(), data.size());
+    return data.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, beast::string_view data, beast::error_code&) override {
+    body.append(data.data(), data.size());
+    return data.size();
+  }
+  void on_finish_impl(beast::error_code&) override {}
+};
+
 // Whether `target` is an absolute path of unreserved and sub-delimiting characters only: no
 // percent-encoding to decode, no query to split, nothing a URL parser would refuse.
 bool IsPlainPath(std::string_view target) {
@@ -550,6 +608,7 @@ class Session {
     }
 
     parser_.emplace();
+    parser_->headers.reserve(8);  // one allocation for a request's usual fields
     parser_->header_limit(static_cast<uint32_t>(options.header_limit));
     parser_->body_limit(options.body_limit);
     // What is buffered already is parsed here: a keep-alive request usually arrived whole with the
@@ -573,8 +632,7 @@ class Session {
     }
     if (!ec && !parser_->is_done()) {
       ArmUntil(request_deadline());
-      if (parser_->get().version() >= 11 &&
-          EqualsIgnoreCase(parser_->get()[bhttp::field::expect], "100-continue")) {
+      if (parser_->version >= 11 && EqualsIgnoreCase(parser_->Header("expect"), "100-continue")) {
         bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, 11};
         co_await bhttp::async_write(socket_, go_on, Redirect(ec));
       }
@@ -583,12 +641,12 @@ class Session {
     }
     if (ec) co_return co_await AnswerReadError(ec);
 
-    auto& message = parser_->get();
+    RequestParser& parsed = *parser_;
     exchange_ = Exchange{};
     exchange_.start = std::chrono::steady_clock::now();
-    exchange_.method = ToMethod(message.method());
-    exchange_.version = message.version();
-    exchange_.keep_alive = message.keep_alive();
+    exchange_.method = ToMethod(parsed.method);
+    exchange_.version = parsed.version;
+    exchange_.keep_alive = parsed.keep_alive();
     exchange_.request_id = impl_.NextRequestId();
     ++served_;
 
@@ -596,7 +654,7 @@ class Session {
     auto slot = std::make_shared<ResponseSlot>(impl_.pending);
     Request& request = slot->request;
     request.method = exchange_.method;
-    request.target = std::string(message.target());
+    request.target = std::move(parsed.target);
     request.request_id = exchange_.request_id;
     request.remote_address = remote_;
     if (IsPlainPath(request.target)) {
@@ -614,8 +672,7 @@ class Session {
           Problem(Error(ErrorCode::kInvalidArgument, "malformed request target"), request));
       co_return false;
     }
-    const size_t fields = static_cast<size_t>(std::distance(message.begin(), message.end()));
-    if (fields > impl_.options.header_fields_limit) {
+    if (parsed.headers.size() > impl_.options.header_fields_limit) {
       exchange_.path = request.path;
       exchange_.keep_alive = false;
       owes_answer_ = true;
@@ -625,15 +682,15 @@ class Session {
           request));
       co_return false;
     }
-    request.headers.reserve(fields);
-    for (const auto& field : message) {
-      request.headers.emplace_back(Lower(field.name_string()), std::string(field.value()));
-    }
-    request.body = std::move(message.body());
     // A WebSocket upgrade is completed by Beast from the request itself, should the handler
     // accept it.
     upgrade_.reset();
-    if (boost::beast::websocket::is_upgrade(message)) upgrade_.emplace(parser_->release());
+    if (!parsed.Header("upgrade").empty()) {
+      bhttp::request<bhttp::string_body> message = parsed.ToMessage();
+      if (boost::beast::websocket::is_upgrade(message)) upgrade_.emplace(std::move(message));
+    }
+    request.headers = std::move(parsed.headers);
+    request.body = std::move(parsed.body);
     parser_.reset();
 
     owes_answer_ = true;
@@ -679,10 +736,9 @@ class Session {
     exchange_.request_id = impl_.NextRequestId();
     exchange_.keep_alive = false;
     if (parser_) {  // The start line is known even when the fields were refused.
-      const auto& message = parser_->get();
-      exchange_.method = ToMethod(message.method());
-      exchange_.version = message.version();
-      std::string_view target = message.target();
+      exchange_.method = ToMethod(parser_->method);
+      exchange_.version = parser_->version;
+      std::string_view target = parser_->target;
       exchange_.path = std::string(target.substr(0, target.find('?')));
     }
     request.method = exchange_.method;
@@ -892,7 +948,7 @@ class Session {
   int* sessions_;                 // open connections on this I/O thread, this one included
   detail::IoExecutor* executor_;  // this I/O thread
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   std::optional<bhttp::request<bhttp::string_body>> upgrade_;  // the request, when an upgrade
   bool handed_off_ = false;  // socket_ was moved to a stream session
   std::string remote_;
