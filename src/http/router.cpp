@@ -136,7 +136,9 @@ void Router::Dispatch(Request& request, Responder respond) const {
   auto is_capture = [](const Route& route, size_t i) { return (route.captures >> (63 - i)) & 1; };
   auto matches = [&](const Route& route) {
     if (route.segments.size() != n) return false;
-    for (size_t i = 0; i < n; ++i) {
+    // From the last segment, which tells routes apart ("progress", "events"), back to the
+    // prefix most of them share ("api", "v1").
+    for (size_t i = n; i-- > 0;) {
       if (is_capture(route, i)) {
         if (parts[i].empty()) return false;
       } else if (std::string_view(route.segments[i]) != parts[i]) {  // lengths first
