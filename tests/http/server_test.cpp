@@ -197,6 +197,69 @@ TEST_F(ServerTest, PostsABody) {
   EXPECT_EQ(r.Json().at("body"), R"({"a":1})");
 }
 
+// The request parser's paths that a plain body does not take.
+TEST_F(ServerTest, ReadsAChunkedBody) {
+  ServerOptions options;
+  options.body_limit = 64;
+  StartServer(options);
+  std::string answer = RawExchange(
+      server_->port(),
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+      "4\r\n{\"a\"\r\n3;ext=1\r\n:1}\r\n0\r\n\r\n");
+  ASSERT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  EXPECT_NE(answer.find(R"("body":"{\"a\":1}")"), std::string::npos) << answer;
+  // Chunks that add up to more than the body limit are refused like a long Content-Length.
+  std::string chunks;
+  for (int i = 0; i < 5; ++i) chunks += "10\r\n" + std::string(16, 'a') + "\r\n";
+  answer = RawExchange(server_->port(),
+                       "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                           chunks + "0\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer.substr(0, 200);
+}
+
+TEST_F(ServerTest, AnswersExpectContinueBeforeTheBody) {
+  StartServer();
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server_->port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{.tv_sec = 10, .tv_usec = 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  auto receive = [&](std::string_view until) {
+    std::string got;
+    char chunk[4096];
+    while (got.find(until) == std::string::npos) {
+      ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
+      if (n <= 0) break;
+      got.append(chunk, static_cast<size_t>(n));
+    }
+    return got;
+  };
+  const std::string head =
+      "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 7\r\n"
+      "Connection: close\r\n\r\n";
+  ASSERT_EQ(send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  // The client waits for the go-ahead before it sends the body.
+  EXPECT_EQ(receive("\r\n\r\n").rfind("HTTP/1.1 100 Continue\r\n", 0), 0u);
+  ASSERT_EQ(send(fd, R"({"a":1})", 7, MSG_NOSIGNAL), 7);
+  std::string answer = receive("}");
+  close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  EXPECT_NE(answer.find(R"("body":"{\"a\":1}")"), std::string::npos) << answer;
+}
+
+TEST_F(ServerTest, KeepsFieldNamesLowerCaseAndValuesAsSent) {
+  StartServer();
+  std::string answer = RawExchange(server_->port(),
+                                   "GET /echo HTTP/1.1\r\nHost: x\r\nX-MiXeD-Case:  Value With "
+                                   "Spaces\t\r\nConnection: close\r\n\r\n");
+  ASSERT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  // Leading and trailing whitespace is not part of a value (RFC 9110, 5.5).
+  EXPECT_NE(answer.find(R"("x-mixed-case":"Value With Spaces")"), std::string::npos) << answer;
+}
+
 TEST_F(ServerTest, KeepsTheConnectionAlive) {
   StartServer();
   std::set<std::string> ids;
