@@ -6,10 +6,11 @@
 //
 //   Start(wake, executor)
 //                    once; `wake` may be called from any thread, any number of times, for as long
-//                    as the stream lives: it makes the server call Poll again soon — at once when
-//                    called on the connection's own thread while the stream waits (no post, no
-//                    reentrant Poll). `executor` runs work on that thread (live::Hub delivers
-//                    there), for as long as the stream lives.
+//                    as the stream lives: it makes the server call Poll again soon. On the
+//                    connection's own thread, an SSE stream that waits is polled (and its frames
+//                    sent) before `wake` returns; a wake from inside Poll only marks it to be
+//                    polled again (Poll is never reentered). `executor` runs work on that thread
+//                    (live::Hub delivers there), for as long as the stream lives.
 //   Poll(now, out)   fills `out` with what is ready; called after Start, after every wake, when
 //                    out.wake_at has passed, and after a write when out.more was set (or the
 //                    write had to wait: a wake may have come meanwhile). Never blocks.
