@@ -26,8 +26,13 @@ using SteadyTime = Clock::time_point;
 thread_local const IoExecutor* IoExecutor::current_ = nullptr;
 
 void IoExecutor::Post(std::function<void()> task) {
+  std::function<void()> dropped;  // destroyed after the lock: its destructor may do work
   std::lock_guard lock(mu_);
-  if (io_) asio::post(*io_, std::move(task));
+  if (io_) {
+    asio::post(*io_, std::move(task));
+  } else {
+    dropped = std::move(task);
+  }
 }
 
 void IoExecutor::Close() {

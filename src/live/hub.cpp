@@ -133,7 +133,7 @@ void Hub::Publish(const engine::SnapshotPtr& snapshot, std::span<const LiveEvent
   }
   published_.fetch_add(events.size(), std::memory_order_relaxed);
   for (core::Executor* executor : to_post) {
-    executor->Post([this, executor, snapshot] { Deliver(executor, snapshot->id()); });
+    PostDeliver(executor, snapshot->id());
   }
   uint64_t cut = 0;
   for (const SubscriberPtr& s : unbound) cut += s->Push(events, snapshot);
@@ -171,7 +171,6 @@ void Hub::Deliver(core::Executor* executor, const std::string& investigation_id)
       local->in_pass = true;
     }
   }
-  auto resume = [this, executor, investigation_id] { Deliver(executor, investigation_id); };
   // No lock from here: the list is this thread's. A push may wake a stream that writes, ends and
   // unsubscribes (a gap, closed by Tidy after the pass), or subscribes another (appended).
   uint64_t cut = 0;
@@ -184,14 +183,14 @@ void Hub::Deliver(core::Executor* executor, const std::string& investigation_id)
       cut += s->Push(local->events, local->snapshot);  // an idle stream writes at once
     } catch (...) {
       local->next = i + 1;  // the pass goes on without it; the I/O thread logs what it was
-      executor->Post(resume);
+      PostDeliver(executor, investigation_id);
       throw;
     }
     ++pushed;
   }
   local->next = stop;
   Count(local->events.size(), pushed, cut);
-  if (local->next < local->end) return executor->Post(resume);
+  if (local->next < local->end) return PostDeliver(executor, investigation_id);
 
   std::vector<SubscriberPtr> released;  // released after the lock
   bool again = false;
@@ -204,7 +203,46 @@ void Hub::Deliver(core::Executor* executor, const std::string& investigation_id)
     local->posted = again;
     released = Tidy(investigation_id, *topic, executor, *local);  // may remove `local`
   }
-  if (again) executor->Post(resume);
+  if (again) PostDeliver(executor, investigation_id);
+}
+
+void Hub::PostDeliver(core::Executor* executor, const std::string& investigation_id) {
+  // The task hands its Local back if it is destroyed without running (the executor shut down
+  // and dropped it, or its thread stopped first): nothing is left waiting for a task that never
+  // comes, and no Local is left behind for an executor that is gone.
+  struct Task {
+    Task(Hub* h, core::Executor* e, std::string i) : hub(h), executor(e), id(std::move(i)) {}
+    Task(const Task&) = delete;
+    Task& operator=(const Task&) = delete;
+    ~Task() {
+      if (!ran) hub->Abandon(executor, id);
+    }
+    Hub* const hub;
+    core::Executor* const executor;
+    const std::string id;
+    bool ran = false;
+  };
+  auto task = std::make_shared<Task>(this, executor, investigation_id);
+  executor->Post([task] {
+    task->ran = true;
+    task->hub->Deliver(task->executor, task->id);
+  });
+}
+
+void Hub::Abandon(core::Executor* executor, const std::string& investigation_id) {
+  std::vector<SubscriberPtr> released;  // released after the lock
+  std::lock_guard lock(mu_);
+  auto it = topics_.find(investigation_id);
+  if (it == topics_.end()) return;
+  auto l = it->second.locals.find(executor);
+  if (l == it->second.locals.end()) return;
+  Local& local = *l->second;
+  local.in_pass = false;
+  local.events.clear();
+  local.snapshot.reset();
+  local.inbox.clear();
+  local.posted = false;
+  released = Tidy(investigation_id, it->second, executor, local);
 }
 
 std::vector<SubscriberPtr> Hub::Tidy(const std::string& investigation_id, Topic& topic,

@@ -176,6 +176,10 @@ class Hub {
   // On `executor`'s thread: the next chunk of the pass under way through the investigation's
   // subscribers there, or a new pass with the commits in the inbox.
   void Deliver(core::Executor* executor, const std::string& investigation_id);
+  // Posts Deliver to `executor`: the task of the investigation's Local there.
+  void PostDeliver(core::Executor* executor, const std::string& investigation_id);
+  // A task that will never run: the Local's pass and inbox are dropped, and it is tidied.
+  void Abandon(core::Executor* executor, const std::string& investigation_id);
   // Under mu_, with no pass under way in `local`: closes the gaps left by the ones that left
   // meanwhile, and removes `local` (and the topic) when nobody is left. Hands back the retired
   // subscribers, to be released outside the lock.

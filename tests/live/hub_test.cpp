@@ -107,6 +107,8 @@ class ManualExecutor : public core::Executor {
     tasks_.erase(tasks_.begin());
     task();
   }
+  // Destroys the tasks waiting without running them, as an executor that shut down does.
+  void DropAll() { tasks_.clear(); }
   // Runs tasks until none is left, those they post included.
   void RunAll() {
     while (!tasks_.empty()) RunOne();
@@ -233,6 +235,27 @@ TEST(HubTest, APassGoesAChunkAtATimeAndCommitsDuringItFollowInTheNext) {
   EXPECT_EQ(hub.stats().subscribers, static_cast<uint64_t>(kSubscribers - 1));
   for (int i = 0; i < kSubscribers - 1; ++i) hub.Unsubscribe(subs[i]);
   EXPECT_EQ(hub.stats().topics, 0u);
+}
+
+TEST(HubTest, ATaskDroppedWithoutRunningLeavesNothingWaitingForIt) {
+  Hub hub;
+  ManualExecutor thread;
+  SubscriberPtr s = hub.Subscribe(
+      "inv", [] {}, &thread);
+  hub.Publish(SnapshotOf("inv", 1), Events("inv", 1, 1));
+  ASSERT_EQ(thread.pending(), 1u);
+  thread.DropAll();
+  hub.Publish(SnapshotOf("inv", 2), Events("inv", 2, 1));
+  EXPECT_EQ(thread.pending(), 1u) << "the next commit posts a task of its own";
+  thread.RunAll();
+  Subscriber::Taken taken = s->Take();
+  ASSERT_EQ(taken.events.size(), 1u);
+  EXPECT_EQ(taken.events[0]->id(), (core::EventId{1000, 2}));
+  hub.Unsubscribe(s);
+  hub.Publish(SnapshotOf("inv", 3), Events("inv", 3, 1));
+  thread.DropAll();
+  EXPECT_EQ(hub.stats().topics, 0u);
+  EXPECT_TRUE(hub.SubscribersByInvestigation().empty());
 }
 
 TEST(HubTest, TakeIntoTheSameBufferReusesIt) {
