@@ -26,11 +26,16 @@ std::string_view MethodName(Method m) {
   return "OTHER";
 }
 
-std::string_view Request::Header(std::string_view lower_name) const {
+std::string_view FirstHeader(const std::vector<std::pair<std::string, std::string>>& headers,
+                             std::string_view lower_name) {
   for (const auto& [name, value] : headers) {
     if (name == lower_name) return value;
   }
   return {};
+}
+
+std::string_view Request::Header(std::string_view lower_name) const {
+  return FirstHeader(headers, lower_name);
 }
 
 std::optional<std::string_view> Request::Query(std::string_view name) const {

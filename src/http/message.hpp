@@ -28,6 +28,10 @@ struct RateLimitState {
   int64_t reset_epoch_s = 0;
 };
 
+// The first of `headers` (names lower-case) with this lower-case name, or empty.
+std::string_view FirstHeader(const std::vector<std::pair<std::string, std::string>>& headers,
+                             std::string_view lower_name);
+
 struct Request {
   Method method = Method::kGet;
   std::string target;  // as received, e.g. "/api/v1/investigations?status=running"

@@ -132,7 +132,6 @@ void Router::Dispatch(Request& request, Responder respond) const {
   // A literal segment is more specific than a capture at the same place: at the first position
   // where two matching routes differ, the literal wins. With captures as bits counted from the
   // most significant end, the smaller mask is the more specific route.
-  auto capture_mask = [](const Route& route) { return route.captures; };
   auto is_capture = [](const Route& route, size_t i) { return (route.captures >> (63 - i)) & 1; };
   auto matches = [&](const Route& route) {
     if (route.segments.size() != n) return false;
@@ -148,27 +147,20 @@ void Router::Dispatch(Request& request, Responder respond) const {
     return true;
   };
 
-  const Route* best = nullptr;  // matches path and method
-  uint64_t best_mask = 0;
+  const Route* best = nullptr;      // matches path and method
   const Route* best_get = nullptr;  // matches path, GET; serves HEAD when no HEAD route exists
-  uint64_t best_get_mask = 0;
+  auto more_specific = [](const Route& route, const Route* than) {
+    return than == nullptr || route.captures < than->captures;
+  };
   uint32_t allowed = 0;
   if (n <= kMaxSegments) {
     for (const Route& route : routes_) {
       if (!matches(route)) continue;
       allowed |= Bit(route.method);
       if (route.method == request.method) {
-        uint64_t mask = capture_mask(route);
-        if (best == nullptr || mask < best_mask) {
-          best = &route;
-          best_mask = mask;
-        }
+        if (more_specific(route, best)) best = &route;
       } else if (route.method == Method::kGet && request.method == Method::kHead) {
-        uint64_t mask = capture_mask(route);
-        if (best_get == nullptr || mask < best_get_mask) {
-          best_get = &route;
-          best_get_mask = mask;
-        }
+        if (more_specific(route, best_get)) best_get = &route;
       }
     }
   }

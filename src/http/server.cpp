@@ -138,10 +138,7 @@ class RequestParser final : public bhttp::basic_parser<true> {
 
   // The first field with this lower-case name, or empty.
   std::string_view Header(std::string_view lower_name) const {
-    for (const auto& [name, value] : headers) {
-      if (name == lower_name) return value;
-    }
-    return {};
+    return FirstHeader(headers, lower_name);
   }
 
   // The request as a Beast message, for the WebSocket handshake (which Beast completes from it).

@@ -22,8 +22,8 @@
 // (so it holds at most max_queue - 1 events plus one push: a commit, or the commits one pass took
 // together). One that falls too far behind is marked overflowed and its queue dropped; its
 // stream then ends with a reason and the client resumes from the last event it got (the log is
-// durable, so nothing is lost). A topic with no subscriber left is removed at once (once the
-// pass under way through it, if any, is over).
+// durable, so nothing is lost). A topic with no subscriber left is removed at once — or, when a
+// delivery task is posted or a pass under way for it, as soon as that is over.
 //
 // Thread-safety: Publish, stats and SubscribersByInvestigation from any thread. Subscribe and
 // Unsubscribe of a subscriber bound to an executor on that executor's thread (or once it runs no
