@@ -1,4 +1,5 @@
-// The only translation unit that sees Boost.Beast and Boost.Asio.
+// The listener, the sessions and their threads: one of the few translation units that see
+// Boost.Beast and Boost.Asio (with request_parser.cpp and stream_session.cpp).
 //
 // Shape (after Beast's awaitable and advanced servers):
 //   Threads    one io_context per I/O thread, each run by its thread alone (concurrency hint 1):
@@ -65,6 +66,7 @@
 #include <vector>
 
 #include "http/problem.hpp"
+#include "http/request_parser.hpp"
 #include "http/stream_session.hpp"
 
 namespace vigil::http {
@@ -114,70 +116,6 @@ Method ToMethod(bhttp::verb verb) {
       return Method::kOther;
   }
 }
-
-// ASCII only (header names are tokens): no locale lookup per character.
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-// The request parser: Beast's HTTP/1.1 grammar and limits (basic_parser), with what it reads kept
-// the way a Request holds it — the target, and the fields as lower-case names and values in
-// order — instead of in a beast::http::fields container first: no allocation per field for the
-// container, and no copy from it into the Request.
-class RequestParser final : public bhttp::basic_parser<true> {
- public:
-  bhttp::verb method = bhttp::verb::unknown;
-  unsigned version = 11;
-  std::string target;
-  std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
-  std::string body;
-
-  // The first field with this lower-case name, or empty.
-  std::string_view Header(std::string_view lower_name) const {
-    return FirstHeader(headers, lower_name);
-  }
-
-  // The request as a Beast message, for the WebSocket handshake (which Beast completes from it).
-  bhttp::request<bhttp::string_body> ToMessage() const {
-    bhttp::request<bhttp::string_body> message{method, target, version};
-    for (const auto& [name, value] : headers) message.insert(name, value);
-    message.body() = body;
-    return message;
-  }
-
- private:
-  void on_request_impl(bhttp::verb m, beast::string_view, beast::string_view t, int v,
-                       beast::error_code&) override {
-    method = m;
-    target.assign(t.data(), t.size());
-    version = static_cast<unsigned>(v);
-  }
-  void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
-  void on_field_impl(bhttp::field, beast::string_view name, beast::string_view value,
-                     beast::error_code&) override {
-    headers.emplace_back(Lower(name), std::string(value.data(), value.size()));
-  }
-  void on_header_impl(beast::error_code&) override {}
-  void on_body_init_impl(const boost::optional<std::uint64_t>& length,
-                         beast::error_code&) override {
-    // The parser has checked the length against the body limit already.
-    if (length) body.reserve(static_cast<size_t>(*length));
-  }
-  size_t on_body_impl(beast::string_view data, beast::error_code&) override {
-    body.append(data.data(), data.size());
-    return data.size();
-  }
-  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
-  size_t on_chunk_body_impl(std::uint64_t, beast::string_view data, beast::error_code&) override {
-    body.append(data.data(), data.size());
-    return data.size();
-  }
-  void on_finish_impl(beast::error_code&) override {}
-};
 
 // Whether `target` is an absolute path of unreserved and sub-delimiting characters only: no
 // percent-encoding to decode, no query to split, nothing a URL parser would refuse.
