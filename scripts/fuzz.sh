@@ -17,7 +17,7 @@ cmake -S "$ROOT/fuzz" -B "$BUILD" -G Ninja -DCMAKE_CXX_COMPILER=clang++ > /dev/n
 cmake --build "$BUILD" -j "${JOBS:-2}"
 
 SCRATCH="$(mktemp -d)"
-for target in cursor event_batch conditional router jwt; do
+for target in cursor event_batch conditional router jwt request_framing; do
   corpus="$ROOT/fuzz/corpus/$target"
   work="$SCRATCH/$target"
   mkdir -p "$work"

@@ -1,13 +1,13 @@
 // Live delivery: GET /api/v1/investigations/{id}/runs/{run_id}/stream (Server-Sent Events) and
 // GET /api/v1/ws (WebSocket). Both are thin: a live::Follower per investigation followed does the
 // work, these classes only add their transport's frames, heartbeats and limits.
-#include <boost/json/parse.hpp>
 #include <random>
 
 #include "api/api.hpp"
 #include "api/handler_util.hpp"
 #include "api/live_frames.hpp"
 #include "core/json_text.hpp"
+#include "core/strict_json.hpp"
 
 namespace vigil::api {
 
@@ -270,13 +270,18 @@ class WsSession : public http::Stream {
       overloaded_ = true;
       return;
     }
-    boost::system::error_code ec;
-    boost::json::value message = boost::json::parse(text, ec);
-    if (ec || !message.is_object()) {
+    Result<boost::json::value> message = core::ParseStrictJson(text);
+    if (!message) {
+      return Reply("error", nullptr,
+                   WsErrorData(ErrorCode::kInvalidArgument,
+                               "a message is a JSON object: " + message.error().message,
+                               message.error().field));
+    }
+    if (!message->is_object()) {
       return Reply("error", nullptr,
                    WsErrorData(ErrorCode::kInvalidArgument, "a message is a JSON object"));
     }
-    const boost::json::object& m = message.as_object();
+    const boost::json::object& m = message->as_object();
     const boost::json::value* type = m.if_contains("type");
     std::string_view kind = type && type->is_string() ? std::string_view(type->as_string()) : "";
     if (kind == "ping") return Reply("pong", nullptr, "{}");

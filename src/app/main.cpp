@@ -58,7 +58,7 @@ int Serve(ServeConfig& config) {
   SetUpLogging(config.log_level);
   auto log = spdlog::get("app");
   if (auto ok = ValidateServeConfig(config); !ok) {
-    log->error("configuration: {}", ok.error().message);
+    log->error("configuration: {}", Describe(ok.error()));
     return 2;
   }
   // Read whole before anything starts: a wrong directory is a configuration error.
@@ -66,7 +66,7 @@ int Serve(ServeConfig& config) {
   if (!config.web_root.empty()) {
     auto files = http::StaticFiles::Load(config.web_root);
     if (!files) {
-      log->error("configuration: --web-root / VIGIL_WEB_ROOT: {}", files.error().message);
+      log->error("configuration: --web-root / VIGIL_WEB_ROOT: {}", Describe(files.error()));
       return 2;
     }
     web_ui = std::move(*files);
@@ -85,7 +85,7 @@ int Serve(ServeConfig& config) {
 
   auto store = store::OpenSqliteStore({.path = config.db});
   if (!store) {
-    log->error("{}", store.error().message);
+    log->error("{}", Describe(store.error()));
     return 1;
   }
   core::SystemClock clock;
@@ -154,7 +154,7 @@ int Serve(ServeConfig& config) {
   // Declared after the router and its context, so it runs before they are destroyed.
   StopAll stop_all{*runner, server, engine};
   if (auto started = server->Start(); !started) {
-    log->error("{}", started.error().message);
+    log->error("{}", Describe(started.error()));
     return 1;
   }
   std::string host = config.server.address.find(':') != std::string::npos
@@ -195,7 +195,7 @@ int Migrate(const std::string& db) {
   if (!parent.empty()) std::filesystem::create_directories(parent);
   auto report = store::MigrateSqlite(db);
   if (!report) {
-    std::fprintf(stderr, "vigil migrate: %s\n", report.error().message.c_str());
+    std::fprintf(stderr, "vigil migrate: %s\n", Describe(report.error()).c_str());
     return 1;
   }
   if (report->from_version == report->to_version) {

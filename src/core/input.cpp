@@ -1,12 +1,12 @@
 #include "core/input.hpp"
 
-#include <boost/json/parse.hpp>
 #include <initializer_list>
 #include <set>
 
 #include "core/investigation.hpp"
 #include "core/json_text.hpp"
 #include "core/json_util.hpp"
+#include "core/strict_json.hpp"
 
 namespace vigil::core {
 
@@ -301,12 +301,7 @@ void CheckEventData(Checker& c, EventType type, const json::object& d, const std
 
 Result<json::value> ParseJsonBody(std::string_view body) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::object();
-  json::parse_options options;
-  options.max_depth = 32;
-  boost::system::error_code ec;
-  json::value v = json::parse(body, ec, {}, options);
-  if (ec) return Fail(ErrorCode::kInvalidArgument, "the body is not valid JSON: " + ec.message());
-  return v;
+  return ParseStrictJson(body);
 }
 
 Result<json::object> ParseCreateRequest(const json::value& body, const InputLimits& limits) {

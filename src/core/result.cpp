@@ -34,4 +34,9 @@ const char* ErrorCodeName(ErrorCode code) {
   return "internal";
 }
 
+std::string Describe(const Error& error) {
+  if (error.cause.empty()) return error.message;
+  return error.message + " (" + error.cause + ")";
+}
+
 }  // namespace vigil

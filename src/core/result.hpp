@@ -43,11 +43,20 @@ enum class ErrorCode {
 // Stable, machine-readable name of a code ("invalid_argument", ...); used in problem `type`s.
 const char* ErrorCodeName(ErrorCode code);
 
+struct Error;
+// The whole story, for a log line or the command line: the message, then the cause if any.
+std::string Describe(const Error& error);
+
+// What the client is told and what only the log is: `message` is written for the client (it is
+// the problem's `detail`, except for a 500, whose detail is always the same); `cause` is what
+// failed inside — a library's message, a file path, a table name — for the server's log and the
+// command line, and is never shown to an HTTP client.
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
-  std::string message;  // human-readable, safe to show to the client
+  std::string message;  // human-readable, for the client
   std::string field;  // the offending input, e.g. "events[3].data.tool_execution_id"; may be empty
   boost::json::object extra;  // further members for the problem body (e.g. "allowed": [...])
+  std::string cause;          // for the log only; may be empty
 
   Error() = default;
   Error(ErrorCode c, std::string m, std::string f = {})

@@ -217,8 +217,12 @@ Result<Verified> VerifySignatureAndClaims(std::string_view token, const std::str
   JwtPtr jwt(raw);
   if (rc != 0 || jwt == nullptr) return Unauthenticated("malformed or forged token");
   // libjwt verifies with whatever algorithm the token's header names, including none — and an
-  // HS256 token "signed" with the public key would pass as an HMAC. Pin the configured one.
-  if (jwt_get_alg(jwt.get()) != LibJwtAlgorithm(algorithm)) {
+  // HS256 token "signed" with the public key would pass as an HMAC. Pin the configured one, by
+  // its exact name: libjwt reads "hs256" as HS256, but `alg` is case-sensitive (RFC 7515 §4.1.1,
+  // RFC 7518 §3.1), and a name other verifiers refuse must not pass here.
+  const char* alg = jwt_get_header(jwt.get(), "alg");
+  if (jwt_get_alg(jwt.get()) != LibJwtAlgorithm(algorithm) || alg == nullptr ||
+      std::string_view(alg) != TokenAlgorithmName(algorithm)) {
     return Unauthenticated("token algorithm must be " + std::string(TokenAlgorithmName(algorithm)));
   }
 

@@ -1,7 +1,10 @@
 #include "http/problem.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/json/object.hpp>
 #include <string>
+#include <utility>
 
 #include "core/json_text.hpp"
 
@@ -41,7 +44,21 @@ std::string_view Title(int status) {
   }
 }
 
+constexpr std::string_view kInternalDetail =
+    "internal error; the server's log has its cause under this request_id";
+
+std::shared_ptr<spdlog::logger> HttpLog() {
+  std::shared_ptr<spdlog::logger> logger = spdlog::get("http");
+  return logger ? logger : spdlog::default_logger();
+}
+
 }  // namespace
+
+Error InternalError(std::string cause) {
+  Error error(ErrorCode::kInternal, "internal error");
+  error.cause = std::move(cause);
+  return error;
+}
 
 int HttpStatus(ErrorCode code) {
   switch (code) {
@@ -81,7 +98,12 @@ Response Problem(const Error& error, const Request& request) {
   body["type"] = std::string("urn:vigil:problem:") + ErrorCodeName(error.code);
   body["title"] = Title(status);
   body["status"] = status;
-  body["detail"] = error.message;
+  if (status >= 500) {
+    HttpLog()->error("request {}: {} {} {} {}: {}", request.request_id, status,
+                     ErrorCodeName(error.code), MethodName(request.method), request.path,
+                     Describe(error));
+  }
+  body["detail"] = status == 500 ? kInternalDetail : std::string_view(error.message);
   if (!error.field.empty()) body["field"] = error.field;
   body["instance"] = request.path;
   body["request_id"] = request.request_id;

@@ -13,6 +13,13 @@ namespace vigil::http {
 // The one table from error code to HTTP status.
 int HttpStatus(ErrorCode code);
 
+// The answer for `error`. A 5xx is also logged here, once, with the request id and the error's
+// cause; the client gets the request id to quote, and never the cause. A 500's detail is always
+// the same sentence (its message is for the log: a 500 is a bug, and what the code was doing when
+// it failed is nobody else's business).
 Response Problem(const Error& error, const Request& request);
+
+// kInternal with `cause` for the log.
+Error InternalError(std::string cause);
 
 }  // namespace vigil::http

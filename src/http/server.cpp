@@ -248,9 +248,8 @@ ResponseSlot::~ResponseSlot() {
     if (handler_) {
       // The handler dropped its Responder without answering: a bug in the handler, but the
       // client still gets an answer.
-      pending_->log().error("request {} ({} {}) was dropped without an answer", request.request_id,
-                            MethodName(request.method), request.path);
-      PostLocked(Problem(Error(ErrorCode::kInternal, "the request was dropped without an answer"),
+      PostLocked(Problem(InternalError(std::string(MethodName(request.method)) +
+                                       " was dropped by its handler without an answer"),
                          request),
                  nullptr);
     }
@@ -385,11 +384,10 @@ std::optional<Response> Dispatch(ServerCore& impl, const std::shared_ptr<Respons
   try {
     impl.dispatcher(slot->request, std::move(responder));
   } catch (const std::exception& e) {
-    impl.log->error("request {}: handler failed: {}", slot->request.request_id, e.what());
-    slot->Complete(Problem(Error(ErrorCode::kInternal, "internal error"), slot->request));
+    slot->Complete(Problem(InternalError(std::string("handler failed: ") + e.what()),
+                           slot->request));  // Problem logs it
   } catch (...) {
-    impl.log->error("request {}: handler failed", slot->request.request_id);
-    slot->Complete(Problem(Error(ErrorCode::kInternal, "internal error"), slot->request));
+    slot->Complete(Problem(InternalError("handler failed"), slot->request));
   }
   return slot->EndDispatch();
 }
@@ -483,16 +481,19 @@ class Session {
       failure = "unknown exception";
     }
     if (!failure.empty()) {
-      // The last resort: logged here, once; the client gets a 500 if it is still owed an answer.
-      impl_.log->error("connection from {}: request {}: {}", remote_, exchange_.request_id,
-                       failure);
-      if (owes_answer_) {
+      // The last resort, logged once: by Problem when the client is still owed an answer (a 500),
+      // here otherwise.
+      if (!owes_answer_) {
+        impl_.log->error("connection from {}: request {}: {}", remote_, exchange_.request_id,
+                         failure);
+      } else {
         Request request;
         request.path = exchange_.path;
         request.request_id = exchange_.request_id;
+        request.remote_address = remote_;
         exchange_.keep_alive = false;
         try {
-          co_await Write(Problem(Error(ErrorCode::kInternal, "internal error"), request));
+          co_await Write(Problem(InternalError(failure), request));
         } catch (...) {
           // Nothing more can be done for this connection.
         }
@@ -550,7 +551,7 @@ class Session {
     // read above, and async_read_header would answer it through the scheduler (net::post) at the
     // cost of one more pass of the reactor. It reads only when the header is incomplete.
     if (buffer_.size() > 0) {
-      size_t used = parser_->put(buffer_.data(), ec);
+      size_t used = parser_->Put(buffer_.data(), ec);
       buffer_.consume(used);
       if (ec == bhttp::error::need_more) ec = {};
     }
@@ -560,10 +561,21 @@ class Session {
       if (!read_deadline) read_deadline = Deadline::Clock::now() + options.read_timeout;
       return *read_deadline;
     };
-    if (!ec && !parser_->is_header_done()) {
+    // The rest of the header, read as async_read_header would, but through Put, which refuses a
+    // folded field line before Beast joins it. (Beast parses a header only once it is whole, so
+    // the bytes are all in the buffer when Put looks at them.)
+    while (!ec && !parser_->is_header_done()) {
       ArmUntil(request_deadline());
-      co_await bhttp::async_read_header(socket_, buffer_, *parser_, Redirect(ec));
+      size_t n = co_await socket_.async_read_some(buffer_.prepare(kReadChunk), Redirect(ec));
       Disarm(ec);
+      if (ec == asio::error::eof) {
+        ec = buffer_.size() > 0 ? bhttp::error::partial_message : bhttp::error::end_of_stream;
+      }
+      if (ec) break;
+      buffer_.commit(n);
+      size_t used = parser_->Put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == bhttp::error::need_more) ec = {};
     }
     if (!ec && !parser_->is_done()) {
       ArmUntil(request_deadline());
@@ -656,7 +668,7 @@ class Session {
       }
       co_return false;
     }
-    Error error(ErrorCode::kInvalidArgument, "malformed request");
+    Error error(ErrorCode::kInvalidArgument, parser_ ? parser_->Describe(ec) : "malformed request");
     if (ec == bhttp::error::body_limit) {
       error = Error(ErrorCode::kPayloadTooLarge,
                     "request body exceeds " + std::to_string(impl_.options.body_limit) + " bytes");
@@ -694,12 +706,11 @@ class Session {
     if (response.stream) co_return co_await WriteStream(std::move(response));
     int status = response.status;
     if (status < 100 || status > 999) {
-      impl_.log->error("request {}: handler answered invalid status {}", exchange_.request_id,
-                       status);
       Request request;
       request.path = exchange_.path;
       request.request_id = exchange_.request_id;
-      response = Problem(Error(ErrorCode::kInternal, "internal error"), request);
+      response = Problem(InternalError("handler answered invalid status " + std::to_string(status)),
+                         request);
       status = response.status;
     }
     // The head is written by hand into one buffer and sent with the body in one gather write:

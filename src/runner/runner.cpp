@@ -193,7 +193,7 @@ bool Runner::Report(Sim& sim, std::vector<EventInput> events) {
   if (!r) {
     // Someone else moved the investigation (paused, cancelled): decide again from its new state.
     if (r.error().code != ErrorCode::kConflict) {
-      spdlog::get("runner")->warn("{}: report failed: {}", sim.id, r.error().message);
+      spdlog::get("runner")->warn("{}: report failed: {}", sim.id, Describe(r.error()));
     }
     return false;
   }

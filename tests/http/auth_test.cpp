@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <jwt.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 
 #include <boost/json/object.hpp>
@@ -53,6 +54,39 @@ std::string Sign(const boost::json::object& claims, jwt_alg_t alg = JWT_ALG_HS25
   std::string token = encoded != nullptr ? encoded : "";
   std::free(encoded);
   return token;
+}
+
+// A token whose header names the algorithm `alg_name` exactly as given (libjwt would write its
+// own spelling), signed with HS256 over `secret`, or with RS256 by `private_pem` when given.
+std::string SignAs(std::string_view alg_name, const boost::json::object& claims,
+                   std::string_view secret = kSecret, const std::string& private_pem = "") {
+  std::string input = Base64Url(R"({"alg":")" + std::string(alg_name) + R"(","typ":"JWT"})") + "." +
+                      Base64Url(boost::json::serialize(claims));
+  std::string signature;
+  if (private_pem.empty()) {
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_size = 0;
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &mac_size);
+    signature.assign(reinterpret_cast<const char*>(mac), mac_size);
+  } else {
+    std::unique_ptr<BIO, void (*)(BIO*)> bio(
+        BIO_new_mem_buf(private_pem.data(), static_cast<int>(private_pem.size())), BIO_free_all);
+    std::unique_ptr<EVP_PKEY, void (*)(EVP_PKEY*)> key(
+        PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+    std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    size_t size = 0;
+    EXPECT_EQ(EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()), 1);
+    EXPECT_EQ(EVP_DigestSign(ctx.get(), nullptr, &size,
+                             reinterpret_cast<const unsigned char*>(input.data()), input.size()),
+              1);
+    signature.resize(size);
+    EXPECT_EQ(EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
+                             reinterpret_cast<const unsigned char*>(input.data()), input.size()),
+              1);
+    signature.resize(size);
+  }
+  return input + "." + Base64Url(signature);
 }
 
 boost::json::object Claims(boost::json::value roles = boost::json::array{"read"}) {
@@ -134,6 +168,14 @@ TEST_F(AuthTest, RefusesOtherAlgorithmsEvenWithTheRightSecret) {
   EXPECT_EQ(Refusal(Sign(Claims(), JWT_ALG_HS512)), "token algorithm must be HS256");
   EXPECT_EQ(Refusal(Sign(Claims(), JWT_ALG_HS384)), "token algorithm must be HS256");
   EXPECT_EQ(Refusal(Sign(Claims(), JWT_ALG_HS256)), "ok");
+}
+
+// RFC 7515 §4.1.1: `alg` is case-sensitive. libjwt reads "hs256" as HS256; vigil must not.
+TEST_F(AuthTest, MatchesTheAlgorithmNameExactly) {
+  EXPECT_EQ(Refusal(SignAs("HS256", Claims())), "ok");  // the helper signs correctly
+  for (std::string_view name : {"hs256", "hS256", "Hs256", "HS256 ", "HS2560"}) {
+    EXPECT_NE(Refusal(SignAs(name, Claims())), "ok") << name;
+  }
 }
 
 TEST_F(AuthTest, HonoursExpiryWithLeeway) {
@@ -291,6 +333,10 @@ TEST_F(AuthTest, VerifiesRs256WithAPublicKeyAndRefusesAlgorithmConfusion) {
   EXPECT_FALSE(rsa.Verify(Sign(Claims(), JWT_ALG_RS256, other_private)).has_value());
   // And the HS256 authenticator refuses the RS256 token.
   EXPECT_NE(Refusal(Sign(Claims(), JWT_ALG_RS256, private_pem)), "ok");
+  // The name is matched exactly (RFC 7515 §4.1.1): "rs256" is not RS256.
+  EXPECT_TRUE(rsa.Verify(SignAs("RS256", Claims(), "", private_pem)).has_value());
+  EXPECT_FALSE(rsa.Verify(SignAs("rs256", Claims(), "", private_pem)).has_value());
+  EXPECT_FALSE(rsa.Verify(SignAs("Rs256", Claims(), "", private_pem)).has_value());
 }
 
 TEST(MintTokenTest, RefusesAnEmptySubject) {

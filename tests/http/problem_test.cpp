@@ -1,8 +1,11 @@
 #include "http/problem.hpp"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <boost/json/parse.hpp>
+#include <sstream>
 
 namespace vigil::http {
 namespace {
@@ -54,6 +57,52 @@ TEST(ProblemTest, FieldIsOmittedWhenEmpty) {
   EXPECT_FALSE(body.contains("field"));
   EXPECT_EQ(body.at("type"), "urn:vigil:problem:stale_version");
   EXPECT_EQ(body.at("title"), "Conflict");
+}
+
+// The "http" logger, writing into a string for the test's life.
+class CapturedLog {
+ public:
+  CapturedLog() {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
+    spdlog::drop("http");
+    spdlog::register_logger(std::make_shared<spdlog::logger>("http", sink));
+  }
+  ~CapturedLog() { spdlog::drop("http"); }
+  std::string Text() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+};
+
+// A 5xx shows the client nothing from inside (SQLite's text, file paths): the log has the cause,
+// once, under the request id the client is given.
+TEST(ProblemTest, ServerErrorsKeepTheirCauseForTheLog) {
+  CapturedLog log;
+  Error internal(ErrorCode::kInternal, "write failed: /var/lib/vigil/vigil.db: disk I/O error");
+  Response response = Problem(internal, SomeRequest());
+  EXPECT_EQ(response.status, 500);
+  boost::json::object body = boost::json::parse(response.body).as_object();
+  EXPECT_EQ(body.at("detail"),
+            "internal error; the server's log has its cause under this request_id");
+  EXPECT_EQ(body.at("request_id"), "00000000000000ab");
+  EXPECT_EQ(response.body.find("/var/lib"), std::string::npos) << response.body;
+
+  Error unavailable(ErrorCode::kUnavailable, "the database cannot take this request now");
+  unavailable.cause = "append events: database or disk is full";
+  response = Problem(unavailable, SomeRequest());
+  EXPECT_EQ(response.status, 503);
+  body = boost::json::parse(response.body).as_object();
+  EXPECT_EQ(body.at("detail"), "the database cannot take this request now");
+  EXPECT_EQ(response.body.find("disk is full"), std::string::npos) << response.body;
+
+  const std::string text = log.Text();
+  EXPECT_NE(text.find("request 00000000000000ab: 500 internal"), std::string::npos) << text;
+  EXPECT_NE(text.find("/var/lib/vigil/vigil.db: disk I/O error"), std::string::npos) << text;
+  EXPECT_NE(text.find("request 00000000000000ab: 503 unavailable"), std::string::npos) << text;
+  EXPECT_NE(text.find("database or disk is full"), std::string::npos) << text;
+  // A client error is the client's business, not the log's.
+  Problem(Error(ErrorCode::kInvalidArgument, "bad"), SomeRequest());
+  EXPECT_EQ(log.Text(), text);
 }
 
 TEST(ProblemTest, ExtraMembersAreAddedButNeverReplaceStandardOnes) {

@@ -175,6 +175,93 @@ TEST_F(ApiTest, InvalidCreateNamesTheField) {
   ExpectProblem(client_->Post("/api/v1/investigations", "{not json", alice_), 400);
 }
 
+// A number a double cannot hold was stored as null (1e309) or rounded (a 30-digit integer); a
+// member name given twice was read as its last value. Both are refused, naming the value, and
+// nothing is stored.
+TEST_F(ApiTest, NumbersOutOfRangeAndDuplicateMembersAreRefusedAndStoreNothing) {
+  Headers strict = Auth(TestToken("strict-json", {"read", "dev"}));
+  auto listed = [&] {
+    return client_->Get("/api/v1/investigations", strict).Json().at("items").as_array().size();
+  };
+  ExpectProblem(
+      client_->Post("/api/v1/investigations", R"({"name":"x","settings":{"n":1e309}})", strict),
+      400, "settings.n");
+  ExpectProblem(
+      client_->Post("/api/v1/investigations",
+                    R"({"name":"x","settings":{"n":123456789012345678901234567890}})", strict),
+      400, "settings.n");
+  ExpectProblem(client_->Post("/api/v1/investigations",
+                              R"({"name":"x","entities":[{"type":"ip","value":"1.2.3.4",)"
+                              R"("metadata":{"score":-1e400}}]})",
+                              strict),
+                400, "entities[0].metadata.score");
+  ExpectProblem(client_->Post("/api/v1/investigations", R"({"name":"x","name":"y"})", strict), 400,
+                "name");
+  EXPECT_EQ(listed(), 0u);
+
+  std::string id = Create(strict);
+  const std::string events = "/api/v1/investigations/" + id + "/events";
+  const size_t before = client_->Get(events, strict).Json().at("items").as_array().size();
+  const std::string good =
+      R"({"event_type":"error_logged","data":{"error":{"code":"E1","message":"m",)"
+      R"("severity":"warning"}}})";
+  const std::string bad = R"({"event_type":"no_such_type","data":{}})";
+  ExpectProblem(
+      client_->Post(events, R"({"events":[)" + bad + R"(],"events":[)" + good + "]}", strict), 400,
+      "events");
+  ExpectProblem(
+      client_->Post(events,
+                    R"({"events":[{"event_type":"error_logged","data":{"error":{"code":"E1",)"
+                    R"("message":"m","severity":"warning","context":{"n":1e309}}}}]})",
+                    strict),
+      400, "events[0].data.error.context.n");
+  ExpectProblem(
+      client_->Post(events,
+                    R"({"events":[{"event_type":"entity_discovered","data":{"entity":{)"
+                    R"("type":"ip","value":"5.6.7.8","metadata":{"big":99999999999999999999}}}}]})",
+                    strict),
+      400, "events[0].data.entity.metadata.big");
+  EXPECT_EQ(client_->Get(events, strict).Json().at("items").as_array().size(), before);
+  // Integers up to 2^64-1 are kept exactly.
+  HttpResult kept = client_->Post(
+      events,
+      R"({"events":[{"event_type":"error_logged","data":{"error":{"code":"E1","message":"m",)"
+      R"("severity":"warning","context":{"max":18446744073709551615,"min":-9223372036854775808}}}}]})",
+      strict);
+  ASSERT_EQ(kept.status, 200) << kept.body;
+  HttpResult log = client_->Get(events, strict);
+  EXPECT_NE(log.body.find(R"("max":18446744073709551615)"), std::string::npos) << log.body;
+  EXPECT_NE(log.body.find(R"("min":-9223372036854775808)"), std::string::npos) << log.body;
+}
+
+// The reported smuggling, on the wire to a real vigil: a create whose Transfer-Encoding is gzip
+// and whose body is a second, complete create. One 400, and the second create never runs.
+TEST_F(ApiTest, ARequestSmuggledThroughTransferEncodingIsNotServed) {
+  const std::string token = TestToken("erin", {"read", "dev"});
+  const std::string inner = R"({"name":"smuggled"})";
+  const std::string smuggled =
+      "POST /api/v1/investigations HTTP/1.1\r\nHost: x\r\n"
+      "Authorization: Bearer " +
+      token +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(inner.size()) +
+      "\r\n\r\n" + inner;
+  for (const std::string& framing :
+       {std::string("Transfer-Encoding: gzip\r\n"),
+        "Transfer-Encoding: gzip\r\nContent-Length: " + std::to_string(smuggled.size()) + "\r\n",
+        std::string("Content-Length:\r\n 2\r\n")}) {
+    std::string answer = RawExchange(
+        server_->port(),
+        "POST /api/v1/investigations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+            "\r\nContent-Type: application/json\r\n" + framing + "\r\n" + smuggled,
+        true);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 400 ", 0), 0u) << framing << answer;
+    EXPECT_EQ(answer.find("HTTP/1.1", 1), std::string::npos) << framing << answer;
+  }
+  HttpResult list = client_->Get("/api/v1/investigations", Auth(token));
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(list.Json().at("items").as_array().size(), 0u) << list.body;
+}
+
 TEST_F(ApiTest, LifecycleTransitionsAndIllegalOnesAre409) {
   std::string id = Create(alice_);
   std::string base = "/api/v1/investigations/" + id;

@@ -45,7 +45,7 @@ HttpResult Failed(std::string why) {
 
 }  // namespace
 
-std::string RawExchange(uint16_t port, const std::string& bytes) {
+int ConnectLoopback(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -54,15 +54,24 @@ std::string RawExchange(uint16_t port, const std::string& bytes) {
   timeval timeout{.tv_sec = 10, .tv_usec = 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+std::string RawExchange(uint16_t port, const std::string& bytes, bool then_shut_write) {
+  int fd = ConnectLoopback(port);
   std::string received;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    if (!bytes.empty()) (void)!send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    char chunk[4096];
-    for (;;) {
-      ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
-      if (n <= 0) break;
-      received.append(chunk, static_cast<size_t>(n));
-    }
+  if (fd < 0) return received;
+  if (!bytes.empty()) (void)!send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  if (then_shut_write) shutdown(fd, SHUT_WR);
+  char chunk[4096];
+  for (;;) {
+    ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
+    if (n <= 0) break;
+    received.append(chunk, static_cast<size_t>(n));
   }
   close(fd);
   return received;

@@ -32,9 +32,15 @@ struct HttpResult {
   std::string Header(std::string_view name) const;
 };
 
+// A blocking socket connected to 127.0.0.1:port, whose sends and reads give up after 10 s; -1
+// when it cannot connect.
+int ConnectLoopback(uint16_t port);
+
 // Sends `bytes` as they are on a new connection to 127.0.0.1 and returns everything the server
 // sends until it closes (or 10 s pass): for what HttpClient would not send or would parse away.
-std::string RawExchange(uint16_t port, const std::string& bytes);
+// With `then_shut_write`, the client then says it will send nothing more (a half close), so a
+// server that reads on after an answer sees the end at once.
+std::string RawExchange(uint16_t port, const std::string& bytes, bool then_shut_write = false);
 
 class HttpClient {
  public:

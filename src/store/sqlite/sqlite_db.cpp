@@ -25,16 +25,32 @@ Error SqliteError(int rc, sqlite3* db, std::string_view what) {
     default:
       break;
   }
-  std::string message(what);
-  message += ": ";
+  // SQLite's own text names tables, columns and files: it is the cause, for the log. The client
+  // is told what to do next.
+  std::string cause(what);
+  cause += ": ";
   // sqlite3_errmsg describes the connection's most recent failure, which is `rc` when the caller
   // reports it at once; otherwise fall back to the generic text for the code.
   if (db != nullptr && sqlite3_extended_errcode(db) == rc) {
-    message += sqlite3_errmsg(db);
+    cause += sqlite3_errmsg(db);
   } else {
-    message += sqlite3_errstr(rc);
+    cause += sqlite3_errstr(rc);
   }
-  return Error(code, std::move(message));
+  std::string message;
+  switch (code) {
+    case ErrorCode::kUnavailable:
+      message = "the database cannot take this request now; retry later";
+      break;
+    case ErrorCode::kConflict:
+      message = "the change conflicts with what is stored; read the resource again";
+      break;
+    default:
+      message = "the database failed";
+      break;
+  }
+  Error error(code, std::move(message));
+  error.cause = std::move(cause);
+  return error;
 }
 
 // --- Statement ---

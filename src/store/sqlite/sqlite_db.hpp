@@ -5,7 +5,8 @@
 // each one out to a single user), which is why connections are opened with SQLITE_OPEN_NOMUTEX.
 //
 // Errors: every failure is returned as a vigil::Error, never thrown. The code says what the caller
-// should do next (see SqliteError below); the message carries sqlite3_errmsg.
+// should do next (see SqliteError below); the message says that to the client, and the cause
+// carries sqlite3_errmsg for the log.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +27,8 @@ namespace vigil::store::sqlite {
 //   SQLITE_BUSY, LOCKED, IOERR, FULL, CANTOPEN, PROTOCOL, NOMEM, READONLY -> kUnavailable (retry)
 //   SQLITE_CONSTRAINT                                                    -> kConflict
 //   anything else                                                        -> kInternal
-// `db` may be null; when given, its sqlite3_errmsg is part of the message.
+// The message is one fixed sentence per code; the cause is `what` and SQLite's own text (`db`'s
+// sqlite3_errmsg when given and current, else the text for `rc`).
 Error SqliteError(int rc, sqlite3* db, std::string_view what);
 
 class Connection;
