@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "store/open.hpp"
+
 namespace vigil::app {
 
 void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
@@ -15,7 +17,7 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
     return cmd.add_option(flag, var, help)->envname(env)->capture_default_str();
   };
   opt("--listen", c.listen, "VIGIL_LISTEN", "address and port to listen on (port 0: any free)");
-  opt("--db", c.db, "VIGIL_DB", "SQLite database file");
+  opt("--db", c.db, "VIGIL_DB", "the database: a SQLite file path");
   cmd.add_option("--port-file", c.port_file,
                  "write the bound port to this file once listening (for tests and scripts)");
   cmd.add_flag("--demo", c.demo, "run simulated demo investigations and print a login token")
@@ -136,6 +138,7 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
 }
 
 Result<void> ValidateServeConfig(ServeConfig& c) {
+  if (auto db = store::ParseStoreLocation(c.db); !db) return Fail(db.error());
   size_t colon = c.listen.rfind(':');
   if (colon == std::string::npos || colon == 0) {
     return Fail(ErrorCode::kInvalidArgument,

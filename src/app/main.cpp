@@ -25,7 +25,7 @@
 #include "live/hub.hpp"
 #include "live/limits.hpp"
 #include "runner/runner.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/open.hpp"
 
 namespace vigil::app {
 namespace {
@@ -83,7 +83,7 @@ int Serve(ServeConfig& config) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto store = store::OpenSqliteStore({.path = config.db});
+  auto store = store::OpenStore(config.db);
   if (!store) {
     log->error("{}", Describe(store.error()));
     return 1;
@@ -191,9 +191,7 @@ int Serve(ServeConfig& config) {
 }
 
 int Migrate(const std::string& db) {
-  std::filesystem::path parent = std::filesystem::path(db).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent);
-  auto report = store::MigrateSqlite(db);
+  auto report = store::MigrateStore(db);
   if (!report) {
     std::fprintf(stderr, "vigil migrate: %s\n", Describe(report.error()).c_str());
     return 1;
@@ -254,7 +252,7 @@ int main(int argc, char** argv) {
 
   std::string migrate_db = "data/vigil.db";
   CLI::App* migrate = app.add_subcommand("migrate", "create or upgrade the database schema");
-  migrate->add_option("--db", migrate_db, "SQLite database file")
+  migrate->add_option("--db", migrate_db, "the database: a SQLite file path")
       ->envname("VIGIL_DB")
       ->capture_default_str();
 

@@ -1,5 +1,6 @@
-// Store: where investigations and their event logs are kept. One interface, two implementations
-// (SQLite, the embedded default; PostgreSQL for scale-out), one contract test suite for both
+// Store: where investigations and their event logs are kept. One interface, an implementation per
+// backend (sqlite/: the embedded default; a PostgreSQL one is planned for scale-out), opened from
+// its location by store/open.hpp, and one contract test suite that every implementation passes
 // (tests/store/store_contract_test.cpp).
 //
 // Threading: reads may be called from any thread, concurrently with each other and with the
@@ -87,6 +88,12 @@ class WriteTransaction {
                                                          const std::string& key) = 0;
   // Durable when it returns success: survives a crash of the process.
   virtual Result<void> Commit() = 0;
+};
+
+// What a migration did: the schema version before and after (equal when there was nothing to do).
+struct MigrationReport {
+  int from_version = 0;
+  int to_version = 0;
 };
 
 class Store {

@@ -1,5 +1,6 @@
-// The Store contract (store/store.hpp), one suite for every implementation. To add one, write a
-// function that opens it on a directory and add it to INSTANTIATE_TEST_SUITE_P at the bottom.
+// The Store contract (store/store.hpp), one suite for every backend, each opened the way vigil
+// opens it: from its location (store/open.hpp), migrated first. To add a backend, add its row to
+// kBackends at the bottom.
 
 #include <gtest/gtest.h>
 
@@ -21,7 +22,7 @@
 #include <tuple>
 #include <vector>
 
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/open.hpp"
 #include "store/store.hpp"
 #include "store/store_test_util.hpp"
 
@@ -37,26 +38,27 @@ using testing::TempDir;
 
 struct StoreImpl {
   std::string name;
+  // The --db location of the store kept in `dir` (a test's own temporary directory).
+  std::function<std::string(const std::string& dir)> location;
+
   // Opens the store kept in `dir`, creating it when the directory is empty; opened again on the
   // same directory, it has the same data. Null (after reporting why) when it cannot.
-  std::function<std::unique_ptr<Store>(const std::string& dir)> open;
+  std::unique_ptr<Store> open(const std::string& dir) const {
+    const std::string db = location(dir);
+    if (auto migrated = MigrateStore(db); !migrated) {
+      ADD_FAILURE() << "MigrateStore(" << db << "): " << Describe(migrated.error());
+      return nullptr;
+    }
+    auto store = OpenStore(db);
+    if (!store) {
+      ADD_FAILURE() << "OpenStore(" << db << "): " << Describe(store.error());
+      return nullptr;
+    }
+    return std::move(*store);
+  }
 };
 
 void PrintTo(const StoreImpl& impl, std::ostream* os) { *os << impl.name; }
-
-std::unique_ptr<Store> OpenSqliteIn(const std::string& dir) {
-  const std::string path = dir + "/vigil.db";
-  if (auto migrated = MigrateSqlite(path); !migrated) {
-    ADD_FAILURE() << "MigrateSqlite: " << migrated.error().message;
-    return nullptr;
-  }
-  auto store = OpenSqliteStore(SqliteOptions{.path = path});
-  if (!store) {
-    ADD_FAILURE() << "OpenSqliteStore: " << store.error().message;
-    return nullptr;
-  }
-  return std::move(*store);
-}
 
 InvestigationRow MakeInvestigation(std::string id, std::string owner = "alice",
                                    int64_t created_at_ms = 1'730'000'000'000) {
@@ -799,14 +801,15 @@ TEST_P(ListTest, FiltersByOwnerAndStatesTogether) {
             bobs_failures);
 }
 
-INSTANTIATE_TEST_SUITE_P(Implementations, StoreContractTest,
-                         ::testing::Values(StoreImpl{"Sqlite", &OpenSqliteIn}),
+const StoreImpl kBackends[] = {
+    {"Sqlite", [](const std::string& dir) { return dir + "/vigil.db"; }},
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::ValuesIn(kBackends),
                          [](const auto& info) { return info.param.name; });
-INSTANTIATE_TEST_SUITE_P(Implementations, EventPagingTest,
-                         ::testing::Values(StoreImpl{"Sqlite", &OpenSqliteIn}),
+INSTANTIATE_TEST_SUITE_P(Backends, EventPagingTest, ::testing::ValuesIn(kBackends),
                          [](const auto& info) { return info.param.name; });
-INSTANTIATE_TEST_SUITE_P(Implementations, ListTest,
-                         ::testing::Values(StoreImpl{"Sqlite", &OpenSqliteIn}),
+INSTANTIATE_TEST_SUITE_P(Backends, ListTest, ::testing::ValuesIn(kBackends),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

@@ -32,10 +32,6 @@ int SqliteSchemaVersion();
 // file is missing, not a vigil database, or at another schema version.
 Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
 
-struct MigrationReport {
-  int from_version = 0;
-  int to_version = 0;
-};
 // Creates the file (and its directory) if needed and applies every migration it lacks, each in its
 // own transaction. kConflict when the database is newer than this build; kInvalidArgument when the
 // file is not a vigil database (not SQLite, or another program's), which is left untouched.
