@@ -62,9 +62,10 @@ RateLimiter::Bucket& RateLimiter::Refill(Shard& shard, const std::string& key, i
   if (it == shard.buckets.end()) {
     if (shard.buckets.size() >= kMaxBucketsPerShard) {
       const int64_t full_after_ms = int64_t{options_.window_seconds} * 1000;
+      // Full again and forgiven: a fresh bucket says the same.
       std::erase_if(shard.buckets, [&](const auto& entry) {
         return now_ms - entry.second.updated_ms > full_after_ms &&
-               now_ms >= entry.second.blocked_until_ms;
+               now_ms - entry.second.quiet_from_ms >= full_after_ms;
       });
       // Still full of live buckets (a flood of new keys): a hard cap, not a scan per key.
       // Down to nine tenths, so that the next scan is thousands of keys away.
@@ -83,8 +84,8 @@ RateLimiter::Bucket& RateLimiter::Refill(Shard& shard, const std::string& key, i
         limit, b.tokens + static_cast<double>(now_ms - b.updated_ms) * RatePerMs(limit));
     b.updated_ms = now_ms;
   }
-  if (b.violations > 0 && now_ms - b.last_violation_ms > int64_t{options_.window_seconds} * 1000) {
-    b.violations = 0;  // a quiet window forgives
+  if (b.level > 0 && now_ms - b.quiet_from_ms >= int64_t{options_.window_seconds} * 1000) {
+    b.level = 0;  // a quiet window forgives
   }
   return b;
 }
@@ -129,25 +130,33 @@ RateLimiter::Decision RateLimiter::Described(const Bucket& b, int limit, int64_t
   return d;
 }
 
+RateLimiter::Decision RateLimiter::Refuse(Bucket& b, int limit, int64_t now_ms) const {
+  Decision d = Describe(b, limit, now_ms);
+  b.level = std::min(b.level + 1, 64);
+  // The first refusal of a client that was quiet waits for the next token; each further episode
+  // is a penalty twice as long as the one before, from one window up.
+  int64_t wait_ms = static_cast<int64_t>(std::ceil((1 - b.tokens) / RatePerMs(limit)));
+  if (options_.backoff && b.level > 1) {
+    const int64_t window_ms = int64_t{options_.window_seconds} * 1000;
+    const int64_t penalty_ms = std::min<int64_t>(window_ms << std::min(b.level - 2, 20),
+                                                 int64_t{options_.max_backoff_seconds} * 1000);
+    wait_ms = std::max(wait_ms, penalty_ms);
+    b.blocked_until_ms = now_ms + wait_ms;
+  }
+  // Quiet is counted from the end of the penalty, not from its start: a client that comes back
+  // flooding the moment it ends has not been quiet at all.
+  b.quiet_from_ms = std::max(now_ms, b.blocked_until_ms);
+  d.allowed = false;
+  d.retry_after_s = static_cast<int>(std::max<int64_t>(1, (wait_ms + 999) / 1000));
+  return d;
+}
+
 RateLimiter::Decision RateLimiter::Admit(Budget budget, std::string_view principal,
                                          int64_t now_ms) {
   return WithBucket(budget, principal, now_ms, [&](Bucket& b, int limit) {
     Decision d = Described(b, limit, now_ms);
-    if (!d.allowed || b.tokens >= 1) return d;
-    // Refused: the first time until the next token; each further refusal within a window waits
-    // twice as long as the one before, from one window up.
-    ++b.violations;
-    b.last_violation_ms = now_ms;
-    int64_t wait_ms = static_cast<int64_t>(std::ceil((1 - b.tokens) / RatePerMs(limit)));
-    if (options_.backoff && b.violations > 1) {
-      const int shift = std::min(b.violations - 2, 16);
-      wait_ms = std::min<int64_t>(int64_t{options_.window_seconds} * 1000 << shift,
-                                  int64_t{options_.max_backoff_seconds} * 1000);
-      b.blocked_until_ms = now_ms + wait_ms;
-    }
-    d.allowed = false;
-    d.retry_after_s = static_cast<int>(std::max<int64_t>(1, (wait_ms + 999) / 1000));
-    return d;
+    if (!d.allowed || b.tokens >= 1) return d;  // refused during a penalty: the same episode
+    return Refuse(b, limit, now_ms);
   });
 }
 

@@ -7,8 +7,13 @@
 //           out a back-off); the refusal says how long to wait.
 //   Charge  once the answer is known: one token, unless the answer is a 304 (a poller doing the
 //           right thing) — an open stream is charged once, when it opens.
-// Repeated refusals wait longer (RATE_LIMIT_ENABLE_BACKOFF): the first waits for the next token;
-// each further one within a window doubles the wait from one window, up to five minutes.
+// Repeated refusals wait longer (RATE_LIMIT_ENABLE_BACKOFF). A refusal outside a penalty starts a
+// new episode and raises the bucket's level: the first waits for the next token; each further one
+// is a penalty (every request refused until it ends) of one window, then two, four... up to five
+// minutes. A refusal during a penalty belongs to its episode: it neither lengthens it nor raises
+// the level. The level goes back to zero only after a quiet window: a whole window without a
+// refused request, counted from the end of the last penalty (or the last refusal, if later) — so
+// a client that floods again the moment its penalty ends waits twice as long the next time.
 //
 // Thread-safety: every method may be called from any thread (the buckets are sharded by key).
 #pragma once
@@ -70,8 +75,8 @@ class RateLimiter {
   struct Bucket {
     double tokens = 0;
     int64_t updated_ms = 0;
-    int violations = 0;  // refusals in a row (reset after a quiet window)
-    int64_t last_violation_ms = 0;
+    int level = 0;              // refusal episodes since the last quiet window
+    int64_t quiet_from_ms = 0;  // the last refusal, or the end of its penalty if later
     int64_t blocked_until_ms = 0;
   };
   struct Shard {
@@ -85,6 +90,8 @@ class RateLimiter {
   Decision Describe(const Bucket& b, int limit, int64_t now_ms) const;
   // Describe, refused while the bucket's back-off lasts.
   Decision Described(const Bucket& b, int limit, int64_t now_ms) const;
+  // Refuses a request outside a penalty: a new episode, one level up.
+  Decision Refuse(Bucket& b, int limit, int64_t now_ms) const;
   // Runs f(bucket, limit) under the shard's lock, the bucket refilled; not limited: Decision{}.
   template <typename F>
   Decision WithBucket(Budget budget, std::string_view principal, int64_t now_ms, F f);

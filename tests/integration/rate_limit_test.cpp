@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "support/http_client.hpp"
 #include "support/sse_client.hpp"
@@ -124,6 +127,52 @@ TEST_F(RateLimitTest, AStreamIsOneRequest) {
 TEST_F(RateLimitTest, HealthChecksAreNotLimited) {
   for (int i = 0; i < 20; ++i) ASSERT_EQ(client_->Get("/healthz").status, 200);
   EXPECT_EQ(client_->Get("/healthz").Header("x-ratelimit-limit"), "");
+}
+
+// Back-off on the wire, with a window short enough for penalties to end within the test: a
+// default budget of 2 per 2 s (a token a second).
+TEST(RateLimitBackoffTest, EachEpisodeRightAfterAPenaltyWaitsTwiceAsLong) {
+  const std::string dir = MakeTempDir();
+  VigilOptions options;
+  options.db_path = dir + "/vigil.db";
+  options.env = {{"RATE_LIMIT_ENABLED", "true"},
+                 {"RATE_LIMIT_MAX_REQUESTS", "2"},
+                 {"RATE_LIMIT_WINDOW_SECONDS", "2"}};
+  std::unique_ptr<VigilProcess> server = VigilProcess::Start(options);
+  ASSERT_TRUE(server);
+  HttpClient client("127.0.0.1", server->port());
+  const Headers alice = {{"Authorization", "Bearer " + TestToken("alice", {"read", "dev"})}};
+
+  // Lists until one is refused; its Retry-After.
+  auto flood = [&] {
+    for (int i = 0; i < 100; ++i) {
+      HttpResult r = client.Get("/api/v1/investigations", alice);
+      if (r.status == 429) return std::stoi(r.Header("retry-after"));
+      EXPECT_EQ(r.status, 200) << r.body;
+    }
+    ADD_FAILURE() << "never refused";
+    return 0;
+  };
+  // Until the status endpoint (which spends nothing) says the penalty is over.
+  auto wait_out_penalty = [&] {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      HttpResult status = client.Get("/api/v1/rate-limit/status", alice);
+      if (status.status != 200) return false;
+      if (status.Json().at("budgets").at("default").at("retry_after").is_null()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling, with a deadline
+    }
+    return false;
+  };
+
+  std::vector<int> waits;
+  waits.push_back(flood());  // the next token
+  waits.push_back(flood());  // at once again: a penalty of one window
+  for (int episode = 0; episode < 2; ++episode) {
+    ASSERT_TRUE(wait_out_penalty());
+    waits.push_back(flood());  // flooding the moment it ends: twice the last penalty
+  }
+  EXPECT_EQ(waits, (std::vector<int>{1, 2, 4, 8}));
 }
 
 }  // namespace
