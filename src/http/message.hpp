@@ -26,6 +26,7 @@ struct RateLimitState {
   int limit = 0;
   int remaining = 0;
   int64_t reset_epoch_s = 0;
+  bool conditional = false;  // admitted under the conditional ceiling: a 304 is paid for
 };
 
 // The first of `headers` (names lower-case) with this lower-case name, or empty.

@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "http/message.hpp"
+#include "http/problem.hpp"
 
 namespace vigil::http {
 
@@ -48,6 +49,10 @@ int RateLimiter::Limit(Budget budget) const {
   }
 }
 
+double RateLimiter::ConditionalLimit(Budget budget) const {
+  return static_cast<double>(Limit(budget)) * options_.conditional_factor;
+}
+
 double RateLimiter::RatePerMs(int limit) const {
   return static_cast<double>(limit) / (options_.window_seconds * 1000.0);
 }
@@ -75,13 +80,18 @@ RateLimiter::Bucket& RateLimiter::Refill(Shard& shard, const std::string& key, i
     }
     Bucket fresh;
     fresh.tokens = limit;
+    fresh.conditional_tokens = static_cast<double>(limit) * options_.conditional_factor;
     fresh.updated_ms = now_ms;
     it = shard.buckets.emplace(key, fresh).first;
   }
   Bucket& b = it->second;
   if (now_ms > b.updated_ms) {
-    b.tokens = std::min<double>(
-        limit, b.tokens + static_cast<double>(now_ms - b.updated_ms) * RatePerMs(limit));
+    const double refilled = static_cast<double>(now_ms - b.updated_ms) * RatePerMs(limit);
+    b.tokens = std::min<double>(limit, b.tokens + refilled);
+    // The conditional ceiling is the budget times the factor, refilled in the same window.
+    const double conditional_limit = static_cast<double>(limit) * options_.conditional_factor;
+    b.conditional_tokens =
+        std::min(conditional_limit, b.conditional_tokens + refilled * options_.conditional_factor);
     b.updated_ms = now_ms;
   }
   if (b.level > 0 && now_ms - b.quiet_from_ms >= int64_t{options_.window_seconds} * 1000) {
@@ -151,9 +161,17 @@ RateLimiter::Decision RateLimiter::Refuse(Bucket& b, int limit, int64_t now_ms) 
   return d;
 }
 
-RateLimiter::Decision RateLimiter::Admit(Budget budget, std::string_view principal,
-                                         int64_t now_ms) {
+RateLimiter::Decision RateLimiter::Admit(Budget budget, std::string_view principal, int64_t now_ms,
+                                         bool conditional) {
   return WithBucket(budget, principal, now_ms, [&](Bucket& b, int limit) {
+    if (conditional && b.conditional_tokens >= 1) {
+      // Paid now, so that the 304 every poller hopes for costs nothing more; whatever else it
+      // is answered is Charged.
+      b.conditional_tokens -= 1;
+      Decision d = Describe(b, limit, now_ms);
+      d.conditional = true;
+      return d;
+    }
     Decision d = Described(b, limit, now_ms);
     if (!d.allowed || b.tokens >= 1) return d;  // refused during a penalty: the same episode
     return Refuse(b, limit, now_ms);
@@ -161,9 +179,17 @@ RateLimiter::Decision RateLimiter::Admit(Budget budget, std::string_view princip
 }
 
 RateLimiter::Decision RateLimiter::Charge(Budget budget, std::string_view principal, int64_t now_ms,
-                                          bool free) {
+                                          bool conditional) {
   return WithBucket(budget, principal, now_ms, [&](Bucket& b, int limit) {
-    if (!free) b.tokens -= 1;  // may go below zero when requests raced: they wait it off
+    if (conditional) {
+      // Admitted under the conditional ceiling, but not answered 304: the budget pays, as for
+      // any request, or the answer is refused. The refused one keeps its conditional token (the
+      // handler's work was done), so that made-up ETags are bounded by the ceiling too.
+      if (Decision d = Described(b, limit, now_ms); !d.allowed) return d;
+      if (b.tokens < 1) return Refuse(b, limit, now_ms);
+      b.conditional_tokens = std::min(ConditionalLimit(budget), b.conditional_tokens + 1);
+    }
+    b.tokens -= 1;  // may go below zero when requests raced: they wait it off
     return Describe(b, limit, now_ms);
   });
 }
@@ -179,7 +205,19 @@ void SetRateLimitHeaders(const RateLimiter::Decision& d, Response& response) {
   response.headers.emplace_back("X-RateLimit-Limit", std::to_string(d.limit));
   response.headers.emplace_back("X-RateLimit-Remaining", std::to_string(d.remaining));
   response.headers.emplace_back("X-RateLimit-Reset", std::to_string(d.reset_epoch_s));
-  if (!d.allowed) response.headers.emplace_back("Retry-After", std::to_string(d.retry_after_s));
+}
+
+Response RateLimited(const RateLimiter& limiter, Budget budget, const RateLimiter::Decision& d,
+                     const Request& request) {
+  Response response =
+      Problem(Error(ErrorCode::kRateLimited,
+                    "rate limit exceeded: " + std::to_string(d.limit) + " requests per " +
+                        std::to_string(limiter.options().window_seconds) + " s for " +
+                        std::string(BudgetName(budget)) + " requests; retry after " +
+                        std::to_string(d.retry_after_s) + " s"),
+              request);
+  response.Set("Retry-After", std::to_string(d.retry_after_s));
+  return response;
 }
 
 }  // namespace vigil::http

@@ -259,21 +259,23 @@ void Router::Dispatch(Request& request, Responder respond) const {
     // The principal, or the client's address for routes without one.
     std::string key = request.principal.subject.empty() ? "a:" + request.remote_address
                                                         : "u:" + request.principal.subject;
-    RateLimiter::Decision d = limiter_->Admit(best->options.budget, key, clock_->NowMs());
+    const bool conditional = best->options.conditional &&
+                             (request.method == Method::kGet || request.method == Method::kHead) &&
+                             !request.Header("if-none-match").empty();
+    RateLimiter::Decision d =
+        limiter_->Admit(best->options.budget, key, clock_->NowMs(), conditional);
     if (!d.allowed) {
-      Response response =
-          Problem(Error(ErrorCode::kRateLimited,
-                        "rate limit exceeded: " + std::to_string(d.limit) + " requests per " +
-                            std::to_string(limiter_->options().window_seconds) + " s for " +
-                            std::string(BudgetName(best->options.budget)) +
-                            " requests; retry after " + std::to_string(d.retry_after_s) + " s"),
-                  request);
+      Response response = RateLimited(*limiter_, best->options.budget, d, request);
       SetRateLimitHeaders(d, response);
       respond(std::move(response));
       return;
     }
-    request.rate = RateLimitState{std::move(key), static_cast<int>(best->options.budget), d.limit,
-                                  d.remaining, d.reset_epoch_s};
+    request.rate = RateLimitState{.key = std::move(key),
+                                  .budget = static_cast<int>(best->options.budget),
+                                  .limit = d.limit,
+                                  .remaining = d.remaining,
+                                  .reset_epoch_s = d.reset_epoch_s,
+                                  .conditional = d.conditional};
   }
   best->handler(request, std::move(respond));
 }

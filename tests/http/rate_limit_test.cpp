@@ -115,5 +115,88 @@ TEST_F(RateLimiterTest, BudgetsAndPrincipalsHaveTheirOwnLevels) {
   EXPECT_EQ(bob.remaining, 5);
 }
 
+// The read budget is 50 here (5 × 10), the conditional ceiling 250 (5 × 50).
+class ConditionalTest : public RateLimiterTest {
+ protected:
+  // Spends the read budget with unconditional reads until one is refused.
+  void SpendReads() {
+    for (int i = 0; i < 1000; ++i) {
+      RateLimiter::Decision d = limiter_.Admit(Budget::kRead, kAlice, now_);
+      if (!d.allowed) return;
+      limiter_.Charge(Budget::kRead, kAlice, now_, false);
+    }
+    ADD_FAILURE() << "never refused";
+  }
+
+  RateLimiter limiter_{{.max_requests = 5, .window_seconds = 60}};
+};
+
+TEST_F(ConditionalTest, APollIsAdmittedWhenTheReadBudgetIsSpent) {
+  EXPECT_EQ(limiter_.ConditionalLimit(Budget::kRead), 250);
+  SpendReads();
+  ASSERT_FALSE(limiter_.Admit(Budget::kRead, kAlice, now_).allowed);
+  for (int i = 0; i < 200; ++i) {
+    RateLimiter::Decision d = limiter_.Admit(Budget::kRead, kAlice, now_, /*conditional=*/true);
+    ASSERT_TRUE(d.allowed) << i;
+    EXPECT_TRUE(d.conditional) << "paid for: a 304 is not charged";
+    EXPECT_EQ(d.limit, 50) << "the headers describe the read budget";
+    EXPECT_EQ(d.remaining, 0);
+  }
+}
+
+TEST_F(ConditionalTest, AnAnswerThatIsNotA304NeedsTheBudget) {
+  // With budget left, it costs one read and the conditional token is given back.
+  RateLimiter::Decision admitted = limiter_.Admit(Budget::kRead, kAlice, now_, true);
+  ASSERT_TRUE(admitted.conditional);
+  RateLimiter::Decision charged = limiter_.Charge(Budget::kRead, kAlice, now_, true);
+  EXPECT_TRUE(charged.allowed);
+  EXPECT_EQ(charged.remaining, 49);
+
+  // Spent: refused after all, with a wait, and it counts as a refusal of the budget.
+  SpendReads();  // the first refusal: the next token
+  ASSERT_TRUE(limiter_.Admit(Budget::kRead, kAlice, now_, true).allowed);
+  RateLimiter::Decision refused = limiter_.Charge(Budget::kRead, kAlice, now_, true);
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.retry_after_s, 60) << "a further episode: a penalty of one window";
+  EXPECT_FALSE(limiter_.Admit(Budget::kRead, kAlice, now_).allowed);
+
+  // A penalty does not stop a poll, but its answer must be a 304 to be given.
+  now_ += 30'000;
+  ASSERT_TRUE(limiter_.Admit(Budget::kRead, kAlice, now_, true).allowed);
+  RateLimiter::Decision during = limiter_.Charge(Budget::kRead, kAlice, now_, true);
+  EXPECT_FALSE(during.allowed);
+  EXPECT_EQ(during.retry_after_s, 30) << "what is left of the penalty";
+}
+
+// Made-up ETags beyond the budget are refused; each still takes a conditional token, so the
+// ceiling bounds the work they cause. Past the ceiling a conditional request is an ordinary one.
+TEST_F(ConditionalTest, TheCeilingBoundsAFloodOfConditionalRequests) {
+  SpendReads();
+  int admitted = 0;
+  for (int i = 0; i < 1000; ++i) {
+    RateLimiter::Decision d = limiter_.Admit(Budget::kRead, kAlice, now_, true);
+    if (!d.allowed) break;
+    ++admitted;
+    ASSERT_TRUE(d.conditional);
+    EXPECT_FALSE(limiter_.Charge(Budget::kRead, kAlice, now_, true).allowed);
+  }
+  EXPECT_EQ(admitted, 250);
+  EXPECT_FALSE(limiter_.Admit(Budget::kRead, kAlice, now_, true).allowed);
+
+  // The ceiling refills with the window, like the budget: a fifth of it in a fifth of a window.
+  now_ += 12'000;
+  RateLimiter::Decision d = limiter_.Admit(Budget::kRead, kAlice, now_, true);
+  EXPECT_TRUE(d.allowed);
+  EXPECT_TRUE(d.conditional);
+}
+
+TEST_F(ConditionalTest, PastTheCeilingA304CostsARead) {
+  for (int i = 0; i < 250; ++i)
+    ASSERT_TRUE(limiter_.Admit(Budget::kRead, kAlice, now_, true).conditional);
+  RateLimiter::Decision d = limiter_.Admit(Budget::kRead, kAlice, now_, true);
+  ASSERT_TRUE(d.allowed) << "the read budget is untouched";
+  EXPECT_FALSE(d.conditional) << "so the answer is charged, whatever it is";
+}
+
 }  // namespace
 }  // namespace vigil::http
