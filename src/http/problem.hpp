@@ -13,6 +13,13 @@ namespace vigil::http {
 // The one table from error code to HTTP status.
 int HttpStatus(ErrorCode code);
 
+// Retry-After of every 503 (kUnavailable): the store cannot be written now, the server is
+// stopping, a stream limit is reached. Long enough not to hammer a struggling server, short
+// enough that a client resumes soon after it recovers.
+inline constexpr int kUnavailableRetryAfterSeconds = 5;
+
+// A 503 carries Retry-After (kUnavailableRetryAfterSeconds); a caller that knows better replaces
+// it with Response::Set.
 Response Problem(const Error& error, const Request& request);
 
 }  // namespace vigil::http
