@@ -56,6 +56,8 @@ struct Request {
 
   // The first header with this lower-case name, or empty.
   std::string_view Header(std::string_view lower_name) const;
+  // Whether a header with this lower-case name was sent, even with an empty value.
+  bool HasHeader(std::string_view lower_name) const;
   // The first query parameter with this name, or nullopt.
   std::optional<std::string_view> Query(std::string_view name) const;
 };

@@ -51,11 +51,13 @@ namespace {
 // A request authenticated by the session cookie could have been sent by another site in the
 // browser's name. One that changes anything must carry a header no other site can add without a
 // CORS preflight; a WebSocket upgrade (which browsers send cross-site with cookies) must come from
-// a page of this origin.
+// a page of this origin. The header's presence is the proof, whatever its value: a page of another
+// site needs the preflight to add it even empty (it is not CORS-safelisted by name), and a form
+// cannot send it at all.
 Result<void> CheckSessionRequest(const Request& request, bool allowed_origin) {
   const bool safe = request.method == Method::kGet || request.method == Method::kHead ||
                     request.method == Method::kOptions;
-  if (!safe && request.Header(kCsrfHeader).empty()) {
+  if (!safe && !request.HasHeader(kCsrfHeader)) {
     return Fail(ErrorCode::kPermissionDenied,
                 "a request authenticated by the session cookie that changes anything must carry "
                 "the header X-Requested-With");
