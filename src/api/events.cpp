@@ -204,7 +204,7 @@ void RegisterEventRoutes(http::Router& router, const ApiContext& ctx) {
              {.budget = http::Budget::kReport});
   router.Add(http::Method::kGet, "/api/v1/investigations/{id}/events",
              [&ctx](const Request& q, Responder r) { Feed(ctx, q, r); },
-             {.budget = http::Budget::kRead});
+             {.budget = http::Budget::kRead, .conditional = true});
 }
 
 }  // namespace vigil::api

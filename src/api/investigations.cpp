@@ -161,7 +161,7 @@ void RegisterInvestigationRoutes(http::Router& router, const ApiContext& ctx) {
   router.Add(Method::kGet, base, [&ctx](const Request& q, Responder r) { List(ctx, q, r); });
   router.Add(Method::kGet, base + "/{id}",
              [&ctx](const Request& q, Responder r) { Read(ctx, q, r); },
-             {.budget = http::Budget::kRead});
+             {.budget = http::Budget::kRead, .conditional = true});
   router.Add(Method::kPost, base + "/{id}/transitions",
              [&ctx](const Request& q, Responder r) { Transition(ctx, q, r, std::nullopt); },
              {.budget = http::Budget::kReport});

@@ -17,8 +17,6 @@ using http::SteadyTime;
 
 namespace {
 
-constexpr int kRetryAfterSeconds = 5;
-
 live::FollowOptions FollowOptionsOf(const ApiContext& ctx, bool progress = true) {
   live::FollowOptions o;
   o.progress = progress;
@@ -38,12 +36,6 @@ Result<std::unique_ptr<live::ConnectionLimits::Ticket>> AdmitStream(const ApiCon
               why == live::ConnectionLimits::Refusal::kPerUser
                   ? "too many open streams for this user; close one or retry later"
                   : "the server has as many open streams as it allows; retry later");
-}
-
-void RespondUnavailable(const Request& req, const Responder& respond, const Error& error) {
-  http::Response res = http::Problem(error, req);
-  res.Set("Retry-After", std::to_string(kRetryAfterSeconds));
-  respond(std::move(res));
 }
 
 int64_t SinceNs(int64_t committed_ns) { return live::MonotonicNs() - committed_ns; }
@@ -221,7 +213,7 @@ void Stream(const ApiContext& ctx, const Request& req, Responder respond) {
                      run_id = run;
                    }
                    auto ticket = AdmitStream(ctx, req);
-                   if (!ticket) return RespondUnavailable(req, respond, ticket.error());
+                   if (!ticket) return RespondError(req, respond, ticket.error());
                    http::Response res;
                    res.status = 200;
                    res.Set("Content-Type", "text/event-stream; charset=utf-8");
@@ -415,7 +407,7 @@ void WebSocket(const ApiContext& ctx, const Request& req, Responder respond) {
                               "/api/v1/ws is a WebSocket: send an Upgrade: websocket request"));
   }
   auto ticket = AdmitStream(ctx, req);
-  if (!ticket) return RespondUnavailable(req, respond, ticket.error());
+  if (!ticket) return RespondError(req, respond, ticket.error());
   http::Response res;
   res.status = 101;
   res.stream = std::make_shared<WsSession>(ctx, req.principal, std::move(*ticket));

@@ -90,7 +90,7 @@ void Tools(const ApiContext& ctx, const Request& req, Responder respond) {
 void RegisterProgressRoutes(http::Router& router, const ApiContext& ctx) {
   router.Add(http::Method::kGet, "/api/v1/investigations/{id}/progress",
              [&ctx](const Request& q, Responder r) { Progress(ctx, q, std::move(r)); },
-             {.budget = http::Budget::kRead});
+             {.budget = http::Budget::kRead, .conditional = true});
   router.Add(http::Method::kGet, "/api/v1/investigations/{id}/tools",
              [&ctx](const Request& q, Responder r) { Tools(ctx, q, std::move(r)); },
              {.budget = http::Budget::kRead});

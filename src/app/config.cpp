@@ -117,6 +117,11 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
       ->check(CLI::Range(1, 86400));
   opt("--rate-limit-backoff", c.rate_limit.backoff, "RATE_LIMIT_ENABLE_BACKOFF",
       "repeated refusals wait longer: a window, doubling, at most 300 s (true or false)");
+  opt("--rate-limit-conditional-factor", c.rate_limit.conditional_factor,
+      "RATE_LIMIT_CONDITIONAL_FACTOR",
+      "conditional reads answered 304 have a ceiling of their own, this many times the read "
+      "budget")
+      ->check(CLI::Range(1, 1000));
   opt("--cors-origins", c.cors_origins, "VIGIL_CORS_ORIGINS",
       "comma-separated origins whose pages may call the API (CORS); empty: none");
   opt("--jwt-algorithm", c.jwt_algorithm, "VIGIL_JWT_ALGORITHM",

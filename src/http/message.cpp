@@ -38,6 +38,11 @@ std::string_view Request::Header(std::string_view lower_name) const {
   return FirstHeader(headers, lower_name);
 }
 
+bool Request::HasHeader(std::string_view lower_name) const {
+  return std::any_of(headers.begin(), headers.end(),
+                     [&](const auto& header) { return header.first == lower_name; });
+}
+
 std::optional<std::string_view> Request::Query(std::string_view name) const {
   for (const auto& [key, value] : query) {
     if (key == name) return std::string_view(value);

@@ -26,6 +26,7 @@ struct RateLimitState {
   int limit = 0;
   int remaining = 0;
   int64_t reset_epoch_s = 0;
+  bool conditional = false;  // admitted under the conditional ceiling: a 304 is paid for
 };
 
 // The first of `headers` (names lower-case) with this lower-case name, or empty.
@@ -55,6 +56,8 @@ struct Request {
 
   // The first header with this lower-case name, or empty.
   std::string_view Header(std::string_view lower_name) const;
+  // Whether a header with this lower-case name was sent, even with an empty value.
+  bool HasHeader(std::string_view lower_name) const;
   // The first query parameter with this name, or nullopt.
   std::optional<std::string_view> Query(std::string_view name) const;
 };

@@ -115,6 +115,10 @@ Response Problem(const Error& error, const Request& request) {
   Response response;
   response.status = status;
   response.headers.emplace_back("Content-Type", "application/problem+json");
+  // "Retry the same call later" (api.md section 1.5) needs to say when.
+  if (status == 503) {
+    response.headers.emplace_back("Retry-After", std::to_string(kUnavailableRetryAfterSeconds));
+  }
   response.body = core::ToJsonText(body);
   return response;
 }

@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "http/message.hpp"
+#include "http/problem.hpp"
 
 namespace vigil::http {
 
@@ -48,6 +49,10 @@ int RateLimiter::Limit(Budget budget) const {
   }
 }
 
+double RateLimiter::ConditionalLimit(Budget budget) const {
+  return static_cast<double>(Limit(budget)) * options_.conditional_factor;
+}
+
 double RateLimiter::RatePerMs(int limit) const {
   return static_cast<double>(limit) / (options_.window_seconds * 1000.0);
 }
@@ -62,9 +67,10 @@ RateLimiter::Bucket& RateLimiter::Refill(Shard& shard, const std::string& key, i
   if (it == shard.buckets.end()) {
     if (shard.buckets.size() >= kMaxBucketsPerShard) {
       const int64_t full_after_ms = int64_t{options_.window_seconds} * 1000;
+      // Full again and forgiven: a fresh bucket says the same.
       std::erase_if(shard.buckets, [&](const auto& entry) {
         return now_ms - entry.second.updated_ms > full_after_ms &&
-               now_ms >= entry.second.blocked_until_ms;
+               now_ms - entry.second.quiet_from_ms >= full_after_ms;
       });
       // Still full of live buckets (a flood of new keys): a hard cap, not a scan per key.
       // Down to nine tenths, so that the next scan is thousands of keys away.
@@ -74,17 +80,22 @@ RateLimiter::Bucket& RateLimiter::Refill(Shard& shard, const std::string& key, i
     }
     Bucket fresh;
     fresh.tokens = limit;
+    fresh.conditional_tokens = static_cast<double>(limit) * options_.conditional_factor;
     fresh.updated_ms = now_ms;
     it = shard.buckets.emplace(key, fresh).first;
   }
   Bucket& b = it->second;
   if (now_ms > b.updated_ms) {
-    b.tokens = std::min<double>(
-        limit, b.tokens + static_cast<double>(now_ms - b.updated_ms) * RatePerMs(limit));
+    const double refilled = static_cast<double>(now_ms - b.updated_ms) * RatePerMs(limit);
+    b.tokens = std::min<double>(limit, b.tokens + refilled);
+    // The conditional ceiling is the budget times the factor, refilled in the same window.
+    const double conditional_limit = static_cast<double>(limit) * options_.conditional_factor;
+    b.conditional_tokens =
+        std::min(conditional_limit, b.conditional_tokens + refilled * options_.conditional_factor);
     b.updated_ms = now_ms;
   }
-  if (b.violations > 0 && now_ms - b.last_violation_ms > int64_t{options_.window_seconds} * 1000) {
-    b.violations = 0;  // a quiet window forgives
+  if (b.level > 0 && now_ms - b.quiet_from_ms >= int64_t{options_.window_seconds} * 1000) {
+    b.level = 0;  // a quiet window forgives
   }
   return b;
 }
@@ -129,32 +140,56 @@ RateLimiter::Decision RateLimiter::Described(const Bucket& b, int limit, int64_t
   return d;
 }
 
-RateLimiter::Decision RateLimiter::Admit(Budget budget, std::string_view principal,
-                                         int64_t now_ms) {
+RateLimiter::Decision RateLimiter::Refuse(Bucket& b, int limit, int64_t now_ms) const {
+  Decision d = Describe(b, limit, now_ms);
+  b.level = std::min(b.level + 1, 64);
+  // The first refusal of a client that was quiet waits for the next token; each further episode
+  // is a penalty twice as long as the one before, from one window up.
+  int64_t wait_ms = static_cast<int64_t>(std::ceil((1 - b.tokens) / RatePerMs(limit)));
+  if (options_.backoff && b.level > 1) {
+    const int64_t window_ms = int64_t{options_.window_seconds} * 1000;
+    const int64_t penalty_ms = std::min<int64_t>(window_ms << std::min(b.level - 2, 20),
+                                                 int64_t{options_.max_backoff_seconds} * 1000);
+    wait_ms = std::max(wait_ms, penalty_ms);
+    b.blocked_until_ms = now_ms + wait_ms;
+  }
+  // Quiet is counted from the end of the penalty, not from its start: a client that comes back
+  // flooding the moment it ends has not been quiet at all.
+  b.quiet_from_ms = std::max(now_ms, b.blocked_until_ms);
+  d.allowed = false;
+  d.retry_after_s = static_cast<int>(std::max<int64_t>(1, (wait_ms + 999) / 1000));
+  return d;
+}
+
+RateLimiter::Decision RateLimiter::Admit(Budget budget, std::string_view principal, int64_t now_ms,
+                                         bool conditional) {
   return WithBucket(budget, principal, now_ms, [&](Bucket& b, int limit) {
-    Decision d = Described(b, limit, now_ms);
-    if (!d.allowed || b.tokens >= 1) return d;
-    // Refused: the first time until the next token; each further refusal within a window waits
-    // twice as long as the one before, from one window up.
-    ++b.violations;
-    b.last_violation_ms = now_ms;
-    int64_t wait_ms = static_cast<int64_t>(std::ceil((1 - b.tokens) / RatePerMs(limit)));
-    if (options_.backoff && b.violations > 1) {
-      const int shift = std::min(b.violations - 2, 16);
-      wait_ms = std::min<int64_t>(int64_t{options_.window_seconds} * 1000 << shift,
-                                  int64_t{options_.max_backoff_seconds} * 1000);
-      b.blocked_until_ms = now_ms + wait_ms;
+    if (conditional && b.conditional_tokens >= 1) {
+      // Paid now, so that the 304 every poller hopes for costs nothing more; whatever else it
+      // is answered is Charged.
+      b.conditional_tokens -= 1;
+      Decision d = Describe(b, limit, now_ms);
+      d.conditional = true;
+      return d;
     }
-    d.allowed = false;
-    d.retry_after_s = static_cast<int>(std::max<int64_t>(1, (wait_ms + 999) / 1000));
-    return d;
+    Decision d = Described(b, limit, now_ms);
+    if (!d.allowed || b.tokens >= 1) return d;  // refused during a penalty: the same episode
+    return Refuse(b, limit, now_ms);
   });
 }
 
 RateLimiter::Decision RateLimiter::Charge(Budget budget, std::string_view principal, int64_t now_ms,
-                                          bool free) {
+                                          bool conditional) {
   return WithBucket(budget, principal, now_ms, [&](Bucket& b, int limit) {
-    if (!free) b.tokens -= 1;  // may go below zero when requests raced: they wait it off
+    if (conditional) {
+      // Admitted under the conditional ceiling, but not answered 304: the budget pays, as for
+      // any request, or the answer is refused. The refused one keeps its conditional token (the
+      // handler's work was done), so that made-up ETags are bounded by the ceiling too.
+      if (Decision d = Described(b, limit, now_ms); !d.allowed) return d;
+      if (b.tokens < 1) return Refuse(b, limit, now_ms);
+      b.conditional_tokens = std::min(ConditionalLimit(budget), b.conditional_tokens + 1);
+    }
+    b.tokens -= 1;  // may go below zero when requests raced: they wait it off
     return Describe(b, limit, now_ms);
   });
 }
@@ -170,7 +205,19 @@ void SetRateLimitHeaders(const RateLimiter::Decision& d, Response& response) {
   response.headers.emplace_back("X-RateLimit-Limit", std::to_string(d.limit));
   response.headers.emplace_back("X-RateLimit-Remaining", std::to_string(d.remaining));
   response.headers.emplace_back("X-RateLimit-Reset", std::to_string(d.reset_epoch_s));
-  if (!d.allowed) response.headers.emplace_back("Retry-After", std::to_string(d.retry_after_s));
+}
+
+Response RateLimited(const RateLimiter& limiter, Budget budget, const RateLimiter::Decision& d,
+                     const Request& request) {
+  Response response =
+      Problem(Error(ErrorCode::kRateLimited,
+                    "rate limit exceeded: " + std::to_string(d.limit) + " requests per " +
+                        std::to_string(limiter.options().window_seconds) + " s for " +
+                        std::string(BudgetName(budget)) + " requests; retry after " +
+                        std::to_string(d.retry_after_s) + " s"),
+              request);
+  response.Set("Retry-After", std::to_string(d.retry_after_s));
+  return response;
 }
 
 }  // namespace vigil::http

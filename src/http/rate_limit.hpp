@@ -5,10 +5,23 @@
 // Two steps per request, so that what costs nothing is not charged:
 //   Admit   before the handler: refused when the bucket is empty (or the principal is waiting
 //           out a back-off); the refusal says how long to wait.
-//   Charge  once the answer is known: one token, unless the answer is a 304 (a poller doing the
-//           right thing) — an open stream is charged once, when it opens.
-// Repeated refusals wait longer (RATE_LIMIT_ENABLE_BACKOFF): the first waits for the next token;
-// each further one within a window doubles the wait from one window, up to five minutes.
+//   Charge  once the answer is known: one token — an open stream is charged once, when it opens.
+//
+// A poller doing the right thing must never be locked out by it. A conditional request (a GET
+// with If-None-Match on a route that answers 304) is admitted first under a ceiling of its own,
+// RATE_LIMIT_CONDITIONAL_FACTOR times the budget, and pays one of its tokens at once; even a
+// spent budget or a penalty does not stop it. Whether it costs more is known only from the
+// answer: a 304 costs nothing more (no Charge), anything else is charged to the budget like any
+// request (and the conditional token given back) — or, when the budget cannot pay, refused after
+// all, so that a stale or made-up If-None-Match gets no more bodies than the budget allows. Once
+// the ceiling is spent as well, conditional requests are admitted and charged like any other.
+// Repeated refusals wait longer (RATE_LIMIT_ENABLE_BACKOFF). A refusal outside a penalty starts a
+// new episode and raises the bucket's level: the first waits for the next token; each further one
+// is a penalty (every request refused until it ends) of one window, then two, four... up to five
+// minutes. A refusal during a penalty belongs to its episode: it neither lengthens it nor raises
+// the level. The level goes back to zero only after a quiet window: a whole window without a
+// refused request, counted from the end of the last penalty (or the last refusal, if later) — so
+// a client that floods again the moment its penalty ends waits twice as long the next time.
 //
 // Thread-safety: every method may be called from any thread (the buckets are sharded by key).
 #pragma once
@@ -22,6 +35,7 @@
 
 namespace vigil::http {
 
+struct Request;
 struct Response;
 
 struct RateLimitOptions {
@@ -30,6 +44,7 @@ struct RateLimitOptions {
   int window_seconds = 60;  // RATE_LIMIT_WINDOW_SECONDS: it refills completely in this time
   bool backoff = true;      // RATE_LIMIT_ENABLE_BACKOFF
   int max_backoff_seconds = 300;
+  int conditional_factor = 5;  // RATE_LIMIT_CONDITIONAL_FACTOR: the conditional ceiling / budget
 };
 
 // Routes are grouped in budgets, each with a bucket of its own per principal: a poller, a
@@ -53,6 +68,9 @@ class RateLimiter {
     int remaining = 0;          // X-RateLimit-Remaining
     int64_t reset_epoch_s = 0;  // X-RateLimit-Reset: when the bucket is full again
     int retry_after_s = 0;      // Retry-After, when refused
+    // Admitted under the conditional ceiling: a 304 is paid for; any other answer is Charged
+    // with `conditional`.
+    bool conditional = false;
   };
 
   explicit RateLimiter(RateLimitOptions options) : options_(options) {}
@@ -60,18 +78,25 @@ class RateLimiter {
   const RateLimitOptions& options() const { return options_; }
   // The bucket size of a budget.
   int Limit(Budget budget) const;
-  // `key` names the principal ("u:alice", "a:127.0.0.1").
-  Decision Admit(Budget budget, std::string_view key, int64_t now_ms);
-  // Takes one token unless `free`; returns the state after it.
-  Decision Charge(Budget budget, std::string_view key, int64_t now_ms, bool free);
+  // The ceiling on conditional requests of a budget, per window.
+  double ConditionalLimit(Budget budget) const;
+  // `key` names the principal ("u:alice", "a:127.0.0.1"). `conditional`: the request is a GET
+  // with If-None-Match on a route that answers 304 to a current ETag.
+  Decision Admit(Budget budget, std::string_view key, int64_t now_ms, bool conditional = false);
+  // For an answer that is not free: takes one token and returns the state after it.
+  // `conditional` (the request was admitted under the conditional ceiling, and its answer is not
+  // a 304): when the budget cannot pay (spent, or a penalty), the answer is refused instead —
+  // allowed is false, with retry_after_s, and it must not be given.
+  Decision Charge(Budget budget, std::string_view key, int64_t now_ms, bool conditional);
   Decision Status(Budget budget, std::string_view key, int64_t now_ms);
 
  private:
   struct Bucket {
     double tokens = 0;
+    double conditional_tokens = 0;  // under the conditional ceiling
     int64_t updated_ms = 0;
-    int violations = 0;  // refusals in a row (reset after a quiet window)
-    int64_t last_violation_ms = 0;
+    int level = 0;              // refusal episodes since the last quiet window
+    int64_t quiet_from_ms = 0;  // the last refusal, or the end of its penalty if later
     int64_t blocked_until_ms = 0;
   };
   struct Shard {
@@ -85,6 +110,8 @@ class RateLimiter {
   Decision Describe(const Bucket& b, int limit, int64_t now_ms) const;
   // Describe, refused while the bucket's back-off lasts.
   Decision Described(const Bucket& b, int limit, int64_t now_ms) const;
+  // Refuses a request outside a penalty: a new episode, one level up.
+  Decision Refuse(Bucket& b, int limit, int64_t now_ms) const;
   // Runs f(bucket, limit) under the shard's lock, the bucket refilled; not limited: Decision{}.
   template <typename F>
   Decision WithBucket(Budget budget, std::string_view principal, int64_t now_ms, F f);
@@ -94,7 +121,12 @@ class RateLimiter {
   std::array<Shard, 16> shards_;
 };
 
-// X-RateLimit-Limit, -Remaining and -Reset (and Retry-After when refused).
+// X-RateLimit-Limit, -Remaining and -Reset.
 void SetRateLimitHeaders(const RateLimiter::Decision& d, Response& response);
+
+// The 429 of a refused decision: problem+json with Retry-After (the X-RateLimit-* headers are
+// the caller's).
+Response RateLimited(const RateLimiter& limiter, Budget budget, const RateLimiter::Decision& d,
+                     const Request& request);
 
 }  // namespace vigil::http

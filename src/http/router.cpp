@@ -51,11 +51,13 @@ namespace {
 // A request authenticated by the session cookie could have been sent by another site in the
 // browser's name. One that changes anything must carry a header no other site can add without a
 // CORS preflight; a WebSocket upgrade (which browsers send cross-site with cookies) must come from
-// a page of this origin.
+// a page of this origin. The header's presence is the proof, whatever its value: a page of another
+// site needs the preflight to add it even empty (it is not CORS-safelisted by name), and a form
+// cannot send it at all.
 Result<void> CheckSessionRequest(const Request& request, bool allowed_origin) {
   const bool safe = request.method == Method::kGet || request.method == Method::kHead ||
                     request.method == Method::kOptions;
-  if (!safe && request.Header(kCsrfHeader).empty()) {
+  if (!safe && !request.HasHeader(kCsrfHeader)) {
     return Fail(ErrorCode::kPermissionDenied,
                 "a request authenticated by the session cookie that changes anything must carry "
                 "the header X-Requested-With");
@@ -259,21 +261,23 @@ void Router::Dispatch(Request& request, Responder respond) const {
     // The principal, or the client's address for routes without one.
     std::string key = request.principal.subject.empty() ? "a:" + request.remote_address
                                                         : "u:" + request.principal.subject;
-    RateLimiter::Decision d = limiter_->Admit(best->options.budget, key, clock_->NowMs());
+    const bool conditional = best->options.conditional &&
+                             (request.method == Method::kGet || request.method == Method::kHead) &&
+                             !request.Header("if-none-match").empty();
+    RateLimiter::Decision d =
+        limiter_->Admit(best->options.budget, key, clock_->NowMs(), conditional);
     if (!d.allowed) {
-      Response response =
-          Problem(Error(ErrorCode::kRateLimited,
-                        "rate limit exceeded: " + std::to_string(d.limit) + " requests per " +
-                            std::to_string(limiter_->options().window_seconds) + " s for " +
-                            std::string(BudgetName(best->options.budget)) +
-                            " requests; retry after " + std::to_string(d.retry_after_s) + " s"),
-                  request);
+      Response response = RateLimited(*limiter_, best->options.budget, d, request);
       SetRateLimitHeaders(d, response);
       respond(std::move(response));
       return;
     }
-    request.rate = RateLimitState{std::move(key), static_cast<int>(best->options.budget), d.limit,
-                                  d.remaining, d.reset_epoch_s};
+    request.rate = RateLimitState{.key = std::move(key),
+                                  .budget = static_cast<int>(best->options.budget),
+                                  .limit = d.limit,
+                                  .remaining = d.remaining,
+                                  .reset_epoch_s = d.reset_epoch_s,
+                                  .conditional = d.conditional};
   }
   best->handler(request, std::move(respond));
 }

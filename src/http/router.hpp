@@ -33,6 +33,9 @@ struct Fallback {
 struct RouteOptions {
   bool auth = true;                  // requires a verified principal (401 otherwise)
   Budget budget = Budget::kDefault;  // the rate limit it spends
+  // A GET route that answers 304 to a current If-None-Match: a GET or HEAD with that header is
+  // admitted under the conditional ceiling first (http/rate_limit.hpp).
+  bool conditional = false;
 };
 
 class Router {

@@ -645,6 +645,7 @@ class Session {
       exchange_.route = slot->request.route;
       exchange_.rate = slot->request.rate;
       if (exchange_.route.empty()) exchange_.path = slot->request.path;  // for the log line
+      Charge(slot->request, *now);
       slot.reset();
       co_return co_await Write(std::move(*now));
     }
@@ -653,6 +654,7 @@ class Session {
       exchange_.route = answered->request.route;
       exchange_.rate = answered->request.rate;
       if (exchange_.route.empty()) exchange_.path = answered->request.path;
+      Charge(answered->request, response);
     }
     answered.reset();
     co_return co_await Write(std::move(response));
@@ -697,12 +699,17 @@ class Session {
     co_return false;
   }
 
+  // Charges an admitted request for its answer, once, while the request is still held (the
+  // answer may be replaced by a 429: ServerOptions::on_answer).
+  void Charge(const Request& request, Response& response) {
+    if (!exchange_.rate.key.empty() && impl_.options.on_answer) {
+      impl_.options.on_answer(exchange_.rate, request, response);
+    }
+  }
+
   // Writes the answer to the current exchange and logs it; false: close the connection.
   // A stream (SSE, WebSocket) takes the connection over: it ends with the stream.
   asio::awaitable<bool> Write(Response response) {
-    if (!exchange_.rate.key.empty() && impl_.options.on_answer) {
-      impl_.options.on_answer(exchange_.rate, response.status);
-    }
     if (response.stream) co_return co_await WriteStream(std::move(response));
     int status = response.status;
     if (status < 100 || status > 999) {

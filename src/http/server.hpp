@@ -36,9 +36,12 @@ struct ServerOptions {
     std::chrono::seconds ws_idle_timeout{60};
     size_t ws_message_limit = 64 << 10;
   } stream;
-  // Called on every answer to a request the rate limiter admitted, before it is written: charges
-  // it (by `status`) and updates `rate`, from which the server writes the X-RateLimit-* headers.
-  std::function<void(RateLimitState& rate, int status)> on_answer;
+  // Called once on every answer to a request the rate limiter admitted, before it is written,
+  // while the request is still held: charges it (by the answer's status) and updates `rate`, from
+  // which the server writes the X-RateLimit-* headers. It may replace the answer: a request
+  // admitted under the conditional ceiling whose answer is not a 304 is refused (429) when its
+  // budget cannot pay for it.
+  std::function<void(RateLimitState& rate, const Request& request, Response& response)> on_answer;
 };
 
 using Dispatcher = std::function<void(Request&, Responder)>;

@@ -23,6 +23,15 @@ TEST(RequestTest, HeaderReturnsTheFirstWithThatName) {
   EXPECT_EQ(request.Header("authorization"), "");
 }
 
+TEST(RequestTest, HasHeaderDistinguishesAbsentFromEmpty) {
+  Request request;
+  request.headers = {{"x-requested-with", ""}, {"accept", "a"}};
+  EXPECT_TRUE(request.HasHeader("x-requested-with"));
+  EXPECT_EQ(request.Header("x-requested-with"), "");
+  EXPECT_TRUE(request.HasHeader("accept"));
+  EXPECT_FALSE(request.HasHeader("authorization"));
+}
+
 TEST(RequestTest, QueryDistinguishesAbsentFromEmpty) {
   Request request;
   request.query = {{"since", "1_000001"}, {"flag", ""}, {"since", "later"}};

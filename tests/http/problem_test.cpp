@@ -116,6 +116,33 @@ TEST(ProblemTest, ExtraMembersAreAddedButNeverReplaceStandardOnes) {
   EXPECT_EQ(response.status, 409);
 }
 
+// "Retry the same call later" says when: every 503, whatever made it.
+TEST(ProblemTest, EveryUnavailableAnswerCarriesRetryAfter) {
+  for (const char* why : {"database or disk is full", "the store is not answering",
+                          "vigil is shutting down", "too many open streams for this user"}) {
+    Response response = Problem(Error(ErrorCode::kUnavailable, why), SomeRequest());
+    EXPECT_EQ(response.status, 503);
+    EXPECT_EQ(response.Get("Retry-After"), std::to_string(kUnavailableRetryAfterSeconds)) << why;
+    EXPECT_EQ(response.Get("Content-Type"), "application/problem+json");
+  }
+  EXPECT_GE(kUnavailableRetryAfterSeconds, 1);
+  EXPECT_LE(kUnavailableRetryAfterSeconds, 5);
+
+  // A caller that knows better replaces it: one header, its value.
+  Response response = Problem(Error(ErrorCode::kUnavailable, "x"), SomeRequest());
+  response.Set("Retry-After", "30");
+  int count = 0;
+  for (const auto& [name, value] : response.headers) count += EqualsIgnoreCase(name, "retry-after");
+  EXPECT_EQ(count, 1);
+  EXPECT_EQ(response.Get("Retry-After"), "30");
+
+  // Other problems have none of their own (a 429's comes from the rate limiter).
+  for (ErrorCode code : {ErrorCode::kInvalidArgument, ErrorCode::kNotFound, ErrorCode::kConflict,
+                         ErrorCode::kRateLimited, ErrorCode::kInternal}) {
+    EXPECT_EQ(Problem(Error(code, "x"), SomeRequest()).Get("Retry-After"), "");
+  }
+}
+
 TEST(ProblemTest, TitlesFollowTheStatus) {
   auto title = [](ErrorCode code) {
     Response r = Problem(Error(code, "x"), SomeRequest());

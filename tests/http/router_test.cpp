@@ -229,6 +229,30 @@ TEST_F(RouterTest, TheFallbackIsNotRateLimited) {
   EXPECT_EQ(calls, 20);
 }
 
+// A poll (a GET or HEAD with If-None-Match of a route that answers 304) is admitted under the
+// conditional ceiling when the budget is spent; the server charges it by its answer.
+TEST_F(RouterTest, AConditionalRouteAdmitsAPollWhenTheBudgetIsSpent) {
+  auto limiter = std::make_shared<RateLimiter>(RateLimitOptions{.max_requests = 1});
+  router_.UseRateLimiter(limiter, clock_);
+  router_.Add(Method::kGet, "/polled", Echo(), {.auth = false, .conditional = true});
+  router_.Add(Method::kGet, "/plain", Echo(), open_);
+  router_.Add(Method::kPost, "/polled", Echo(), {.auth = false, .conditional = true});
+  const std::vector<std::pair<std::string, std::string>> inm = {{"if-none-match", "\"1-ab\""}};
+  Request seen;
+  ASSERT_EQ(Dispatch(Method::kGet, "/polled", &seen).status, 200);
+  EXPECT_FALSE(seen.rate.conditional);
+  limiter->Charge(Budget::kDefault, seen.rate.key, kNowMs, false);
+  ASSERT_EQ(Dispatch(Method::kGet, "/polled").status, 429);
+
+  ASSERT_EQ(Dispatch(Method::kGet, "/polled", &seen, inm).status, 200);
+  EXPECT_TRUE(seen.rate.conditional);
+  ASSERT_EQ(Dispatch(Method::kHead, "/polled", &seen, inm).status, 200);
+  EXPECT_TRUE(seen.rate.conditional);
+  EXPECT_EQ(Dispatch(Method::kGet, "/plain", nullptr, inm).status, 429)
+      << "not a conditional route";
+  EXPECT_EQ(Dispatch(Method::kPost, "/polled", nullptr, inm).status, 429) << "a write is never";
+}
+
 TEST_F(RouterTest, CorsAddsOriginToWhatTheAnswerVariesBy) {
   router_.AllowOrigins({"https://ui.example"});
   router_.Add(Method::kGet, "/plain", Echo(), open_);

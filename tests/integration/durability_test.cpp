@@ -1,6 +1,7 @@
 // Acknowledged writes survive kill -9, and vigil refuses a database it was not migrated for.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 
 #include <atomic>
@@ -108,6 +109,33 @@ TEST(DurabilityTest, KillNineDuringReportsLosesNoAcknowledgedEvent) {
 }
 
 // Runs `vigil serve` on a database nobody migrated; it must exit and say what to run.
+// A write the database cannot take now (here: another process holds its write lock past vigil's
+// busy timeout) is a 503 that says when to retry; once the lock is gone, writes succeed again.
+TEST(DurabilityTest, AWriteTheDatabaseCannotTakeIs503WithRetryAfter) {
+  std::string dir = MakeTempDir();
+  VigilOptions options;
+  options.db_path = dir + "/vigil.db";
+  auto server = VigilProcess::Start(options);
+  ASSERT_TRUE(server);
+  const Headers alice = {{"Authorization", "Bearer " + TestToken("alice", {"read", "dev"})},
+                         {"Content-Type", "application/json"}};
+  HttpClient client("127.0.0.1", server->port(), std::chrono::seconds(30));
+  ASSERT_EQ(client.Post("/api/v1/investigations", R"({"name":"before"})", alice).status, 201);
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(options.db_path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  HttpResult refused = client.Post("/api/v1/investigations", R"({"name":"locked out"})", alice);
+  sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+
+  ASSERT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.Json().at("type"), "urn:vigil:problem:unavailable");
+  ASSERT_FALSE(refused.Header("retry-after").empty());
+  EXPECT_GE(std::stoi(refused.Header("retry-after")), 1);
+  EXPECT_EQ(client.Post("/api/v1/investigations", R"({"name":"after"})", alice).status, 201);
+}
+
 TEST(DurabilityTest, ServeRefusesAnUnmigratedDatabase) {
   std::string dir = MakeTempDir();
   std::string db = dir + "/never-migrated.db";

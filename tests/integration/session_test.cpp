@@ -120,6 +120,26 @@ TEST_F(SessionTest, ChangesMadeWithTheCookieNeedTheCsrfHeader) {
   EXPECT_EQ(bearer.status, 201) << bearer.body;
 }
 
+// What proves a request came from a page of this origin is that the header is there at all: a
+// page of another site cannot add it, with any value, without a CORS preflight. Its value, even
+// empty, says nothing more.
+TEST_F(SessionTest, AnEmptyCsrfHeaderCountsAsTheHeader) {
+  const std::string cookie = SignIn();
+  // A create with the cookie and `extra` header lines, as bytes; the status line of the answer.
+  auto create = [&](const std::string& extra) {
+    const std::string body = kCreateBody;
+    std::string request = "POST /api/v1/investigations HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    request += "Cookie: " + cookie + "\r\n" + extra;
+    request += "Content-Type: application/json\r\nConnection: close\r\n";
+    request += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    std::string answer = RawExchange(server_->port(), request);
+    return answer.substr(0, answer.find("\r\n"));
+  };
+  EXPECT_EQ(create("X-Requested-With:\r\n"), "HTTP/1.1 201 Created");
+  EXPECT_EQ(create("X-Requested-With:   \r\n"), "HTTP/1.1 201 Created");
+  EXPECT_EQ(create(""), "HTTP/1.1 403 Forbidden") << "without the header at all, still refused";
+}
+
 TEST_F(SessionTest, SigningOutEndsTheSession) {
   std::string cookie = SignIn();
   EXPECT_EQ(client_->Request("DELETE", "/api/v1/auth/session", "", {{"Cookie", cookie}}).status,

@@ -1,0 +1,202 @@
+#include "http/rate_limit.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace vigil::http {
+namespace {
+
+constexpr int64_t kStartMs = 1'700'000'000'000;
+constexpr char kAlice[] = "u:alice";
+
+// Time is the limiter's argument: each test moves it by hand.
+class RateLimiterTest : public ::testing::Test {
+ protected:
+  // Admits requests of the default budget at `now_` until one is refused; returns that refusal.
+  RateLimiter::Decision Flood(RateLimiter& limiter) {
+    for (int i = 0; i < 10'000; ++i) {
+      RateLimiter::Decision d = limiter.Admit(Budget::kDefault, kAlice, now_);
+      if (!d.allowed) return d;
+      limiter.Charge(Budget::kDefault, kAlice, now_, false);
+    }
+    ADD_FAILURE() << "never refused";
+    return {};
+  }
+
+  int64_t now_ = kStartMs;
+};
+
+// A client that floods again the moment each penalty ends waits twice as long each time: the
+// first refusal waits for the next token, then one window, two, four... up to the cap.
+TEST_F(RateLimiterTest, BackOffDoublesWhileTheClientFloodsAgainAfterEachPenalty) {
+  RateLimiter limiter({.max_requests = 5, .window_seconds = 60});
+  std::vector<int> waits;
+  RateLimiter::Decision first = Flood(limiter);
+  waits.push_back(first.retry_after_s);
+  RateLimiter::Decision second = Flood(limiter);  // at once: it did not wait
+  waits.push_back(second.retry_after_s);
+  for (int episode = 0; episode < 5; ++episode) {
+    now_ += int64_t{waits.back()} * 1000;  // the penalty is over: flood again
+    waits.push_back(Flood(limiter).retry_after_s);
+  }
+  EXPECT_EQ(waits, (std::vector<int>{12, 60, 120, 240, 300, 300, 300}));
+}
+
+TEST_F(RateLimiterTest, BackOffDoublesWithAShortWindowToo) {
+  RateLimiter limiter({.max_requests = 5, .window_seconds = 5});
+  std::vector<int> waits{Flood(limiter).retry_after_s, Flood(limiter).retry_after_s};
+  for (int episode = 0; episode < 8; ++episode) {
+    now_ += int64_t{waits.back()} * 1000;
+    waits.push_back(Flood(limiter).retry_after_s);
+  }
+  EXPECT_EQ(waits, (std::vector<int>{1, 5, 10, 20, 40, 80, 160, 300, 300, 300}));
+}
+
+// Requests refused during a penalty belong to its episode: they say how much of it is left and
+// neither lengthen it nor raise the level.
+TEST_F(RateLimiterTest, RefusalsDuringAPenaltyDoNotEscalateIt) {
+  RateLimiter limiter({.max_requests = 5, .window_seconds = 60});
+  Flood(limiter);
+  ASSERT_EQ(Flood(limiter).retry_after_s, 60);
+  for (int s = 1; s < 60; ++s) {
+    now_ = kStartMs + s * 1000;
+    RateLimiter::Decision d = limiter.Admit(Budget::kDefault, kAlice, now_);
+    ASSERT_FALSE(d.allowed) << s;
+    EXPECT_EQ(d.retry_after_s, 60 - s);
+  }
+  now_ = kStartMs + 60'000;
+  EXPECT_TRUE(limiter.Admit(Budget::kDefault, kAlice, now_).allowed) << "the penalty is over";
+  EXPECT_EQ(Flood(limiter).retry_after_s, 120) << "the next episode is the next level";
+}
+
+// Quiet means a whole window without a refused request, counted from the end of the last
+// penalty: then the level starts again from the bottom.
+TEST_F(RateLimiterTest, AQuietWindowAfterThePenaltyForgives) {
+  // Two episodes: the second penalty (120 s) ends at kStartMs + 180 s.
+  auto two_episodes = [this](RateLimiter& limiter) {
+    now_ = kStartMs;
+    Flood(limiter);
+    EXPECT_EQ(Flood(limiter).retry_after_s, 60);
+    now_ += 60'000;
+    EXPECT_EQ(Flood(limiter).retry_after_s, 120);
+    return now_ + 120'000;
+  };
+
+  // Within budget after the penalty (admitted requests are no refusal), but the window is not
+  // over yet: the next refusal is still the next level.
+  RateLimiter soon({.max_requests = 5, .window_seconds = 60});
+  now_ = two_episodes(soon) + 59'999;
+  ASSERT_TRUE(soon.Admit(Budget::kDefault, kAlice, now_).allowed);
+  EXPECT_EQ(Flood(soon).retry_after_s, 240);
+
+  RateLimiter quiet({.max_requests = 5, .window_seconds = 60});
+  now_ = two_episodes(quiet) + 60'000;  // a whole quiet window
+  EXPECT_EQ(Flood(quiet).retry_after_s, 12) << "forgiven: the next token, as at first";
+  EXPECT_EQ(Flood(quiet).retry_after_s, 60);
+}
+
+TEST_F(RateLimiterTest, WithoutBackOffEveryRefusalWaitsForTheNextToken) {
+  RateLimiter limiter({.max_requests = 5, .window_seconds = 60, .backoff = false});
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(Flood(limiter).retry_after_s, 12) << i;
+    now_ += 12'000;
+  }
+}
+
+TEST_F(RateLimiterTest, BudgetsAndPrincipalsHaveTheirOwnLevels) {
+  RateLimiter limiter({.max_requests = 5, .window_seconds = 60});
+  Flood(limiter);
+  ASSERT_EQ(Flood(limiter).retry_after_s, 60);
+  EXPECT_TRUE(limiter.Admit(Budget::kRead, kAlice, now_).allowed);
+  RateLimiter::Decision bob = limiter.Admit(Budget::kDefault, "u:bob", now_);
+  EXPECT_TRUE(bob.allowed);
+  EXPECT_EQ(bob.remaining, 5);
+}
+
+// The read budget is 50 here (5 × 10), the conditional ceiling 250 (5 × 50).
+class ConditionalTest : public RateLimiterTest {
+ protected:
+  // Spends the read budget with unconditional reads until one is refused.
+  void SpendReads() {
+    for (int i = 0; i < 1000; ++i) {
+      RateLimiter::Decision d = limiter_.Admit(Budget::kRead, kAlice, now_);
+      if (!d.allowed) return;
+      limiter_.Charge(Budget::kRead, kAlice, now_, false);
+    }
+    ADD_FAILURE() << "never refused";
+  }
+
+  RateLimiter limiter_{{.max_requests = 5, .window_seconds = 60}};
+};
+
+TEST_F(ConditionalTest, APollIsAdmittedWhenTheReadBudgetIsSpent) {
+  EXPECT_EQ(limiter_.ConditionalLimit(Budget::kRead), 250);
+  SpendReads();
+  ASSERT_FALSE(limiter_.Admit(Budget::kRead, kAlice, now_).allowed);
+  for (int i = 0; i < 200; ++i) {
+    RateLimiter::Decision d = limiter_.Admit(Budget::kRead, kAlice, now_, /*conditional=*/true);
+    ASSERT_TRUE(d.allowed) << i;
+    EXPECT_TRUE(d.conditional) << "paid for: a 304 is not charged";
+    EXPECT_EQ(d.limit, 50) << "the headers describe the read budget";
+    EXPECT_EQ(d.remaining, 0);
+  }
+}
+
+TEST_F(ConditionalTest, AnAnswerThatIsNotA304NeedsTheBudget) {
+  // With budget left, it costs one read and the conditional token is given back.
+  RateLimiter::Decision admitted = limiter_.Admit(Budget::kRead, kAlice, now_, true);
+  ASSERT_TRUE(admitted.conditional);
+  RateLimiter::Decision charged = limiter_.Charge(Budget::kRead, kAlice, now_, true);
+  EXPECT_TRUE(charged.allowed);
+  EXPECT_EQ(charged.remaining, 49);
+
+  // Spent: refused after all, with a wait, and it counts as a refusal of the budget.
+  SpendReads();  // the first refusal: the next token
+  ASSERT_TRUE(limiter_.Admit(Budget::kRead, kAlice, now_, true).allowed);
+  RateLimiter::Decision refused = limiter_.Charge(Budget::kRead, kAlice, now_, true);
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.retry_after_s, 60) << "a further episode: a penalty of one window";
+  EXPECT_FALSE(limiter_.Admit(Budget::kRead, kAlice, now_).allowed);
+
+  // A penalty does not stop a poll, but its answer must be a 304 to be given.
+  now_ += 30'000;
+  ASSERT_TRUE(limiter_.Admit(Budget::kRead, kAlice, now_, true).allowed);
+  RateLimiter::Decision during = limiter_.Charge(Budget::kRead, kAlice, now_, true);
+  EXPECT_FALSE(during.allowed);
+  EXPECT_EQ(during.retry_after_s, 30) << "what is left of the penalty";
+}
+
+// Made-up ETags beyond the budget are refused; each still takes a conditional token, so the
+// ceiling bounds the work they cause. Past the ceiling a conditional request is an ordinary one.
+TEST_F(ConditionalTest, TheCeilingBoundsAFloodOfConditionalRequests) {
+  SpendReads();
+  int admitted = 0;
+  for (int i = 0; i < 1000; ++i) {
+    RateLimiter::Decision d = limiter_.Admit(Budget::kRead, kAlice, now_, true);
+    if (!d.allowed) break;
+    ++admitted;
+    ASSERT_TRUE(d.conditional);
+    EXPECT_FALSE(limiter_.Charge(Budget::kRead, kAlice, now_, true).allowed);
+  }
+  EXPECT_EQ(admitted, 250);
+  EXPECT_FALSE(limiter_.Admit(Budget::kRead, kAlice, now_, true).allowed);
+
+  // The ceiling refills with the window, like the budget: a fifth of it in a fifth of a window.
+  now_ += 12'000;
+  RateLimiter::Decision d = limiter_.Admit(Budget::kRead, kAlice, now_, true);
+  EXPECT_TRUE(d.allowed);
+  EXPECT_TRUE(d.conditional);
+}
+
+TEST_F(ConditionalTest, PastTheCeilingA304CostsARead) {
+  for (int i = 0; i < 250; ++i)
+    ASSERT_TRUE(limiter_.Admit(Budget::kRead, kAlice, now_, true).conditional);
+  RateLimiter::Decision d = limiter_.Admit(Budget::kRead, kAlice, now_, true);
+  ASSERT_TRUE(d.allowed) << "the read budget is untouched";
+  EXPECT_FALSE(d.conditional) << "so the answer is charged, whatever it is";
+}
+
+}  // namespace
+}  // namespace vigil::http
