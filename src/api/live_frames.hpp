@@ -1,16 +1,18 @@
 // The wire forms of what a follower hands out (live/follower.hpp): SSE frames and WebSocket
 // messages, with the same payloads. docs/api.md describes both.
 //
-//   item        SSE event (id: when it has one)        WebSocket type   data
-//   snapshot    snapshot (id: its last_event_id)        snapshot         the /progress body
-//   event       <event_type> (id: event_id)             event            the /events item
-//   caught_up   caught_up                               caught_up        {last_event_id}
-//   progress    progress                                progress         the /progress body
-//   reset       reset (id: its last_event_id)           reset            {reason, progress}
-//   end         end                                     end              {reason, status,
-//   last_event_id} cut         reconnect                               error            {code:
-//   slow_consumer, reason, last_event_id} error       error                                   error
-//   {code, message}
+// clang-format off
+//   item        SSE event (id: when it has one)     WebSocket type   data
+//   snapshot    snapshot (id: its last_event_id)    snapshot         the /progress body
+//   event       <event_type> (id: event_id)         event            the /events item
+//   caught_up   caught_up                           caught_up        {last_event_id}
+//   progress    progress                            progress         the /progress body
+//   reset       reset (id: its last_event_id)       reset            {reason, progress}
+//   end         end                                 end              {reason, status, last_event_id}
+//   cut         reconnect                           error            {code: slow_consumer, reason,
+//                                                                     last_event_id}
+//   error       error                               error            {code, message}
+// clang-format on
 //
 // A WebSocket message is {"type", "investigation_id", "id" (when SSE has one), "data"}.
 #pragma once

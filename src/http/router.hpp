@@ -1,8 +1,19 @@
 // Router: maps (method, path) to a handler. Patterns are literal segments and {name} captures,
 // e.g. "/api/v1/investigations/{id}/progress"; a capture matches one non-empty segment.
-// A path no route matches is answered 404, a path matched with another method 405 with `Allow`;
-// both are ordinary problem+json responses, never exceptions. A fallback (the web UI's files) may
-// serve paths no route matches.
+//
+// Before any handler runs, the router answers these itself, in this order, each an ordinary
+// problem+json response (never an exception):
+//   204 / 403   a CORS preflight from an allowed origin / from any other (VIGIL_CORS_ORIGINS)
+//   —           a path no route matches that the fallback owns (the web UI's files): served by it
+//   404         a path no route matches
+//   405         a path matched with another method, with `Allow` and an `allowed` member
+//   401         a route that needs a principal, without a valid token or session cookie
+//               (WWW-Authenticate: Bearer)
+//   403         a change made with the session cookie without X-Requested-With, or a cookie
+//               WebSocket from another origin
+//   429         a spent rate-limit budget (Retry-After, X-RateLimit-*)
+// Everything after that (400, 403 for a read-only role, 404 of an investigation, 409, ...) is the
+// handler's.
 //
 // Not thread-safe to Add while Dispatch runs; build it before the server starts.
 #pragma once

@@ -162,7 +162,7 @@ void Follower::Replay(std::vector<FollowItem>& out) {
                          if (page.more) r->resize(limit);
                          page.events.reserve(r->size());
                          for (core::Event& e : *r) {
-                           page.events.push_back(std::make_shared<const LiveEvent>(
+                           page.events.push_back(std::make_shared<const SharedEvent>(
                                self.investigation_id_, e.id, e.type, std::move(e.wire)));
                          }
                          self.page_ = std::move(page);
@@ -198,7 +198,7 @@ void Follower::HandPage(Page page, std::vector<FollowItem>& out) {
   phase_ = Phase::kLive;
 }
 
-void Follower::EmitEvent(const LiveEventPtr& event, std::vector<FollowItem>& out, bool live) {
+void Follower::EmitEvent(const SharedEventPtr& event, std::vector<FollowItem>& out, bool live) {
   last_sent_ = event->id();
   out.push_back({FollowItem::Kind::kEvent, event, nullptr, "", last_sent_});
   out.back().live = live;
@@ -227,7 +227,7 @@ SteadyTime Follower::Live(SteadyTime now, std::vector<FollowItem>& out) {
     Stop();
     return SteadyTime::max();
   }
-  for (const LiveEventPtr& e : taken.events) {
+  for (const SharedEventPtr& e : taken.events) {
     if (e->id() > last_sent_) EmitEvent(e, out, /*live=*/true);
   }
   // A published snapshot never includes an event that was not published with or before it.

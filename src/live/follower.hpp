@@ -64,7 +64,7 @@ struct FollowItem {
     kError,     // reason: the investigation could not be read
   };
   Kind kind;
-  LiveEventPtr event;
+  SharedEventPtr event;
   engine::SnapshotPtr snapshot;
   std::string reason;
   core::EventId last_event_id;  // the newest event handed out, this one included
@@ -104,7 +104,7 @@ class Follower : public std::enable_shared_from_this<Follower> {
   enum class Phase { kStarting, kReplaying, kLive, kDone };
 
   struct Page {
-    std::vector<LiveEventPtr> events;
+    std::vector<SharedEventPtr> events;
     bool more = false;
   };
 
@@ -114,7 +114,7 @@ class Follower : public std::enable_shared_from_this<Follower> {
   void Replay(std::vector<FollowItem>& out);
   void HandPage(Page page, std::vector<FollowItem>& out);
   SteadyTime Live(SteadyTime now, std::vector<FollowItem>& out);
-  void EmitEvent(const LiveEventPtr& event, std::vector<FollowItem>& out, bool live = false);
+  void EmitEvent(const SharedEventPtr& event, std::vector<FollowItem>& out, bool live = false);
   void Emit(std::vector<FollowItem>& out, FollowItem::Kind kind,
             engine::SnapshotPtr snapshot = nullptr, std::string reason = "");
   void EmitError(std::vector<FollowItem>& out, const Error& error);

@@ -14,7 +14,7 @@ void Subscriber::Take(Taken& into) {
   armed_ = true;
 }
 
-bool Subscriber::Push(std::span<const LiveEventPtr> events, const engine::SnapshotPtr& snapshot) {
+bool Subscriber::Push(std::span<const SharedEventPtr> events, const engine::SnapshotPtr& snapshot) {
   bool wake = false;
   bool overflowed = false;
   {
@@ -48,7 +48,7 @@ bool Subscriber::Push(std::span<const LiveEventPtr> events, const engine::Snapsh
 void Hub::Attach(engine::Engine& engine) {
   engine.AddCommitListener(
       [this](const engine::SnapshotPtr& snapshot, std::span<const core::Event>,
-             std::span<const LiveEventPtr> events) { Publish(snapshot, events); });
+             std::span<const SharedEventPtr> events) { Publish(snapshot, events); });
 }
 
 SubscriberPtr Hub::Subscribe(const std::string& investigation_id, std::function<void()> wake,
@@ -110,7 +110,7 @@ void Hub::Unsubscribe(const SubscriberPtr& subscriber) {
   if (topic.count == 0 && topic.locals.empty()) topics_.erase(it);
 }
 
-void Hub::Publish(const engine::SnapshotPtr& snapshot, std::span<const LiveEventPtr> events) {
+void Hub::Publish(const engine::SnapshotPtr& snapshot, std::span<const SharedEventPtr> events) {
   std::vector<SubscriberPtr> unbound;
   std::vector<core::Executor*> to_post;
   {
@@ -121,7 +121,7 @@ void Hub::Publish(const engine::SnapshotPtr& snapshot, std::span<const LiveEvent
     unbound = topic.unbound;
     if (!topic.locals.empty()) {
       auto commit = std::make_shared<const Commit>(
-          Commit{snapshot, std::vector<LiveEventPtr>(events.begin(), events.end())});
+          Commit{snapshot, std::vector<SharedEventPtr>(events.begin(), events.end())});
       for (auto& [executor, local] : topic.locals) {
         local->inbox.push_back(commit);
         if (!local->posted) {

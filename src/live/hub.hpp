@@ -50,8 +50,8 @@
 namespace vigil::live {
 
 // An event as it is delivered live: shared with the engine's recent log, frames formatted once.
-using LiveEvent = engine::SharedEvent;
-using LiveEventPtr = engine::SharedEventPtr;
+using engine::SharedEvent;
+using engine::SharedEventPtr;
 using engine::MonotonicNs;
 
 class Hub;
@@ -60,7 +60,7 @@ class Hub;
 class Subscriber {
  public:
   struct Taken {
-    std::vector<LiveEventPtr> events;  // in id order
+    std::vector<SharedEventPtr> events;  // in id order
     engine::SnapshotPtr snapshot;      // the newest published, or null when none came
     bool overflowed = false;           // events were dropped: the follower must end
   };
@@ -88,7 +88,7 @@ class Subscriber {
   friend class Hub;
   // From the hub: appends, and wakes the follower when it was armed. True when this push
   // overflowed the queue.
-  bool Push(std::span<const LiveEventPtr> events, const engine::SnapshotPtr& snapshot);
+  bool Push(std::span<const SharedEventPtr> events, const engine::SnapshotPtr& snapshot);
   // Only an unbound subscriber is locked: a bound one is touched by its executor's thread alone.
   std::unique_lock<std::mutex> Lock() {
     return executor_ ? std::unique_lock<std::mutex>() : std::unique_lock<std::mutex>(mu_);
@@ -99,7 +99,7 @@ class Subscriber {
   const std::function<void()> wake_;
   core::Executor* const executor_;  // null: unbound
   std::mutex mu_;
-  std::vector<LiveEventPtr> queue_;  // Guarded by Lock()
+  std::vector<SharedEventPtr> queue_;  // Guarded by Lock()
   engine::SnapshotPtr snapshot_;     // Guarded by Lock()
   bool overflowed_ = false;          // Guarded by Lock()
   bool armed_ = true;                // Guarded by Lock()
@@ -130,7 +130,7 @@ class Hub {
   void Unsubscribe(const SubscriberPtr& subscriber);
 
   // A commit: its snapshot and its events, in id order.
-  void Publish(const engine::SnapshotPtr& snapshot, std::span<const LiveEventPtr> events);
+  void Publish(const engine::SnapshotPtr& snapshot, std::span<const SharedEventPtr> events);
 
   struct Stats {
     uint64_t topics = 0;       // investigations with at least one subscriber
@@ -150,7 +150,7 @@ class Hub {
   // Subscribe, Unsubscribe and the deliveries of its subscribers run).
   struct Commit {
     engine::SnapshotPtr snapshot;
-    std::vector<LiveEventPtr> events;
+    std::vector<SharedEventPtr> events;
   };
   struct Local {
     // On the executor's thread only (where Subscribe, Unsubscribe and the passes run):
@@ -159,7 +159,7 @@ class Hub {
     // The pass under way: pushing `events` (every commit it took, in order) and `snapshot` (the
     // newest) to subscribers[next, end), a chunk per task.
     bool in_pass = false;
-    std::vector<LiveEventPtr> events;
+    std::vector<SharedEventPtr> events;
     engine::SnapshotPtr snapshot;
     size_t next = 0, end = 0;
     // Guarded by mu_: commits published and not yet taken by a pass, and whether a task is posted

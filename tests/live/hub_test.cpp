@@ -18,10 +18,10 @@ engine::SnapshotPtr SnapshotOf(const std::string& id, int64_t version) {
   return std::make_shared<const engine::Snapshot>(std::move(inv));
 }
 
-std::vector<LiveEventPtr> Events(const std::string& id, int from, int n) {
-  std::vector<LiveEventPtr> out;
+std::vector<SharedEventPtr> Events(const std::string& id, int from, int n) {
+  std::vector<SharedEventPtr> out;
   for (int i = from; i < from + n; ++i) {
-    out.push_back(std::make_shared<const LiveEvent>(id, core::EventId{1000, i},
+    out.push_back(std::make_shared<const SharedEvent>(id, core::EventId{1000, i},
                                                     core::EventType::kErrorLogged,
                                                     "{\"n\":" + std::to_string(i) + "}", 1));
   }
@@ -265,7 +265,7 @@ TEST(HubTest, TakeIntoTheSameBufferReusesIt) {
   hub.Publish(SnapshotOf("inv", 1), Events("inv", 1, 8));
   s->Take(taken);
   ASSERT_EQ(taken.events.size(), 8u);
-  const LiveEventPtr* first = taken.events.data();
+  const SharedEventPtr* first = taken.events.data();
   hub.Publish(SnapshotOf("inv", 2), Events("inv", 9, 1));
   s->Take(taken);
   hub.Publish(SnapshotOf("inv", 3), Events("inv", 10, 1));
@@ -276,7 +276,7 @@ TEST(HubTest, TakeIntoTheSameBufferReusesIt) {
 }
 
 TEST(HubTest, FramesAreFormattedOnceAndShared) {
-  LiveEventPtr e = Events("inv", 7, 1)[0];
+  SharedEventPtr e = Events("inv", 7, 1)[0];
   const auto& sse = e->SseFrame();
   EXPECT_EQ(*sse, "id: 1000_000007\nevent: error_logged\ndata: {\"n\":7}\n\n");
   EXPECT_EQ(e->SseFrame().get(), sse.get());
