@@ -4,7 +4,7 @@ import { START } from './cursor';
 import {
   eid, errorReply, eventsPage, FakeBrowser, flush, makeEvent, makeEvents, makeProgress, notModified,
   progressReply, RecordingSink, terminalPage,
-} from './testing';
+} from '../testing/fakes';
 
 const STREAM_URL = '/api/v1/investigations/inv_1/runs/current/stream';
 

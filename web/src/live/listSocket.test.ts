@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Progress } from '../api/types';
 import type { ConnectionState } from './types';
 import { ListSocket } from './listSocket';
-import { FakeClock, FakeSockets, flush, makeProgress } from './testing';
+import { FakeClock, FakeSockets, flush, makeProgress } from '../testing/fakes';
 
 const URL = 'ws://vigil.test/api/v1/ws';
 

@@ -4,7 +4,7 @@ import type { Following } from './tabs';
 import { followInvestigation } from './tabs';
 import {
   eid, errorReply, FakeBrowser, FakeChannelHub, FakeLocks, flush, makeEvent, makeEvents, makeProgress,
-} from './testing';
+} from '../testing/fakes';
 
 interface Tab { n: number; model: InvestigationModel; following: Following }
 

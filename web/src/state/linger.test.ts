@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../live/testing';
+import { FakeClock } from '../testing/fakes';
 import { Lingering } from './linger';
 
 function setup() {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Progress } from '../api/types';
-import { eid, makeEvent, makeEvents, makeProgress } from '../live/testing';
+import { eid, makeEvent, makeEvents, makeProgress } from '../testing/fakes';
 import { InvestigationModel, MAX_SAMPLES } from './model';
 import { MAX_TAIL } from './view';
 

@@ -1,11 +1,12 @@
-// Fakes for the live transport's tests (*.test.ts): a clock, EventSource streams, fetch with
-// scripted answers, the browser's network, Web Locks, BroadcastChannel and WebSocket. Nothing here
-// is used by the app itself.
+// Fakes for the unit tests (*.test.ts) of the live transport and the view model: a clock, wire
+// data, EventSource streams, fetch with scripted answers, the browser's network, Web Locks,
+// BroadcastChannel and WebSocket. Only tests import this folder, so the build never bundles it
+// (Vite follows the imports from main.tsx); tsc still type-checks it with the rest of src/.
 import type { Progress, VigilEvent } from '../api/types';
-import type { FeedDeps, FeedSink, ResponseLike, StreamLike } from './feed';
-import type { SocketLike } from './listSocket';
-import type { ChannelLike, LocksLike } from './tabs';
-import type { ConnectionState } from './types';
+import type { FeedDeps, FeedSink, ResponseLike, StreamLike } from '../live/feed';
+import type { SocketLike } from '../live/listSocket';
+import type { ChannelLike, LocksLike } from '../live/tabs';
+import type { ConnectionState } from '../live/types';
 
 // ---- promises and time
 
