@@ -6,7 +6,6 @@
 // replays from there, and the model drops what it already has, so there is no gap and no repeat.
 import type { Progress, VigilEvent } from '../api/types';
 import { isTerminal } from '../api/types';
-import type { InvestigationModel, SharedState } from '../state/model';
 import type { FeedDeps, FeedSink } from './feed';
 import { Feed } from './feed';
 import type { ConnectionState } from './types';
@@ -24,10 +23,35 @@ export interface ChannelLike {
   close(): void;
 }
 
-export type TabMessage =
+/** Why a leader stopped following, as far as the tabs need to know it. */
+export interface StopState {
+  notFound: boolean;
+  error: string | null;
+}
+
+/**
+ * What followInvestigation drives: the page's view model (InvestigationModel implements it). The
+ * transport names only what it calls, so it never imports the view model; `S` is what one tab
+ * hands another, which it passes along without looking inside, beyond why the leader stopped.
+ */
+export interface FollowedModel<S extends StopState> {
+  readonly current: { readonly progress: Progress | null; readonly connection: ConnectionState };
+  readonly lastEventId: string | null;
+  applySnapshot(progress: Progress): void;
+  applyEvents(items: VigilEvent[]): void;
+  resumeFrom(eventId: string): void;
+  setConnection(state: ConnectionState, retryInSeconds?: number | null): void;
+  setRole(role: 'leader' | 'follower'): void;
+  setNotFound(): void;
+  setError(error: string): void;
+  exportState(): S;
+  importState(state: S): void;
+}
+
+export type TabMessage<S extends StopState = StopState> =
   | { t: 'hello' }
   | { t: 'leader' }
-  | { t: 'state'; state: SharedState; connection: ConnectionState }
+  | { t: 'state'; state: S; connection: ConnectionState }
   | { t: 'snapshot'; progress: Progress }
   | { t: 'events'; items: VigilEvent[] }
   | { t: 'cursor'; id: string }
@@ -49,7 +73,7 @@ export interface Following {
 }
 
 /** Follows an investigation into `model`, sharing one connection among the browser's tabs. */
-export function followInvestigation(id: string, model: InvestigationModel, deps: ShareDeps): Following {
+export function followInvestigation<S extends StopState>(id: string, model: FollowedModel<S>, deps: ShareDeps): Following {
   const name = `vigil:investigation:${id}`;
   const channel = deps.locks && deps.channel ? deps.channel(name) : null;
   let feed: Feed | null = null;
@@ -62,7 +86,7 @@ export function followInvestigation(id: string, model: InvestigationModel, deps:
   let releaseLock: () => void = () => {};
   const lockAbort = new AbortController();
 
-  const post = (m: TabMessage) => { if (leader && channel) channel.postMessage(m); };
+  const post = (m: TabMessage<S>) => { if (leader && channel) channel.postMessage(m); };
 
   const sink: FeedSink = {
     snapshot: (progress) => { model.applySnapshot(progress); post({ t: 'snapshot', progress }); },
@@ -101,7 +125,7 @@ export function followInvestigation(id: string, model: InvestigationModel, deps:
     startFeed();
   };
 
-  const onMessage = (m: TabMessage) => {
+  const onMessage = (m: TabMessage<S>) => {
     if (closed) return;
     if (leader) {
       if (m.t === 'hello') post({ t: 'state', state: model.exportState(), connection: lastConnection });
@@ -143,7 +167,7 @@ export function followInvestigation(id: string, model: InvestigationModel, deps:
   if (!channel || !deps.locks) {
     becomeLeader();
   } else {
-    channel.addEventListener('message', (ev) => onMessage(ev.data as TabMessage));
+    channel.addEventListener('message', (ev) => onMessage(ev.data as TabMessage<S>));
     model.setRole('follower');
     model.setConnection('following');
     channel.postMessage({ t: 'hello' } satisfies TabMessage);

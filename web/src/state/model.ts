@@ -4,6 +4,7 @@
 // it applies each event at most once (by id), whoever delivers it.
 import type { Progress, VigilEvent } from '../api/types';
 import { isAfter } from '../live/cursor';
+import type { FollowedModel } from '../live/tabs';
 import type { ConnectionState } from '../live/types';
 import { emptyRateFold, foldRate, type RateFold } from './rate';
 import { MAX_TAIL, type InvestigationView, type Sample } from './view';
@@ -32,7 +33,7 @@ const empty = (): InvestigationView => ({
 
 const capped = <T,>(xs: T[], max: number): T[] => (xs.length > max ? xs.slice(xs.length - max) : xs);
 
-export class InvestigationModel {
+export class InvestigationModel implements FollowedModel<SharedState> {
   private view: InvestigationView = empty();
   private readonly listeners = new Set<() => void>();
   private notifyPending = false;

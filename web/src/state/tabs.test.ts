@@ -1,7 +1,9 @@
+// live/tabs.ts sharing one connection among tabs, each tab with the real view model: the test
+// needs both, and lives on the view model's side because the transport never imports it.
 import { describe, expect, it } from 'vitest';
-import { InvestigationModel } from '../state/model';
-import type { Following } from './tabs';
-import { followInvestigation } from './tabs';
+import type { Following } from '../live/tabs';
+import { followInvestigation } from '../live/tabs';
+import { InvestigationModel } from './model';
 import {
   eid, errorReply, FakeBrowser, FakeChannelHub, FakeLocks, flush, makeEvent, makeEvents, makeProgress,
 } from '../testing/fakes';
