@@ -4,7 +4,7 @@
 import type {
   Investigation, InvestigationList, Problem, Session,
 } from './types';
-import { retryAfterSeconds } from '../live/backoff';
+import { retryAfterSeconds } from './retryAfter';
 
 export class ApiError extends Error {
   readonly status: number;

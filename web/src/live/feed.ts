@@ -15,7 +15,8 @@
 // tested on its own (feed.test.ts) with fake streams, fetches and timers.
 import type { Progress, VigilEvent } from '../api/types';
 import { isTerminal } from '../api/types';
-import { Backoff, retryAfterSeconds } from './backoff';
+import { retryAfterSeconds } from '../api/retryAfter';
+import { Backoff } from './backoff';
 import { isAfter, START } from './cursor';
 import { chooseInterval } from './interval';
 import type { ConnectionState } from './types';
