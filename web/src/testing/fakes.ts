@@ -2,11 +2,11 @@
 // data, EventSource streams, fetch with scripted answers, the browser's network, Web Locks,
 // BroadcastChannel and WebSocket. Only tests import this folder, so the build never bundles it
 // (Vite follows the imports from main.tsx); tsc still type-checks it with the rest of src/.
-import type { Progress, VigilEvent } from '../api/types';
-import type { FeedDeps, FeedSink, ResponseLike, StreamLike } from '../live/feed';
-import type { SocketLike } from '../live/listSocket';
-import type { ChannelLike, LocksLike } from '../live/tabs';
-import type { ConnectionState } from '../live/types';
+import type { Progress, VigilEvent } from '../lib/api/types';
+import type { FeedDeps, FeedSink, ResponseLike, StreamLike } from '../lib/live/feed';
+import type { SocketLike } from '../lib/live/listSocket';
+import type { ChannelLike, LocksLike } from '../lib/live/tabs';
+import type { ConnectionState } from '../lib/live/types';
 
 // ---- promises and time
 
