@@ -5,6 +5,7 @@ import { useMemo, useState } from 'react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Link } from 'wouter';
 import { api } from '../../lib/api/client';
+import { investigationsKey } from '../../lib/api/queryKeys';
 import { isTerminal } from '../../lib/api/types';
 import { useListLive } from './hooks/useListLive';
 import { errorText } from '../../utils/format';
@@ -26,7 +27,7 @@ export function InvestigationsPage() {
   const cursor = cursors[cursors.length - 1];
 
   const list = useQuery({
-    queryKey: ['investigations', status, cursor ?? null],
+    queryKey: [...investigationsKey, status, cursor ?? null],
     queryFn: ({ signal }) =>
       api.list({ status: status === 'all' ? undefined : status, limit: PAGE_SIZE, cursor }, signal),
     placeholderData: keepPreviousData,
