@@ -1,7 +1,8 @@
 // Fakes for the unit tests (*.test.ts) of the live transport and the view model: a clock, wire
 // data, EventSource streams, fetch with scripted answers, the browser's network, Web Locks,
-// BroadcastChannel and WebSocket. Only tests import this folder, so the build never bundles it
-// (Vite follows the imports from main.tsx); tsc still type-checks it with the rest of src/.
+// BroadcastChannel and WebSocket. Only tests import this folder (.dependency-cruiser.cjs holds the
+// app to that), so the build never bundles it: Vite follows the imports from main.tsx. tsc still
+// type-checks it with the rest of src/.
 import type { Progress, VigilEvent } from '../lib/api/types';
 import type { FeedDeps, FeedSink, ResponseLike, StreamLike } from '../lib/live/feed';
 import type { SocketLike } from '../lib/live/listSocket';
