@@ -41,9 +41,11 @@ test: build
 	JOBS=$(JOBS) scripts/fuzz.sh --smoke
 	$(MAKE) --no-print-directory test-web
 
-# The UI's unit tests (Vitest), then its end-to-end tests in Debian's Chromium against real vigils.
+# The UI's import boundaries (web/.dependency-cruiser.cjs), its unit tests (Vitest), then its
+# end-to-end tests in Debian's Chromium against real vigils.
 test-web: build
 	scripts/install-deps.sh --browser
+	cd web && npm run --silent lint:imports
 	cd web && npm run --silent test
 	cd web && VIGIL_BIN=../$(BUILD)/vigil npm run --silent e2e
 

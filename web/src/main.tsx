@@ -4,9 +4,9 @@ import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@ta
 import { Router } from 'wouter';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
-import { ApiError } from './api/client';
-import { App } from './App';
-import { SESSION_KEY } from './components/SessionContext';
+import { ApiError } from './lib/api/client';
+import { App } from './app/App';
+import { SESSION_KEY } from './lib/session';
 
 // A 401 anywhere means the session has ended: forget it, and the shell shows the sign-in page.
 function onApiError(err: unknown) {

@@ -1,6 +1,6 @@
 // How this page is getting its data: a dot and a few words.
-import type { ConnectionState } from '../live/types';
-import { useNow } from './useNow';
+import type { ConnectionState } from '../lib/live/types';
+import { useNow } from '../hooks/useNow';
 
 export function connectionWords(state: ConnectionState, retryInSeconds: number | null): string {
   switch (state) {

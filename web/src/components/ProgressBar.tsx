@@ -1,5 +1,5 @@
 // A 0–100 bar that screen readers announce (role="progressbar").
-import { formatPercent } from '../format';
+import { formatPercent } from '../utils/format';
 
 interface Props {
   value: number | null | undefined;

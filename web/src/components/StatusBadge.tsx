@@ -1,6 +1,6 @@
 // A state as a coloured pill: blue while working, amber paused, green completed, red failed,
 // grey cancelled, neutral while pending.
-import type { State } from '../api/types';
+import type { State } from '../lib/api/types';
 
 const TONE: Record<State, string> = {
   created: 'neutral',

@@ -1,4 +1,4 @@
-import type { State } from '../api/types';
+import type { State } from '../lib/api/types';
 
 /** The colour of a progress bar for a state. */
 export function progressTone(state: State | null | undefined): 'blue' | 'green' | 'red' | 'amber' | 'grey' {
