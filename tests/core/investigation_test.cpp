@@ -647,18 +647,69 @@ TEST_F(FoldTest, CompletionUsesFloorDivision) {
   EXPECT_EQ(P().at("status"), json::value("running"));
 }
 
-TEST_F(FoldTest, CompletionNeverDecreasesWhenUnplannedToolsAreAdded) {
+TEST_F(FoldTest, CompletionFollowsTheToolsKnownNowAndGoesDownWhenNewOnesAppear) {
   Create();
   Start();
   Run("a", "device_scan", "device", 10);
   EXPECT_EQ(P().at("completion_percent"), json::value(33));
-  Queue("x", "whois", "network");  // 1 of 4 would be 25
+  Queue("x", "whois", "network");  // 1 of 4
   EXPECT_EQ(P().at("total_tools"), json::value(4));
-  EXPECT_EQ(P().at("completion_percent"), json::value(33));
-  Queue("y", "geo", "network");  // 1 of 5 would be 20
-  EXPECT_EQ(P().at("completion_percent"), json::value(33));
-  Run("b", "ip_lookup", "network", 10);  // 2 of 5 = 40
+  EXPECT_EQ(P().at("completion_percent"), json::value(25));
+  Queue("y", "geo", "network");  // 1 of 5
+  EXPECT_EQ(P().at("completion_percent"), json::value(20));
+  Run("b", "ip_lookup", "network", 10);  // 2 of 5
   EXPECT_EQ(P().at("completion_percent"), json::value(40));
+  EXPECT_EQ(InvestigationToJson(inv_).at("completion_percent"), json::value(40));
+}
+
+// Issue 11: a run without a plan stuck at 99 once its first tool had finished.
+TEST_F(FoldTest, CompletionOfARunWithoutAPlanIsNotStuckAt99) {
+  Create(R"({"name": "no plan"})");
+  Start();
+  Run("t1", "ip_lookup", "network", 10);
+  EXPECT_EQ(P().at("completion_percent"), json::value(99));  // 1 of 1, but not completed
+  Queue("t2", "whois", "network");
+  Queue("t3", "geo", "network");
+  Queue("t4", "velocity", "risk");
+  json::object p = P();
+  EXPECT_EQ(p.at("total_tools"), json::value(4));
+  EXPECT_EQ(p.at("completion_percent"), json::value(25));  // 1 of 4
+  Started("t2");
+  Complete("t2");
+  EXPECT_EQ(P().at("completion_percent"), json::value(50));
+  Skip("t3", "n/a");
+  Fail("t4", /*will_retry=*/false);
+  EXPECT_EQ(P().at("completion_percent"), json::value(99));  // all finished, run not completed
+  Status(State::kCompleting);
+  EXPECT_EQ(P().at("completion_percent"), json::value(99));
+  Status(State::kCompleted);
+  EXPECT_EQ(P().at("completion_percent"), json::value(100));
+}
+
+// total_tools, completion_percent and the agents' and phases' counts are one count, cut three
+// ways: they always add up.
+TEST_F(FoldTest, RunAgentAndPhaseCountsAgree) {
+  Create();
+  Start();
+  Phase("collect", "in_progress");
+  Run("a", "device_scan", "device", 10);
+  Queue("x", "whois", "network", "collect");  // unplanned, in a phase
+  Queue("y", "geo", "network");               // unplanned, in no phase
+  Run("d2", "device_scan", "device", 10);     // a second device_scan fills no slot
+  Phase("Analyze", "skipped");                // risk_model never runs: finished
+  json::object p = P();
+  int64_t agents_total = 0;
+  for (const json::value& a : p.at("agent_statuses").as_array()) {
+    agents_total += a.at("total_tools").as_int64();
+  }
+  EXPECT_EQ(agents_total, p.at("total_tools").as_int64());
+  EXPECT_EQ(p.at("total_tools"), json::value(6));
+  EXPECT_EQ(p.at("completion_percent"), json::value(50));  // a, d2, risk_model of 6
+  EXPECT_EQ(Agent("device").at("progress_percent"), json::value(100));
+  EXPECT_EQ(Agent("network").at("progress_percent"), json::value(0));
+  EXPECT_EQ(Agent("risk").at("progress_percent"), json::value(100));
+  EXPECT_EQ(PhaseJ("collect").at("completion_percent"), json::value(33));  // a of a, ip, x
+  EXPECT_EQ(PhaseJ("Analyze").at("completion_percent"), json::value(100));
 }
 
 TEST_F(FoldTest, CompletionIs100WhenTheRunCompletesEvenWithUnfinishedTools) {
