@@ -253,6 +253,18 @@ void ApplyStatus(Investigation& inv, const Event& e) {
   }
   if (*to == State::kInitializing && !inv.run.started_at_ms) inv.run.started_at_ms = t;
   if (IsTerminal(*to)) inv.run.completed_at_ms = t;
+  std::string_view reason = StringOr(e.data, "reason");
+  if (*to == State::kFailed && !reason.empty()) {
+    // Why the run failed, where a client polling /progress looks for what went wrong.
+    InvestigationError failure;
+    failure.id = FormatEventId(e.id);
+    failure.code = kRunFailedCode;
+    failure.message = reason;
+    failure.severity = "critical";
+    failure.timestamp_ms = t;
+    failure.context = {{"from", StringOr(e.data, "from")}, {"actor", e.actor}};
+    inv.run.errors.push_back(std::move(failure));
+  }
   inv.state = *to;
 }
 

@@ -41,6 +41,8 @@
 namespace vigil::core {
 
 inline constexpr int64_t kToolRateWindowMs = 10'000;
+// The code of the entry in a run's errors that a status_change to failed with a reason adds.
+inline constexpr std::string_view kRunFailedCode = "RUN_FAILED";
 
 enum class ToolStatus { kQueued, kRunning, kCompleted, kFailed, kSkipped };
 enum class PhaseStatus { kPending, kInProgress, kCompleted, kFailed, kSkipped };

@@ -404,6 +404,42 @@ TEST_F(FoldTest, AfterFailedOnlyRetryingIsAccepted) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Why a run failed: a client polling /progress must be able to show it.
+
+TEST_F(FoldTest, TheReasonOfAFailureIsInTheRunsErrors) {
+  Create();
+  Start();
+  Advance(500);
+  Event failed = Status(State::kFailed, {{"reason", "the upstream feed is down"},
+                                         {"from", "running"}});  // as the engine completes it
+  json::object p = P();
+  EXPECT_EQ(p.at("status"), json::value("failed"));
+  ASSERT_EQ(p.at("errors").as_array().size(), 1u);
+  EXPECT_EQ(p.at("errors").at(0), J(R"({"id": ")" + FormatEventId(failed.id) + R"(",
+      "code": "RUN_FAILED", "message": "the upstream feed is down",
+      "timestamp": ")" + Iso(now_) + R"(", "severity": "critical",
+      "context": {"from": "running", "actor": "vigil"}})"));
+  // A retry starts a new run, with no errors yet.
+  Status(State::kRetrying, {{"run_id", "run_2"}});
+  EXPECT_TRUE(P().at("errors").as_array().empty());
+}
+
+TEST_F(FoldTest, AFailureWithoutAReasonAddsNoError) {
+  Create();
+  Start();
+  Status(State::kFailed);
+  EXPECT_TRUE(P().at("errors").as_array().empty());
+}
+
+TEST_F(FoldTest, OnlyAFailureAddsItsReasonToTheErrors) {
+  Create();
+  Start();
+  Status(State::kPaused, {{"reason", "lunch"}});
+  Status(State::kCancelled, {{"reason", "duplicate case"}});
+  EXPECT_TRUE(P().at("errors").as_array().empty());
+}
+
+// ---------------------------------------------------------------------------------------------
 // Tools
 
 TEST_F(FoldTest, ToolQueuedFillsAPlannedSlot) {

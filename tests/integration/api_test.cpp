@@ -207,6 +207,49 @@ TEST_F(ApiTest, LifecycleTransitionsAndIllegalOnesAre409) {
   EXPECT_EQ(items[3].at("actor").as_string(), "alice");
 }
 
+// Moves a new investigation to running through the API; returns its base path.
+std::string StartRun(HttpClient& client, const std::string& id, const Headers& who) {
+  std::string base = "/api/v1/investigations/" + id;
+  EXPECT_EQ(client.Post(base + "/start", "", who).status, 200);
+  EXPECT_EQ(client.Post(base + "/transitions", R"({"to":"initializing"})", who).status, 200);
+  EXPECT_EQ(client.Post(base + "/transitions", R"({"to":"running"})", who).status, 200);
+  return base;
+}
+
+// Issue 12: a UI that polls /progress can show why a run failed (seed 001, story 5, scenario 3).
+TEST_F(ApiTest, TheReasonOfAFailureIsInProgressErrors) {
+  std::string id = Create(alice_);
+  std::string base = StartRun(*client_, id, alice_);
+  HttpResult failed = client_->Post(
+      base + "/transitions", R"({"to":"failed","reason":"the reputation feed is down"})", alice_);
+  ASSERT_EQ(failed.status, 200) << failed.body;
+  std::string event_id(failed.Json().at("last_event_id").as_string());
+  HttpResult p = client_->Get(base + "/progress", alice_);
+  ASSERT_EQ(p.status, 200);
+  json::value progress = p.Json();
+  EXPECT_EQ(progress.at("status"), json::value("failed"));
+  ASSERT_EQ(progress.at("errors").as_array().size(), 1u) << p.body;
+  const json::value& error = progress.at("errors").at(0);
+  EXPECT_EQ(error.at("id"), json::value(event_id));
+  EXPECT_EQ(error.at("code"), json::value("RUN_FAILED"));
+  EXPECT_EQ(error.at("message"), json::value("the reputation feed is down"));
+  EXPECT_EQ(error.at("severity"), json::value("critical"));
+  EXPECT_EQ(error.at("context"), json::parse(R"({"from":"running","actor":"alice"})"));
+  // A failure reported as an event says why in the same place.
+  std::string other = Create(alice_);
+  std::string other_base = StartRun(*client_, other, alice_);
+  ASSERT_EQ(Report(other,
+                   json::array{json::object{{"event_type", "status_change"},
+                                            {"actor", "runner"},
+                                            {"data", {{"to", "failed"}, {"reason", "crashed"}}}}},
+                   alice_)
+                .status,
+            200);
+  json::value other_progress = client_->Get(other_base + "/progress", alice_).Json();
+  EXPECT_EQ(other_progress.at("errors").at(0).at("message"), json::value("crashed"));
+  EXPECT_EQ(other_progress.at("errors").at(0).at("context").at("actor"), json::value("runner"));
+}
+
 TEST_F(ApiTest, ProgressFollowsReportedEvents) {
   std::string id = Create(alice_);
   std::string base = "/api/v1/investigations/" + id;
