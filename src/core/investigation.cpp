@@ -252,7 +252,8 @@ void ApplyStatus(Investigation& inv, const Event& e) {
     if (!run_id.empty()) inv.run_id = run_id;
   }
   if (*to == State::kInitializing && !inv.run.started_at_ms) inv.run.started_at_ms = t;
-  if (IsTerminal(*to)) inv.run.completed_at_ms = t;
+  // A run ends once: a failed run closed as cancelled keeps the time it failed.
+  if (IsTerminal(*to) && !inv.run.completed_at_ms) inv.run.completed_at_ms = t;
   std::string_view reason = StringOr(e.data, "reason");
   if (*to == State::kFailed && !reason.empty()) {
     // Why the run failed, where a client polling /progress looks for what went wrong.

@@ -147,9 +147,9 @@ struct Run {
   RiskMetrics risk;
   std::vector<InvestigationError> errors;
   std::optional<int64_t> started_at_ms;
-  std::optional<int64_t> completed_at_ms;
-  int64_t known_tools = 0;     // total_tools (see the top of this file)
-  int64_t finished_tools = 0;  // finished tools, of those
+  std::optional<int64_t> completed_at_ms;  // when the run first reached a terminal state
+  int64_t known_tools = 0;                 // total_tools (see the top of this file)
+  int64_t finished_tools = 0;              // finished tools, of those
   int completion_percent = 0;
   std::deque<int64_t> recent_finishes;  // finish times within the rate window
   double tools_per_second = 0;

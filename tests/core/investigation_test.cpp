@@ -384,7 +384,7 @@ TEST_F(FoldTest, NothingIsAcceptedAfterCancelled) {
   for (State s : kAllStates) ExpectConflict(EventType::kStatusChange, {{"to", StateName(s)}});
 }
 
-TEST_F(FoldTest, AfterFailedOnlyRetryingIsAccepted) {
+TEST_F(FoldTest, AfterFailedOnlyRetryingOrCancellingIsAccepted) {
   Create();
   Start();
   Queue("t1", "device_scan", "device");
@@ -394,13 +394,39 @@ TEST_F(FoldTest, AfterFailedOnlyRetryingIsAccepted) {
   EXPECT_EQ(P().at("ice_connected"), json::value(false));
   for (auto& [type, data] : EveryReportableEvent()) ExpectConflict(type, data);
   for (State s : kAllStates) {
-    if (s == State::kRetrying) continue;
+    if (s == State::kRetrying || s == State::kCancelled) continue;
     Error err = Refuse(EventType::kStatusChange, {{"to", StateName(s)}});
     EXPECT_EQ(err.code, ErrorCode::kConflict) << StateName(s);
-    EXPECT_EQ(err.extra.at("allowed"), J(R"(["retrying"])"));
+    EXPECT_EQ(err.extra.at("allowed"), J(R"(["retrying", "cancelled"])"));
   }
   Status(State::kRetrying, {{"run_id", "run_2"}});
   EXPECT_EQ(P().at("state"), json::value("retrying"));
+}
+
+// Seed 004: a failed investigation that will not be retried must be closable.
+TEST_F(FoldTest, AFailedRunThatWillNotBeRetriedIsClosedAsCancelled) {
+  Create();
+  Start();
+  Queue("t1", "device_scan", "device");
+  Advance(1000);
+  int64_t failed_at = now_;
+  Status(State::kFailed, {{"reason", "the device agent crashed"}});
+  Advance(60'000);
+  Status(State::kCancelled, {{"reason", "not worth a retry"}});
+  json::object p = P();
+  EXPECT_EQ(p.at("state"), json::value("cancelled"));
+  EXPECT_EQ(p.at("status"), json::value("cancelled"));
+  EXPECT_EQ(p.at("lifecycle_stage"), json::value("completed"));
+  EXPECT_EQ(p.at("ice_connected"), json::value(false));
+  // The run ended when it failed; closing it later does not move that.
+  EXPECT_EQ(p.at("completed_at"), json::value(Iso(failed_at)));
+  // Why it failed stays in the run's errors.
+  ASSERT_EQ(p.at("errors").as_array().size(), 1u);
+  EXPECT_EQ(p.at("errors").at(0).at("message"), json::value("the device agent crashed"));
+  EXPECT_TRUE(InvestigationToJson(inv_).at("allowed_transitions").as_array().empty());
+  // Closed for good: no retry, no events.
+  for (auto& [type, data] : EveryReportableEvent()) ExpectConflict(type, data);
+  for (State s : kAllStates) ExpectConflict(EventType::kStatusChange, {{"to", StateName(s)}});
 }
 
 // ---------------------------------------------------------------------------------------------

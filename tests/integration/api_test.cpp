@@ -216,6 +216,30 @@ std::string StartRun(HttpClient& client, const std::string& id, const Headers& w
   return base;
 }
 
+// Issue 13, seed 004: a failed investigation that will not be retried is closed as cancelled.
+TEST_F(ApiTest, AFailedInvestigationCanBeCancelled) {
+  for (std::string how : {"/cancel", "/transitions"}) {
+    std::string base = StartRun(*client_, Create(alice_), alice_);
+    HttpResult failed =
+        client_->Post(base + "/transitions", R"({"to":"failed","reason":"agent lost"})", alice_);
+    ASSERT_EQ(failed.status, 200) << failed.body;
+    EXPECT_EQ(failed.Json().at("allowed_transitions"), json::parse(R"(["retrying","cancelled"])"));
+    HttpResult cancelled = client_->Post(
+        base + how, how == "/cancel" ? R"({"reason":"no retry"})" : R"({"to":"cancelled"})",
+        alice_);
+    ASSERT_EQ(cancelled.status, 200) << how << ": " << cancelled.body;
+    EXPECT_EQ(cancelled.Json().at("state"), json::value("cancelled"));
+    EXPECT_EQ(cancelled.Json().at("status"), json::value("cancelled"));
+    EXPECT_TRUE(cancelled.Json().at("allowed_transitions").as_array().empty());
+    // Closed for good.
+    ExpectProblem(client_->Post(base + "/retry", "", alice_), 409, "to");
+    HttpResult progress = client_->Get(base + "/progress", alice_);
+    ASSERT_EQ(progress.status, 200);
+    EXPECT_EQ(progress.Json().at("state"), json::value("cancelled"));
+    EXPECT_EQ(progress.Header("x-recommended-interval"), "");
+  }
+}
+
 // Issue 12: a UI that polls /progress can show why a run failed (seed 001, story 5, scenario 3).
 TEST_F(ApiTest, TheReasonOfAFailureIsInProgressErrors) {
   std::string id = Create(alice_);
