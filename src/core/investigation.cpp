@@ -343,7 +343,13 @@ void ApplyTool(Investigation& inv, const Event& e) {
     case EventType::kToolComplete: {
       json::object result = ObjectOr(e.data, "result");
       if (!result.contains("success")) result["success"] = true;
-      if (!result.contains("findings")) result["findings"] = json::array();
+      if (auto f = result.find("findings"); f != result.end() && f->value().is_array()) {
+        // Reports are normalised when they are read (core/input.cpp); a log appended before
+        // then may still hold findings that are strings.
+        NormalizeFindings(f->value().get_array());
+      } else {
+        result["findings"] = json::array();
+      }
       if (!result.contains("metadata")) result["metadata"] = json::object();
       tool.result = std::move(result);
       tool.error.reset();

@@ -545,6 +545,18 @@ TEST_F(FoldTest, ExplicitExecutionTimeAndResultArePreferred) {
                                    "findings": [{"kind": "emulator"}], "metadata": {}})"));
 }
 
+// Reports are normalised on input; a log appended before that may hold string findings, which
+// the snapshot shows as the objects the wire promises.
+TEST_F(FoldTest, StringFindingsInTheLogAreShownAsObjects) {
+  Create();
+  Start();
+  Queue("t1", "device_scan", "device");
+  Complete("t1", O(R"({"result": {"findings": ["Finding 1", {"kind": "emulator"}]}})"));
+  EXPECT_EQ(Tool("t1").at("result").at("findings"),
+            J(R"([{"finding": "Finding 1"}, {"kind": "emulator"}])"));
+  EXPECT_EQ(Agent("device").at("findings_count"), json::value(2));
+}
+
 TEST_F(FoldTest, ToolCompletedWithoutStartHasZeroExecutionTime) {
   Create();
   Start();

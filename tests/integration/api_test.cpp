@@ -274,6 +274,48 @@ TEST_F(ApiTest, TheReasonOfAFailureIsInProgressErrors) {
   EXPECT_EQ(other_progress.at("errors").at(0).at("context").at("actor"), json::value("runner"));
 }
 
+// Issue 14: findings are objects on the wire; one reported as a string is {"finding": s}.
+TEST_F(ApiTest, StringFindingsAreReadBackAsObjects) {
+  std::string id = Create(alice_);
+  std::string base = StartRun(*client_, id, alice_);
+  json::array events{
+      json::object{{"event_type", "tool_queued"},
+                   {"data",
+                    {{"tool_execution_id", "t1"},
+                     {"tool_name", "ip_reputation"},
+                     {"agent_type", "network"}}}},
+      json::object{
+          {"event_type", "tool_complete"},
+          {"data",
+           {{"tool_execution_id", "t1"},
+            {"result",
+             {{"findings", json::array{"Finding 1", json::object{{"finding", "Finding 2"},
+                                                                 {"severity", "high"}}}}}}}}}};
+  HttpResult r = Report(id, events, alice_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json::value want =
+      json::parse(R"([{"finding":"Finding 1"},{"finding":"Finding 2","severity":"high"}])");
+
+  HttpResult feed = client_->Get(base + "/events?event_type=tool_complete", alice_);
+  ASSERT_EQ(feed.status, 200);
+  EXPECT_EQ(feed.Json().at("items").at(0).at("data").at("result").at("findings"), want);
+  HttpResult p = client_->Get(base + "/progress", alice_);
+  ASSERT_EQ(p.status, 200);
+  json::value progress = p.Json();
+  EXPECT_EQ(progress.at("tool_executions").at(0).at("result").at("findings"), want);
+  EXPECT_EQ(progress.at("agent_statuses").at(0).at("findings_count"), json::value(2));
+
+  // Anything else is not a finding.
+  HttpResult bad = Report(
+      id,
+      json::array{json::object{
+          {"event_type", "tool_complete"},
+          {"data",
+           {{"tool_execution_id", "t1"}, {"result", {{"findings", json::array{"ok", 42}}}}}}}},
+      alice_);
+  ExpectProblem(bad, 400, "events[0].data.result.findings[1]");
+}
+
 TEST_F(ApiTest, ProgressFollowsReportedEvents) {
   std::string id = Create(alice_);
   std::string base = "/api/v1/investigations/" + id;
