@@ -62,17 +62,7 @@ Result<FeedQuery> ParseFeedQuery(const ApiContext& ctx, const Request& req) {
                       "'; expected {timestamp_ms}_{sequence:06d}, e.g. 1730668800000_000127",
                   "since");
     }
-    if (id->IsZero()) return q;  // "0_000000": from the start of the log
-    int64_t oldest =
-        ctx.clock.NowMs() - int64_t{ctx.options.event_feed_cursor_expiry_days} * 86'400'000;
-    if (id->ts_ms < oldest) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  "cursor expired: it is older than " +
-                      std::to_string(ctx.options.event_feed_cursor_expiry_days) +
-                      " days; page from the start or from /progress's last_event_id",
-                  "since");
-    }
-    q.since = *id;
+    q.since = *id;  // "0_000000" (zero) is the start of the log, like no `since`
   }
   auto limit =
       LimitParam(req, ctx.options.event_feed_default_limit, ctx.options.event_feed_max_limit);
@@ -144,54 +134,76 @@ http::Response FeedPage(const std::vector<std::string_view>& wires,
   return res;
 }
 
+// The page `q` of the log of `snapshot`'s investigation, or a 304.
+void Page(const ApiContext& ctx, const Request& req, Responder respond,
+          engine::SnapshotPtr snapshot, const FeedQuery& q) {
+  std::string etag = FeedETag(*snapshot, q);
+  auto interval = RecommendedIntervalMs(ctx.options, snapshot->state());
+  auto headers = [etag, interval](http::Response& res) {
+    res.Set("ETag", etag);
+    res.Set("Cache-Control", "private, no-cache");
+    if (interval) res.Set("X-Recommended-Interval", std::to_string(*interval));
+  };
+  std::string_view inm = req.Header("if-none-match");
+  if (!inm.empty() && http::IfNoneMatchMatches(inm, etag)) {
+    http::Response res;
+    res.status = 304;
+    headers(res);
+    return respond(std::move(res));
+  }
+  // A page inside the investigation's recent log is answered from memory;
+  // older pages are read from the store on the read pool.
+  bool more = false;
+  if (auto log = ctx.engine.Recent(snapshot->id())) {
+    if (auto entries = log->Read(q.since, q.limit, q.types, &more)) {
+      std::vector<std::string_view> wires;
+      wires.reserve(entries->size());
+      for (const auto& e : *entries) wires.push_back(e->wire());
+      std::optional<core::EventId> last;
+      if (!entries->empty()) last = entries->back()->id();
+      return respond(FeedPage(wires, last, more, interval, etag, headers));
+    }
+  }
+  store::EventQuery query{snapshot->id(), q.since, q.limit + 1, q.types,
+                          /*raw_data=*/true};
+  ctx.engine.ReadEvents(std::move(query), [respond, &req, headers, etag, interval, limit = q.limit](
+                                              Result<std::vector<core::Event>> events) {
+    if (!events) return RespondError(req, respond, events.error());
+    bool has_more = events->size() > limit;
+    if (has_more) events->resize(limit);
+    std::vector<std::string_view> wires;
+    wires.reserve(events->size());
+    for (const core::Event& e : *events) wires.push_back(e.wire);
+    std::optional<core::EventId> last;
+    if (!events->empty()) last = events->back().id;
+    respond(FeedPage(wires, last, has_more, interval, etag, headers));
+  });
+}
+
 void Feed(const ApiContext& ctx, const Request& req, Responder respond) {
   auto q = ParseFeedQuery(ctx, req);
   if (!q) return RespondError(req, respond, q.error());
   ctx.engine.Get(req.principal, req.path_params[0],
-                 [&ctx, &req, respond, q = std::move(*q)](Result<engine::SnapshotPtr> r) {
+                 [&ctx, &req, respond, q = std::move(*q)](Result<engine::SnapshotPtr> r) mutable {
                    if (!r) return RespondError(req, respond, r.error());
+                   const core::CursorExpiry expiry(
+                       int64_t{ctx.options.event_feed_cursor_expiry_days} * 86'400'000);
+                   const int64_t now = ctx.clock.NowMs();
+                   if (!expiry.MustNameEvent(q.since, now)) return Page(ctx, req, respond, *r, q);
+                   // An old cursor is usable if vigil handed it out: the id of an event of this
+                   // log. Only such cursors take this read; the investigation was found visible
+                   // above.
                    engine::SnapshotPtr snapshot = *r;
-                   std::string etag = FeedETag(*snapshot, q);
-                   auto interval = RecommendedIntervalMs(ctx.options, snapshot->state());
-                   auto headers = [etag, interval](http::Response& res) {
-                     res.Set("ETag", etag);
-                     res.Set("Cache-Control", "private, no-cache");
-                     if (interval) res.Set("X-Recommended-Interval", std::to_string(*interval));
-                   };
-                   std::string_view inm = req.Header("if-none-match");
-                   if (!inm.empty() && http::IfNoneMatchMatches(inm, etag)) {
-                     http::Response res;
-                     res.status = 304;
-                     headers(res);
-                     return respond(std::move(res));
-                   }
-                   // A page inside the investigation's recent log is answered from memory;
-                   // older pages are read from the store on the read pool.
-                   bool more = false;
-                   if (auto log = ctx.engine.Recent(snapshot->id())) {
-                     if (auto entries = log->Read(q.since, q.limit, q.types, &more)) {
-                       std::vector<std::string_view> wires;
-                       wires.reserve(entries->size());
-                       for (const auto& e : *entries) wires.push_back(e->wire());
-                       std::optional<core::EventId> last;
-                       if (!entries->empty()) last = entries->back()->id();
-                       return respond(FeedPage(wires, last, more, interval, etag, headers));
-                     }
-                   }
-                   store::EventQuery query{snapshot->id(), q.since, q.limit + 1, q.types,
-                                           /*raw_data=*/true};
-                   ctx.engine.ReadEvents(
-                       std::move(query), [respond, &req, headers, etag, interval, limit = q.limit](
-                                             Result<std::vector<core::Event>> events) {
-                         if (!events) return RespondError(req, respond, events.error());
-                         bool has_more = events->size() > limit;
-                         if (has_more) events->resize(limit);
-                         std::vector<std::string_view> wires;
-                         wires.reserve(events->size());
-                         for (const core::Event& e : *events) wires.push_back(e.wire);
-                         std::optional<core::EventId> last;
-                         if (!events->empty()) last = events->back().id;
-                         respond(FeedPage(wires, last, has_more, interval, etag, headers));
+                   std::string id = snapshot->id();
+                   ctx.engine.HasEvent(
+                       id, q.since,
+                       [&ctx, &req, respond, snapshot = std::move(snapshot), q = std::move(q),
+                        expiry, now](Result<bool> found) {
+                         if (!found) return RespondError(req, respond, found.error());
+                         if (auto usable = expiry.Check(q.since, *found, now, "since"); !usable) {
+                           return RespondError(req, respond, usable.error());
+                         }
+                         Page(ctx, req, respond, snapshot, q);
                        });
                  });
 }

@@ -37,4 +37,27 @@ EventId NextEventId(EventId last, int64_t now_ms) {
   return {last.ts_ms + 1, 0};
 }
 
+EventId EventIdBefore(EventId id) {
+  if (id.IsZero()) return id;
+  if (id.seq > 0) return {id.ts_ms, id.seq - 1};
+  return {id.ts_ms - 1, kMaxSequence};
+}
+
+bool CursorExpiry::MustNameEvent(EventId cursor, int64_t now_ms) const {
+  return !cursor.IsZero() && cursor.ts_ms < now_ms - max_age_ms_;
+}
+
+Result<void> CursorExpiry::Check(EventId cursor, bool names_event, int64_t now_ms,
+                                 std::string field) const {
+  if (!MustNameEvent(cursor, now_ms) || names_event) return {};
+  constexpr int64_t kDayMs = 86'400'000;
+  std::string age = max_age_ms_ % kDayMs == 0 ? std::to_string(max_age_ms_ / kDayMs) + " days"
+                                              : std::to_string(max_age_ms_) + " ms";
+  return Fail(ErrorCode::kInvalidArgument,
+              "cursor expired: " + FormatEventId(cursor) + " is older than " + age +
+                  " and is not an event of this investigation; start again from 0_000000 (the "
+                  "start of the log) or from the investigation's last_event_id",
+              std::move(field));
+}
+
 }  // namespace vigil::core

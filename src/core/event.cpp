@@ -24,6 +24,12 @@ constexpr EventType kAll[] = {
 };
 }  // namespace
 
+void NormalizeFindings(boost::json::array& findings) {
+  for (boost::json::value& f : findings) {
+    if (f.is_string()) f = boost::json::object{{"finding", std::move(f.get_string())}};
+  }
+}
+
 std::string_view EventTypeName(EventType t) {
   switch (t) {
     case EventType::kInvestigationCreated:

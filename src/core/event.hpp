@@ -20,7 +20,8 @@
 //                            input{entity_id, entity_type, parameters{}}, max_retries
 //   tool_started             R tool_execution_id
 //   tool_complete            R tool_execution_id; O result{success, risk_score (0..1),
-//                            findings[], metadata{}}, execution_time_ms
+//                            findings[] (objects; a string s is stored as {"finding": s}),
+//                            metadata{}}, execution_time_ms
 //   tool_error               R tool_execution_id, error{code, message, O details}; O will_retry
 //                            (default false), execution_time_ms
 //   tool_skipped             R tool_execution_id; O reason
@@ -32,6 +33,7 @@
 //   error_logged             R error{code, message, severity (warning|error|critical); O context{}}
 #pragma once
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <optional>
 #include <span>
@@ -77,6 +79,11 @@ struct Event {
   std::string wire;
   std::string key;  // the producer's idempotency key; empty when none was given
 };
+
+// A tool result's findings are objects, as the earlier system's clients read them. A finding
+// reported as a string s is {"finding": s}, as the earlier system made it; other items are
+// refused when reported (core/input.cpp) and never reach the log. Rewrites `findings` so.
+void NormalizeFindings(boost::json::array& findings);
 
 class JsonWriter;
 // The wire form described above (the key is not part of it). Uses e.wire when it is set.

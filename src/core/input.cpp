@@ -226,7 +226,15 @@ void CheckEventData(Checker& c, EventType type, const json::object& d, const std
         c.Only(*r, rp, {"success", "risk_score", "findings", "metadata"});
         c.Bool(*r, rp, "success", false);
         c.Number(*r, rp, "risk_score", false, 0, 1);
-        c.Array(*r, rp, "findings", false, 10'000);
+        if (const json::array* findings = c.Array(*r, rp, "findings", false, 10'000)) {
+          // Objects, or strings that NormalizeFindings makes into objects.
+          for (size_t i = 0; i < findings->size() && c.ok(); ++i) {
+            const json::value& f = (*findings)[i];
+            if (f.is_object() || f.is_string()) continue;
+            std::string fp = Checker::Index(Checker::Join(rp, "findings"), i);
+            c.Reject(fp, "'" + fp + "' must be an object or a string");
+          }
+        }
         c.Object(*r, rp, "metadata", false);
       }
       return;
@@ -294,6 +302,18 @@ void CheckEventData(Checker& c, EventType type, const json::object& d, const std
         c.Object(*e, ep, "context", false);
       }
       return;
+  }
+}
+
+// What a valid event's data is stored as, where the wire has one form for what may be reported
+// in two: findings given as strings become objects.
+void NormalizeData(EventType type, json::object& d) {
+  if (type != EventType::kToolComplete) return;
+  auto result = d.find("result");
+  if (result == d.end() || !result->value().is_object()) return;
+  json::object& r = result->value().get_object();
+  if (auto f = r.find("findings"); f != r.end() && f->value().is_array()) {
+    NormalizeFindings(f->value().get_array());
   }
 }
 
@@ -433,6 +453,7 @@ Result<std::vector<EventInput>> ParseEventBatch(const json::value& body,
                                              " KB");
     }
     in.data = *data;
+    if (c.ok()) NormalizeData(in.type, in.data);
     out.push_back(std::move(in));
   }
   if (!c.ok()) return Fail(c.error());

@@ -161,18 +161,39 @@ void AddOrUpdateEntity(Investigation& inv, const json::object& e, int64_t at_ms)
   inv.entities.push_back(std::move(entity));
 }
 
-// Completion of the run in percent, before the monotonic floor is applied.
-int ComputeCompletion(const Run& run) {
-  size_t total = run.slots.size(), finished = 0;
-  for (const ToolExecution& t : run.tools) {
-    if (t.slot < 0) ++total;
-    if (IsFinished(t.status)) ++finished;
-  }
+// One tool the run knows of.
+struct KnownTool {
+  int phase;  // index into Run::phases, or -1
+  const std::string& agent_type;
+  bool finished;
+  const ToolExecution* execution;  // null for a planned tool that no execution has filled
+};
+
+// The one definition of what the run's tool counts count (total_tools, completion_percent, and
+// the agents' and phases' percentages): the run knows every planned slot and every execution
+// that fills none. A tool has finished when its execution has (completed, failed or skipped),
+// and a planned tool that never ran once its phase has: the phase was closed without it.
+// Visits the slots in plan order (each with its execution, if filled), then the executions
+// that fill no slot, in queue order.
+template <typename Visit>
+void ForEachKnownTool(const Run& run, Visit&& visit) {
   for (const Run::Slot& s : run.slots) {
-    if (s.execution < 0 && IsFinished(run.phases[s.phase].status)) ++finished;
+    const int phase = static_cast<int>(s.phase);
+    if (s.execution >= 0) {
+      const ToolExecution& t = run.tools[static_cast<size_t>(s.execution)];
+      visit(KnownTool{phase, t.agent_type, IsFinished(t.status), &t});
+    } else {
+      visit(KnownTool{phase, s.tool.agent_type, IsFinished(run.phases[s.phase].status), nullptr});
+    }
   }
-  if (total == 0) return 0;
-  return static_cast<int>(std::min<size_t>(100, finished * 100 / total));
+  for (const ToolExecution& t : run.tools) {
+    if (t.slot < 0) visit(KnownTool{t.phase, t.agent_type, IsFinished(t.status), &t});
+  }
+}
+
+// floor(finished * 100 / known), or 0 when nothing is known.
+int Percent(int64_t finished, int64_t known) {
+  return known > 0 ? static_cast<int>(std::min<int64_t>(100, finished * 100 / known)) : 0;
 }
 
 void UpdateRates(Run& run, int64_t now_ms) {
@@ -231,8 +252,20 @@ void ApplyStatus(Investigation& inv, const Event& e) {
     if (!run_id.empty()) inv.run_id = run_id;
   }
   if (*to == State::kInitializing && !inv.run.started_at_ms) inv.run.started_at_ms = t;
-  if (IsTerminal(*to)) inv.run.completed_at_ms = t;
-  if (*to == State::kCompleted) inv.run.completion_percent = 100;
+  // A run ends once: a failed run closed as cancelled keeps the time it failed.
+  if (IsTerminal(*to) && !inv.run.completed_at_ms) inv.run.completed_at_ms = t;
+  std::string_view reason = StringOr(e.data, "reason");
+  if (*to == State::kFailed && !reason.empty()) {
+    // Why the run failed, where a client polling /progress looks for what went wrong.
+    InvestigationError failure;
+    failure.id = FormatEventId(e.id);
+    failure.code = kRunFailedCode;
+    failure.message = reason;
+    failure.severity = "critical";
+    failure.timestamp_ms = t;
+    failure.context = {{"from", StringOr(e.data, "from")}, {"actor", e.actor}};
+    inv.run.errors.push_back(std::move(failure));
+  }
   inv.state = *to;
 }
 
@@ -289,6 +322,9 @@ void ApplyToolQueued(Investigation& inv, const Event& e) {
     if (tool.phase_id.empty()) tool.phase_id = run.phases[slot.phase].id;
     break;
   }
+  tool.phase = tool.slot >= 0 ? static_cast<int>(run.slots[static_cast<size_t>(tool.slot)].phase)
+               : tool.phase_id.empty() ? -1
+                                       : FindPhase(run, tool.phase_id);
   run.tool_index.emplace(tool.id, run.tools.size());
   run.tools.push_back(std::move(tool));
 }
@@ -307,7 +343,13 @@ void ApplyTool(Investigation& inv, const Event& e) {
     case EventType::kToolComplete: {
       json::object result = ObjectOr(e.data, "result");
       if (!result.contains("success")) result["success"] = true;
-      if (!result.contains("findings")) result["findings"] = json::array();
+      if (auto f = result.find("findings"); f != result.end() && f->value().is_array()) {
+        // Reports are normalised when they are read (core/input.cpp); a log appended before
+        // then may still hold findings that are strings.
+        NormalizeFindings(f->value().get_array());
+      } else {
+        result["findings"] = json::array();
+      }
       if (!result.contains("metadata")) result["metadata"] = json::object();
       tool.result = std::move(result);
       tool.error.reset();
@@ -538,12 +580,16 @@ void Apply(Investigation& inv, const Event& e) {
   }
   Run& run = inv.run;
   UpdateRates(run, e.id.ts_ms);
-  if (inv.state == State::kCompleted) {
-    run.completion_percent = 100;
-  } else {
-    // Never decreasing within a run, and 100 only once the run has completed.
-    run.completion_percent = std::max(run.completion_percent, std::min(99, ComputeCompletion(run)));
-  }
+  run.known_tools = run.finished_tools = 0;
+  ForEachKnownTool(run, [&run](const KnownTool& t) {
+    ++run.known_tools;
+    run.finished_tools += t.finished;
+  });
+  // Finished of known, as they are now (lower when new tools appear); 100 only once the run
+  // has completed, which may leave tools unfinished.
+  run.completion_percent = inv.state == State::kCompleted
+                               ? 100
+                               : std::min(99, Percent(run.finished_tools, run.known_tools));
   ++inv.version;
   inv.last_event_id = e.id;
   inv.updated_at_ms = e.id.ts_ms;
@@ -585,6 +631,7 @@ void WriteAgentStatuses(const Investigation& inv, JsonWriter& w) {
     int64_t time_sum = 0;
     double max_risk = 0;
     std::optional<int64_t> started, completed_at;
+    size_t first_queued = SIZE_MAX;  // the queue position of the execution it is named after
   };
   std::vector<Agent> agents;
   auto agent = [&](const std::string& type) -> Agent& {
@@ -594,19 +641,21 @@ void WriteAgentStatuses(const Investigation& inv, JsonWriter& w) {
     agents.push_back(Agent{type, type});
     return agents.back();
   };
-  for (const Run::Slot& s : run.slots) {
-    Agent& a = agent(s.tool.agent_type);
+  // Planned agents come first, in plan order (the slots are visited first).
+  ForEachKnownTool(run, [&](const KnownTool& k) {
+    Agent& a = agent(k.agent_type);
     ++a.total;
-    if (s.execution < 0 && IsFinished(run.phases[s.phase].status)) ++a.finished;
-  }
-  for (const ToolExecution& t : run.tools) {
-    Agent& a = agent(t.agent_type);
-    if (a.name == a.type && !t.agent_name.empty()) a.name = t.agent_name;
-    if (t.slot < 0) ++a.total;
-    if (IsFinished(t.status)) {
-      ++a.finished;
-      if (t.completed_at_ms)
-        a.completed_at = std::max(a.completed_at.value_or(0), *t.completed_at_ms);
+    a.finished += k.finished;
+    if (!k.execution) return;
+    const ToolExecution& t = *k.execution;
+    // Named after the actor of its first queued execution.
+    size_t queued = static_cast<size_t>(&t - run.tools.data());
+    if (queued < a.first_queued && !t.agent_name.empty()) {
+      a.first_queued = queued;
+      a.name = t.agent_name;
+    }
+    if (IsFinished(t.status) && t.completed_at_ms) {
+      a.completed_at = std::max(a.completed_at.value_or(0), *t.completed_at_ms);
     }
     if (t.status != ToolStatus::kQueued || t.retry_count > 0) ++a.begun;
     if (t.status == ToolStatus::kFailed) ++a.failed;
@@ -622,7 +671,7 @@ void WriteAgentStatuses(const Investigation& inv, JsonWriter& w) {
       }
       a.max_risk = std::max(a.max_risk, NumberOr(*t.result, "risk_score", 0.0));
     }
-  }
+  });
   w.BeginArray();
   for (const Agent& a : agents) {
     bool done = a.total > 0 && a.finished >= a.total;
@@ -636,7 +685,7 @@ void WriteAgentStatuses(const Investigation& inv, JsonWriter& w) {
     w.Key("status").String(status);
     w.Key("tools_completed").Int(a.completed);
     w.Key("total_tools").Int(a.total);
-    w.Key("progress_percent").Int(a.total ? std::min(100, a.finished * 100 / a.total) : 0);
+    w.Key("progress_percent").Int(Percent(a.finished, a.total));
     w.Key("average_execution_time_ms").Int(a.completed ? a.time_sum / a.completed : 0);
     w.Key("findings_count").Int(a.findings);
     w.Key("risk_score").Double(risk != run.risk.by_agent.end() ? risk->second : 0.0);
@@ -653,15 +702,19 @@ void WritePhases(const Run& run, JsonWriter& w) {
   for (const PhaseRun& p : run.phases) ordered.push_back(&p);
   std::stable_sort(ordered.begin(), ordered.end(),
                    [](const PhaseRun* a, const PhaseRun* b) { return a->order < b->order; });
+  struct Count {
+    int64_t known = 0, finished = 0;
+  };
+  std::vector<Count> counts(run.phases.size());
+  ForEachKnownTool(run, [&counts](const KnownTool& t) {
+    if (t.phase < 0) return;
+    Count& c = counts[static_cast<size_t>(t.phase)];
+    ++c.known;
+    c.finished += t.finished;
+  });
   w.BeginArray();
   for (const PhaseRun* p : ordered) {
-    size_t index = static_cast<size_t>(p - run.phases.data());
-    int total = 0, finished = 0;
-    for (const Run::Slot& s : run.slots) {
-      if (s.phase != index) continue;
-      ++total;
-      if (s.execution < 0 && IsFinished(p->status)) ++finished;
-    }
+    const Count& count = counts[static_cast<size_t>(p - run.phases.data())];
     w.BeginObject();
     w.Key("id").String(p->id);
     w.Key("name").String(p->name);
@@ -669,16 +722,11 @@ void WritePhases(const Run& run, JsonWriter& w) {
     w.Key("status").String(PhaseStatusName(p->status));
     w.Key("tool_execution_ids").BeginArray();
     for (const ToolExecution& t : run.tools) {
-      if (t.phase_id != p->id) continue;
-      w.String(t.id);
-      if (t.slot < 0) ++total;
-      if (IsFinished(t.status)) ++finished;
+      if (t.phase_id == p->id) w.String(t.id);
     }
     w.EndArray();
-    int percent = p->status == PhaseStatus::kCompleted ? 100
-                  : total > 0                          ? std::min(100, finished * 100 / total)
-                                                       : 0;
-    w.Key("completion_percent").Int(percent);
+    w.Key("completion_percent")
+        .Int(p->status == PhaseStatus::kCompleted ? 100 : Percent(count.finished, count.known));
     w.Key("started_at").IsoOrNull(p->started_at_ms);
     w.Key("completed_at").IsoOrNull(p->completed_at_ms);
     w.Key("estimated_duration_ms").Int(p->estimated_duration_ms);
@@ -714,9 +762,7 @@ json::object ParseObject(const std::string& text) { return json::parse(text).as_
 std::string ProgressText(const Investigation& inv) {
   const Run& run = inv.run;
   int completed = 0, running = 0, queued = 0, failed = 0, skipped = 0;
-  int64_t total = static_cast<int64_t>(run.slots.size());
   for (const ToolExecution& t : run.tools) {
-    if (t.slot < 0) ++total;
     switch (t.status) {
       case ToolStatus::kQueued:
         ++queued;
@@ -753,7 +799,7 @@ std::string ProgressText(const Investigation& inv) {
   w.Key("tool_executions").BeginArray();
   for (const ToolExecution& t : run.tools) WriteToolExecution(t, w);
   w.EndArray();
-  w.Key("total_tools").Int(total);
+  w.Key("total_tools").Int(run.known_tools);
   w.Key("completed_tools").Int(completed);
   w.Key("running_tools").Int(running);
   w.Key("queued_tools").Int(queued);

@@ -10,10 +10,13 @@
 //   Apply(inv, event)  fold it in. Apply never fails: events in the log were checked when appended.
 //
 // Derived values and how they are defined (docs/api.md repeats this for clients):
-//   total_tools          planned tools of the run, plus executions that fill no planned slot
-//   completion_percent   finished tools / total_tools (a planned tool of a finished phase that
-//                        never ran counts as finished), never decreasing within a run, at most 99
-//                        until the run completes, then 100
+//   total_tools          the tools the run knows of: its planned tools, plus executions that fill
+//                        no planned slot
+//   finished tools       executions that are completed, failed or skipped, plus planned tools
+//                        that never ran in a phase that has finished (it was closed without them)
+//   completion_percent   finished tools / total_tools, at most 99 until the run completes, then
+//                        100. It follows the counts, so it goes down when new tools appear.
+//                        The agents' and phases' percentages count the same way.
 //   tools_per_second     tools finished in the 10 s before the latest event, divided by the
 //                        window (shorter at the start of a run, at least 1 s)
 //   ice_connected        the run is active: tool events are expected now
@@ -38,6 +41,8 @@
 namespace vigil::core {
 
 inline constexpr int64_t kToolRateWindowMs = 10'000;
+// The code of the entry in a run's errors that a status_change to failed with a reason adds.
+inline constexpr std::string_view kRunFailedCode = "RUN_FAILED";
 
 enum class ToolStatus { kQueued, kRunning, kCompleted, kFailed, kSkipped };
 enum class PhaseStatus { kPending, kInProgress, kCompleted, kFailed, kSkipped };
@@ -106,7 +111,8 @@ struct ToolExecution {
   std::optional<boost::json::object> error;
   int retry_count = 0;
   int max_retries = 0;
-  int slot = -1;  // the planned tool it fills (index into Run::slots), or -1
+  int slot = -1;   // the planned tool it fills (index into Run::slots), or -1
+  int phase = -1;  // the phase of phase_id (index into Run::phases), or -1 when it has none
   std::string skip_reason;
 };
 
@@ -141,7 +147,9 @@ struct Run {
   RiskMetrics risk;
   std::vector<InvestigationError> errors;
   std::optional<int64_t> started_at_ms;
-  std::optional<int64_t> completed_at_ms;
+  std::optional<int64_t> completed_at_ms;  // when the run first reached a terminal state
+  int64_t known_tools = 0;                 // total_tools (see the top of this file)
+  int64_t finished_tools = 0;              // finished tools, of those
   int completion_percent = 0;
   std::deque<int64_t> recent_finishes;  // finish times within the rate window
   double tools_per_second = 0;

@@ -45,7 +45,8 @@ std::span<const State> AllowedTargets(State from) {
   static constexpr S kFromRunning[] = {S::kPaused, S::kCompleting, S::kFailed, S::kCancelled};
   static constexpr S kFromPaused[] = {S::kRunning, S::kFailed, S::kCancelled};
   static constexpr S kFromCompleting[] = {S::kCompleted, S::kFailed, S::kCancelled};
-  static constexpr S kFromFailed[] = {S::kRetrying};
+  // A failed run that will not be retried is closed as cancelled (seed 004 allows it).
+  static constexpr S kFromFailed[] = {S::kRetrying, S::kCancelled};
   static constexpr S kFromRetrying[] = {S::kInitializing, S::kFailed, S::kCancelled};
   switch (from) {
     case S::kCreated:

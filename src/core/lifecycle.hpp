@@ -4,9 +4,14 @@
 //   running -> completing -> completed
 //   any non-terminal state -> failed | cancelled
 //   failed -> retrying -> initializing        (the retry starts a new run id)
+//   failed -> cancelled                       (a failed run that will not be retried is closed)
 //
-// completed and cancelled are terminal; failed is terminal unless retried. Every transition is an
-// event (`status_change`) that records who made it and why.
+// completed and cancelled are terminal; failed is terminal unless retried or closed. Every
+// transition is an event (`status_change`) that records who made it and why.
+//
+// This is seed 004's ALLOWED_TRANSITIONS with one kind of addition: every non-terminal state may
+// also move to failed and to cancelled (the seed omits some of those pairs, e.g. running ->
+// cancelled, paused -> failed); docs/api.md section 3 lists them and says why.
 //
 // The earlier system's clients read two coarser vocabularies; each state maps to one value of each:
 //
@@ -56,7 +61,7 @@ std::optional<State> ParseState(std::string_view name);
 std::span<const State> AllowedTargets(State from);
 bool CanTransition(State from, State to);
 
-// No transition leaves a terminal state except failed -> retrying.
+// No transition leaves a terminal state except failed -> retrying and failed -> cancelled.
 bool IsTerminal(State s);  // completed, cancelled, failed
 // Whether the run is executing: events from its tools are expected (initializing, running,
 // completing, retrying).

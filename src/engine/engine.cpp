@@ -523,6 +523,24 @@ void Engine::ReadEvents(store::EventQuery query, Done<std::vector<core::Event>> 
       [this, query = std::move(query), done = std::move(done)] { done(store_.ReadEvents(query)); });
 }
 
+void Engine::HasEvent(const std::string& investigation_id, core::EventId event_id,
+                      Done<bool> done) {
+  // The first event after the position just before the id is the event itself, if there is one.
+  const core::EventId before = core::EventIdBefore(event_id);
+  if (auto log = Recent(investigation_id)) {
+    bool more = false;
+    if (auto entries = log->Read(before, 1, {}, &more)) {
+      return done(!entries->empty() && entries->front()->id() == event_id);
+    }
+  }
+  store::EventQuery query{investigation_id, before, 1, {}, /*raw_data=*/true};
+  readers_.Post([this, query = std::move(query), event_id, done = std::move(done)] {
+    auto events = store_.ReadEvents(query);
+    if (!events) return done(Fail(events.error()));
+    done(!events->empty() && events->front().id == event_id);
+  });
+}
+
 void Engine::List(store::InvestigationQuery query,
                   Done<std::vector<store::InvestigationRow>> done) {
   readers_.Post([this, query = std::move(query), done = std::move(done)] {

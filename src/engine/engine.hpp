@@ -114,6 +114,11 @@ class Engine {
            Done<SnapshotPtr> done);
   // Reads events on the read pool.
   void ReadEvents(store::EventQuery query, Done<std::vector<core::Event>> done);
+  // Whether `event_id` is the id of an event in the log of `investigation_id`: from its recent
+  // events in memory when they reach back that far (then `done` runs on the calling thread),
+  // from the store on the read pool otherwise. The caller checks that the investigation may be
+  // seen.
+  void HasEvent(const std::string& investigation_id, core::EventId event_id, Done<bool> done);
   void List(store::InvestigationQuery query, Done<std::vector<store::InvestigationRow>> done);
 
   // Counters for /metrics and tests.

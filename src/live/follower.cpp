@@ -4,16 +4,6 @@
 
 namespace vigil::live {
 
-namespace {
-
-// The id just before `id` in the cursor order: reading after it starts at `id` itself.
-core::EventId Before(core::EventId id) {
-  if (id.seq > 0) return {id.ts_ms, id.seq - 1};
-  return {id.ts_ms - 1, core::kMaxSequence};
-}
-
-}  // namespace
-
 Follower::Follower(engine::Engine& engine, Hub& hub, const core::Clock& clock,
                    core::Principal principal, std::string investigation_id, std::string run_id,
                    std::optional<std::string> after, FollowOptions options,
@@ -93,13 +83,11 @@ void Follower::Begin(engine::SnapshotPtr snapshot, std::vector<FollowItem>& out)
     return StartAt(FollowItem::Kind::kReset, "malformed event id '" + *after_ + "'", out);
   }
   if (!after->IsZero()) {
-    // An id after the snapshot's head may be an event the log has and the snapshot does not yet
-    // show (a replay can hand one out just before its snapshot is installed): the replay below
-    // finds it, or resets.
-    if (after->ts_ms < clock_.NowMs() - options_.cursor_max_age_ms) {
-      return StartAt(FollowItem::Kind::kReset, "event " + *after_ + " is past retention", out);
-    }
-    replay_from_ = Before(*after);
+    // The replay's first page tells whether the id is an event of the log (HandPage). That it
+    // is old does not matter if it is one (core::CursorExpiry). An id after the snapshot's head
+    // may be an event the log has and the snapshot does not yet show (a replay can hand one out
+    // just before its snapshot is installed): the replay finds it, or resets.
+    replay_from_ = core::EventIdBefore(*after);
     expect_first_ = *after;
   }
   replayed_ = true;
@@ -174,11 +162,18 @@ void Follower::Replay(std::vector<FollowItem>& out) {
 void Follower::HandPage(Page page, std::vector<FollowItem>& out) {
   size_t first = 0;
   if (expect_first_) {
-    // The resume id must be an event of this investigation: the first one read after Before(it).
+    // The resume id must be an event of this investigation: the first one read after the
+    // position just before it.
     if (page.events.empty() || page.events.front()->id() != *expect_first_) {
+      const core::EventId resume = *expect_first_;
       expect_first_.reset();
+      // Not an event of this log: expired if it is old, by the rule every cursor follows.
+      auto usable = core::CursorExpiry(options_.cursor_max_age_ms)
+                        .Check(resume, /*names_event=*/false, clock_.NowMs());
       return StartAt(FollowItem::Kind::kReset,
-                     "event " + *after_ + " is not in this investigation's log", out);
+                     usable ? "event " + *after_ + " is not in this investigation's log"
+                            : usable.error().message,
+                     out);
     }
     last_sent_ = *expect_first_;
     expect_first_.reset();

@@ -5,8 +5,9 @@
 //
 //   fresh (no resume id)   snapshot(S) · events after S · …
 //   resume after id X      events after X, replayed from the log · caught_up · progress · live …
-//   X malformed, not an event of this investigation, after its newest event, or expired
-//                          reset(S) · events after S · …
+//   X malformed, not an event of this investigation, or after its newest event
+//                          reset(S) · events after S · …  (the reason says "cursor expired"
+//                          when X is also older than the cursor expiry: core::CursorExpiry)
 //
 // The subscription to the hub is taken before the snapshot S or the replay is read, so an event
 // committed meanwhile is either in what was read or in the subscriber's queue (or both: every
@@ -48,8 +49,10 @@ struct FollowOptions {
   // Whether coalesced progress items are wanted at all (a client that folds the events itself
   // may do without). The snapshot, reset and end items come regardless.
   bool progress = true;
-  size_t replay_page = 500;                              // events read from the log at a time
-  int64_t cursor_max_age_ms = int64_t{30} * 86'400'000;  // EVENT_FEED_CURSOR_EXPIRY_DAYS
+  size_t replay_page = 500;  // events read from the log at a time
+  // EVENT_FEED_CURSOR_EXPIRY_DAYS: how a resume id that is not an event is reported (an event's id
+  // is usable however old; core::CursorExpiry).
+  int64_t cursor_max_age_ms = int64_t{30} * 86'400'000;
 };
 
 struct FollowItem {

@@ -407,6 +407,28 @@ TEST(ParseEventBatch, RiskScoreMustBeWithinZeroAndOne) {
   }
 }
 
+// The wire type of findings is an array of objects (the earlier system's ToolExecutionResult);
+// a finding reported as a string is made one, as the earlier system did.
+TEST(ParseEventBatch, StringFindingsBecomeObjects) {
+  auto batch = ParseEventBatch(Batch("tool_complete", R"({"tool_execution_id": "t", "result": {
+      "findings": ["Finding 1", {"finding": "Finding 2", "severity": "high"}, ""]}})"),
+                               kLimits);
+  ASSERT_TRUE(batch.has_value()) << batch.error().message;
+  EXPECT_EQ(batch->at(0).data.at("result").at("findings"),
+            J(R"([{"finding": "Finding 1"}, {"finding": "Finding 2", "severity": "high"},
+                  {"finding": ""}])"));
+}
+
+TEST(ParseEventBatch, FindingsThatAreNeitherObjectsNorStringsAreRejected) {
+  for (const char* bad : {"1", "true", "null", "[\"a\"]"}) {
+    std::string data =
+        std::string(R"({"tool_execution_id": "t", "result": {"findings": [{}, )") + bad + "]}}";
+    std::string msg = ExpectInvalid(ParseEventBatch(Batch("tool_complete", data), kLimits),
+                                    "events[0].data.result.findings[1]");
+    EXPECT_NE(msg.find("must be an object or a string"), std::string::npos) << msg;
+  }
+}
+
 TEST(ParseEventBatch, OtherRangesAndTypesAreChecked) {
   ExpectInvalid(ParseEventBatch(Batch("risk_updated", R"({"overall": 1.01})"), kLimits),
                 "events[0].data.overall");

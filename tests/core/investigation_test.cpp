@@ -384,7 +384,7 @@ TEST_F(FoldTest, NothingIsAcceptedAfterCancelled) {
   for (State s : kAllStates) ExpectConflict(EventType::kStatusChange, {{"to", StateName(s)}});
 }
 
-TEST_F(FoldTest, AfterFailedOnlyRetryingIsAccepted) {
+TEST_F(FoldTest, AfterFailedOnlyRetryingOrCancellingIsAccepted) {
   Create();
   Start();
   Queue("t1", "device_scan", "device");
@@ -394,13 +394,75 @@ TEST_F(FoldTest, AfterFailedOnlyRetryingIsAccepted) {
   EXPECT_EQ(P().at("ice_connected"), json::value(false));
   for (auto& [type, data] : EveryReportableEvent()) ExpectConflict(type, data);
   for (State s : kAllStates) {
-    if (s == State::kRetrying) continue;
+    if (s == State::kRetrying || s == State::kCancelled) continue;
     Error err = Refuse(EventType::kStatusChange, {{"to", StateName(s)}});
     EXPECT_EQ(err.code, ErrorCode::kConflict) << StateName(s);
-    EXPECT_EQ(err.extra.at("allowed"), J(R"(["retrying"])"));
+    EXPECT_EQ(err.extra.at("allowed"), J(R"(["retrying", "cancelled"])"));
   }
   Status(State::kRetrying, {{"run_id", "run_2"}});
   EXPECT_EQ(P().at("state"), json::value("retrying"));
+}
+
+// Seed 004: a failed investigation that will not be retried must be closable.
+TEST_F(FoldTest, AFailedRunThatWillNotBeRetriedIsClosedAsCancelled) {
+  Create();
+  Start();
+  Queue("t1", "device_scan", "device");
+  Advance(1000);
+  int64_t failed_at = now_;
+  Status(State::kFailed, {{"reason", "the device agent crashed"}});
+  Advance(60'000);
+  Status(State::kCancelled, {{"reason", "not worth a retry"}});
+  json::object p = P();
+  EXPECT_EQ(p.at("state"), json::value("cancelled"));
+  EXPECT_EQ(p.at("status"), json::value("cancelled"));
+  EXPECT_EQ(p.at("lifecycle_stage"), json::value("completed"));
+  EXPECT_EQ(p.at("ice_connected"), json::value(false));
+  // The run ended when it failed; closing it later does not move that.
+  EXPECT_EQ(p.at("completed_at"), json::value(Iso(failed_at)));
+  // Why it failed stays in the run's errors.
+  ASSERT_EQ(p.at("errors").as_array().size(), 1u);
+  EXPECT_EQ(p.at("errors").at(0).at("message"), json::value("the device agent crashed"));
+  EXPECT_TRUE(InvestigationToJson(inv_).at("allowed_transitions").as_array().empty());
+  // Closed for good: no retry, no events.
+  for (auto& [type, data] : EveryReportableEvent()) ExpectConflict(type, data);
+  for (State s : kAllStates) ExpectConflict(EventType::kStatusChange, {{"to", StateName(s)}});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Why a run failed: a client polling /progress must be able to show it.
+
+TEST_F(FoldTest, TheReasonOfAFailureIsInTheRunsErrors) {
+  Create();
+  Start();
+  Advance(500);
+  Event failed = Status(State::kFailed, {{"reason", "the upstream feed is down"},
+                                         {"from", "running"}});  // as the engine completes it
+  json::object p = P();
+  EXPECT_EQ(p.at("status"), json::value("failed"));
+  ASSERT_EQ(p.at("errors").as_array().size(), 1u);
+  EXPECT_EQ(p.at("errors").at(0), J(R"({"id": ")" + FormatEventId(failed.id) + R"(",
+      "code": "RUN_FAILED", "message": "the upstream feed is down",
+      "timestamp": ")" + Iso(now_) + R"(", "severity": "critical",
+      "context": {"from": "running", "actor": "vigil"}})"));
+  // A retry starts a new run, with no errors yet.
+  Status(State::kRetrying, {{"run_id", "run_2"}});
+  EXPECT_TRUE(P().at("errors").as_array().empty());
+}
+
+TEST_F(FoldTest, AFailureWithoutAReasonAddsNoError) {
+  Create();
+  Start();
+  Status(State::kFailed);
+  EXPECT_TRUE(P().at("errors").as_array().empty());
+}
+
+TEST_F(FoldTest, OnlyAFailureAddsItsReasonToTheErrors) {
+  Create();
+  Start();
+  Status(State::kPaused, {{"reason", "lunch"}});
+  Status(State::kCancelled, {{"reason", "duplicate case"}});
+  EXPECT_TRUE(P().at("errors").as_array().empty());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -481,6 +543,18 @@ TEST_F(FoldTest, ExplicitExecutionTimeAndResultArePreferred) {
   EXPECT_EQ(t.at("execution_time_ms"), json::value(42));
   EXPECT_EQ(t.at("result"), J(R"({"success": false, "risk_score": 0.8,
                                    "findings": [{"kind": "emulator"}], "metadata": {}})"));
+}
+
+// Reports are normalised on input; a log appended before that may hold string findings, which
+// the snapshot shows as the objects the wire promises.
+TEST_F(FoldTest, StringFindingsInTheLogAreShownAsObjects) {
+  Create();
+  Start();
+  Queue("t1", "device_scan", "device");
+  Complete("t1", O(R"({"result": {"findings": ["Finding 1", {"kind": "emulator"}]}})"));
+  EXPECT_EQ(Tool("t1").at("result").at("findings"),
+            J(R"([{"finding": "Finding 1"}, {"kind": "emulator"}])"));
+  EXPECT_EQ(Agent("device").at("findings_count"), json::value(2));
 }
 
 TEST_F(FoldTest, ToolCompletedWithoutStartHasZeroExecutionTime) {
@@ -647,18 +721,69 @@ TEST_F(FoldTest, CompletionUsesFloorDivision) {
   EXPECT_EQ(P().at("status"), json::value("running"));
 }
 
-TEST_F(FoldTest, CompletionNeverDecreasesWhenUnplannedToolsAreAdded) {
+TEST_F(FoldTest, CompletionFollowsTheToolsKnownNowAndGoesDownWhenNewOnesAppear) {
   Create();
   Start();
   Run("a", "device_scan", "device", 10);
   EXPECT_EQ(P().at("completion_percent"), json::value(33));
-  Queue("x", "whois", "network");  // 1 of 4 would be 25
+  Queue("x", "whois", "network");  // 1 of 4
   EXPECT_EQ(P().at("total_tools"), json::value(4));
-  EXPECT_EQ(P().at("completion_percent"), json::value(33));
-  Queue("y", "geo", "network");  // 1 of 5 would be 20
-  EXPECT_EQ(P().at("completion_percent"), json::value(33));
-  Run("b", "ip_lookup", "network", 10);  // 2 of 5 = 40
+  EXPECT_EQ(P().at("completion_percent"), json::value(25));
+  Queue("y", "geo", "network");  // 1 of 5
+  EXPECT_EQ(P().at("completion_percent"), json::value(20));
+  Run("b", "ip_lookup", "network", 10);  // 2 of 5
   EXPECT_EQ(P().at("completion_percent"), json::value(40));
+  EXPECT_EQ(InvestigationToJson(inv_).at("completion_percent"), json::value(40));
+}
+
+// Issue 11: a run without a plan stuck at 99 once its first tool had finished.
+TEST_F(FoldTest, CompletionOfARunWithoutAPlanIsNotStuckAt99) {
+  Create(R"({"name": "no plan"})");
+  Start();
+  Run("t1", "ip_lookup", "network", 10);
+  EXPECT_EQ(P().at("completion_percent"), json::value(99));  // 1 of 1, but not completed
+  Queue("t2", "whois", "network");
+  Queue("t3", "geo", "network");
+  Queue("t4", "velocity", "risk");
+  json::object p = P();
+  EXPECT_EQ(p.at("total_tools"), json::value(4));
+  EXPECT_EQ(p.at("completion_percent"), json::value(25));  // 1 of 4
+  Started("t2");
+  Complete("t2");
+  EXPECT_EQ(P().at("completion_percent"), json::value(50));
+  Skip("t3", "n/a");
+  Fail("t4", /*will_retry=*/false);
+  EXPECT_EQ(P().at("completion_percent"), json::value(99));  // all finished, run not completed
+  Status(State::kCompleting);
+  EXPECT_EQ(P().at("completion_percent"), json::value(99));
+  Status(State::kCompleted);
+  EXPECT_EQ(P().at("completion_percent"), json::value(100));
+}
+
+// total_tools, completion_percent and the agents' and phases' counts are one count, cut three
+// ways: they always add up.
+TEST_F(FoldTest, RunAgentAndPhaseCountsAgree) {
+  Create();
+  Start();
+  Phase("collect", "in_progress");
+  Run("a", "device_scan", "device", 10);
+  Queue("x", "whois", "network", "collect");  // unplanned, in a phase
+  Queue("y", "geo", "network");               // unplanned, in no phase
+  Run("d2", "device_scan", "device", 10);     // a second device_scan fills no slot
+  Phase("Analyze", "skipped");                // risk_model never runs: finished
+  json::object p = P();
+  int64_t agents_total = 0;
+  for (const json::value& a : p.at("agent_statuses").as_array()) {
+    agents_total += a.at("total_tools").as_int64();
+  }
+  EXPECT_EQ(agents_total, p.at("total_tools").as_int64());
+  EXPECT_EQ(p.at("total_tools"), json::value(6));
+  EXPECT_EQ(p.at("completion_percent"), json::value(50));  // a, d2, risk_model of 6
+  EXPECT_EQ(Agent("device").at("progress_percent"), json::value(100));
+  EXPECT_EQ(Agent("network").at("progress_percent"), json::value(0));
+  EXPECT_EQ(Agent("risk").at("progress_percent"), json::value(100));
+  EXPECT_EQ(PhaseJ("collect").at("completion_percent"), json::value(33));  // a of a, ip, x
+  EXPECT_EQ(PhaseJ("Analyze").at("completion_percent"), json::value(100));
 }
 
 TEST_F(FoldTest, CompletionIs100WhenTheRunCompletesEvenWithUnfinishedTools) {

@@ -20,7 +20,7 @@ constexpr State kOrder[] = {
 // The transition table from the issue, written out by hand (1 = allowed):
 //   created -> queued; queued -> initializing; initializing -> running; running <-> paused;
 //   running -> completing -> completed; any non-terminal -> failed | cancelled;
-//   failed -> retrying -> initializing; completed and cancelled go nowhere.
+//   failed -> retrying -> initializing; failed -> cancelled; completed and cancelled go nowhere.
 // clang-format off
 constexpr int kExpected[10][10] = {
     //            cre que ini run pau cmg cmd fai can ret
@@ -31,7 +31,7 @@ constexpr int kExpected[10][10] = {
     /* paused  */ {0,  0,  0,  1,  0,  0,  0,  1,  1,  0},
     /* complet.*/ {0,  0,  0,  0,  0,  0,  1,  1,  1,  0},
     /* complete*/ {0,  0,  0,  0,  0,  0,  0,  0,  0,  0},
-    /* failed  */ {0,  0,  0,  0,  0,  0,  0,  0,  0,  1},
+    /* failed  */ {0,  0,  0,  0,  0,  0,  0,  0,  1,  1},
     /* cancel  */ {0,  0,  0,  0,  0,  0,  0,  0,  0,  0},
     /* retrying*/ {0,  0,  1,  0,  0,  0,  0,  1,  1,  0},
 };
@@ -47,7 +47,42 @@ TEST(Lifecycle, EveryOrderedPairMatchesTheTable) {
       allowed += kExpected[i][j];
     }
   }
-  EXPECT_EQ(allowed, 23);  // guards the table itself against a typo
+  EXPECT_EQ(allowed, 24);  // guards the table itself against a typo
+}
+
+// Seed 004's ALLOWED_TRANSITIONS, as written there.
+// clang-format off
+constexpr int kSeed004[10][10] = {
+    //            cre que ini run pau cmg cmd fai can ret
+    /* created */ {0,  1,  0,  0,  0,  0,  0,  0,  1,  0},
+    /* queued  */ {0,  0,  1,  0,  0,  0,  0,  0,  1,  0},
+    /* initial */ {0,  0,  0,  1,  0,  0,  0,  1,  0,  0},
+    /* running */ {0,  0,  0,  0,  1,  1,  0,  1,  0,  0},
+    /* paused  */ {0,  0,  0,  1,  0,  0,  0,  0,  1,  0},
+    /* complet.*/ {0,  0,  0,  0,  0,  0,  1,  1,  0,  0},
+    /* complete*/ {0,  0,  0,  0,  0,  0,  0,  0,  0,  0},
+    /* failed  */ {0,  0,  0,  0,  0,  0,  0,  0,  1,  1},
+    /* cancel  */ {0,  0,  0,  0,  0,  0,  0,  0,  0,  0},
+    /* retrying*/ {0,  0,  1,  0,  0,  0,  0,  1,  0,  0},
+};
+// clang-format on
+
+// Every transition of seed 004 exists, and the only ones added are those docs/api.md section 3
+// lists: a non-terminal state may always fail and may always be cancelled.
+TEST(Lifecycle, SeedTableIsKeptAndTheOnlyAdditionsAreFailingAndCancellingANonTerminalState) {
+  for (int i = 0; i < 10; ++i) {
+    for (int j = 0; j < 10; ++j) {
+      State from = kOrder[i], to = kOrder[j];
+      if (kSeed004[i][j]) {
+        EXPECT_TRUE(CanTransition(from, to)) << StateName(from) << " -> " << StateName(to);
+      } else if (CanTransition(from, to)) {
+        EXPECT_FALSE(IsTerminal(from)) << StateName(from) << " -> " << StateName(to);
+        EXPECT_TRUE(to == State::kFailed || to == State::kCancelled)
+            << StateName(from) << " -> " << StateName(to);
+      }
+    }
+  }
+  EXPECT_TRUE(CanTransition(State::kFailed, State::kCancelled));
 }
 
 TEST(Lifecycle, AllowedTargetsListsExactlyTheTableRowWithoutDuplicates) {
@@ -78,12 +113,13 @@ TEST(Lifecycle, TerminalStates) {
   for (State s : kAllStates) EXPECT_EQ(IsTerminal(s), terminal.contains(s)) << StateName(s);
 }
 
-TEST(Lifecycle, TerminalStatesOnlyLeaveByRetry) {
+// A failed run is retried, or closed (cancelled) when it will not be.
+TEST(Lifecycle, TerminalStatesOnlyLeaveFailedByRetryOrCancel) {
   for (State s : kAllStates) {
     if (!IsTerminal(s)) continue;
     for (State t : AllowedTargets(s)) {
-      EXPECT_EQ(s, State::kFailed);
-      EXPECT_EQ(t, State::kRetrying);
+      EXPECT_EQ(s, State::kFailed) << StateName(t);
+      EXPECT_TRUE(t == State::kRetrying || t == State::kCancelled) << StateName(t);
     }
   }
 }

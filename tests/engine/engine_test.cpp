@@ -235,6 +235,44 @@ TEST_F(EngineTest, ALoadedTailKnowsWhatItDoesNotHold) {
   }
 }
 
+// What /events asks of an old cursor: is it an event of this log? Answered from memory when the
+// recent events reach back far enough, from the store otherwise, with the same answers.
+TEST_F(EngineTest, HasEventTellsEventsOfTheLogFromOtherPositions) {
+  std::string id = Create(User("alice"));
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(Await<ReportOutcome>(
+        [&](auto done) { engine_->Report(User("alice"), id, {Risk(0.5)}, done); }));
+  }
+  auto all = Await<std::vector<core::Event>>([&](auto done) {
+    engine_->ReadEvents({id, {}, 100, {}}, done);
+  });
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 31u);
+  auto has = [&](core::EventId event) {
+    auto r = Await<bool>([&](auto done) { engine_->HasEvent(id, event, done); });
+    EXPECT_TRUE(r) << r.error().message;
+    return r.value_or(false);
+  };
+  auto check_all = [&](const char* where) {
+    for (const core::Event& e : *all)
+      EXPECT_TRUE(has(e.id)) << where << " " << core::FormatEventId(e.id);
+    const core::EventId first = all->front().id, last = all->back().id;
+    EXPECT_FALSE(has(core::EventIdBefore(first))) << where;
+    EXPECT_FALSE(has({first.ts_ms - 86'400'000, 0})) << where;
+    EXPECT_FALSE(has({last.ts_ms, last.seq + 1})) << where;
+    EXPECT_FALSE(has({last.ts_ms + 1, 0})) << where;
+    EXPECT_FALSE(has({1, 0})) << where;
+  };
+  check_all("in memory");
+  // Again with only the newest 10 events in memory: the older ones are looked up in the store.
+  Close();
+  EngineOptions options;
+  options.recent_events = 10;
+  Open(options);
+  ASSERT_TRUE(Await<SnapshotPtr>([&](auto done) { engine_->Get(User("alice"), id, done); }));
+  check_all("mostly in the store");
+}
+
 }  // namespace
 }  // namespace vigil::engine
 

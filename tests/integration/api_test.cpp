@@ -294,6 +294,115 @@ TEST_F(ApiTest, LifecycleTransitionsAndIllegalOnesAre409) {
   EXPECT_EQ(items[3].at("actor").as_string(), "alice");
 }
 
+// Moves a new investigation to running through the API; returns its base path.
+std::string StartRun(HttpClient& client, const std::string& id, const Headers& who) {
+  std::string base = "/api/v1/investigations/" + id;
+  EXPECT_EQ(client.Post(base + "/start", "", who).status, 200);
+  EXPECT_EQ(client.Post(base + "/transitions", R"({"to":"initializing"})", who).status, 200);
+  EXPECT_EQ(client.Post(base + "/transitions", R"({"to":"running"})", who).status, 200);
+  return base;
+}
+
+// Issue 13, seed 004: a failed investigation that will not be retried is closed as cancelled.
+TEST_F(ApiTest, AFailedInvestigationCanBeCancelled) {
+  for (std::string how : {"/cancel", "/transitions"}) {
+    std::string base = StartRun(*client_, Create(alice_), alice_);
+    HttpResult failed =
+        client_->Post(base + "/transitions", R"({"to":"failed","reason":"agent lost"})", alice_);
+    ASSERT_EQ(failed.status, 200) << failed.body;
+    EXPECT_EQ(failed.Json().at("allowed_transitions"), json::parse(R"(["retrying","cancelled"])"));
+    HttpResult cancelled = client_->Post(
+        base + how, how == "/cancel" ? R"({"reason":"no retry"})" : R"({"to":"cancelled"})",
+        alice_);
+    ASSERT_EQ(cancelled.status, 200) << how << ": " << cancelled.body;
+    EXPECT_EQ(cancelled.Json().at("state"), json::value("cancelled"));
+    EXPECT_EQ(cancelled.Json().at("status"), json::value("cancelled"));
+    EXPECT_TRUE(cancelled.Json().at("allowed_transitions").as_array().empty());
+    // Closed for good.
+    ExpectProblem(client_->Post(base + "/retry", "", alice_), 409, "to");
+    HttpResult progress = client_->Get(base + "/progress", alice_);
+    ASSERT_EQ(progress.status, 200);
+    EXPECT_EQ(progress.Json().at("state"), json::value("cancelled"));
+    EXPECT_EQ(progress.Header("x-recommended-interval"), "");
+  }
+}
+
+// Issue 12: a UI that polls /progress can show why a run failed (seed 001, story 5, scenario 3).
+TEST_F(ApiTest, TheReasonOfAFailureIsInProgressErrors) {
+  std::string id = Create(alice_);
+  std::string base = StartRun(*client_, id, alice_);
+  HttpResult failed = client_->Post(
+      base + "/transitions", R"({"to":"failed","reason":"the reputation feed is down"})", alice_);
+  ASSERT_EQ(failed.status, 200) << failed.body;
+  std::string event_id(failed.Json().at("last_event_id").as_string());
+  HttpResult p = client_->Get(base + "/progress", alice_);
+  ASSERT_EQ(p.status, 200);
+  json::value progress = p.Json();
+  EXPECT_EQ(progress.at("status"), json::value("failed"));
+  ASSERT_EQ(progress.at("errors").as_array().size(), 1u) << p.body;
+  const json::value& error = progress.at("errors").at(0);
+  EXPECT_EQ(error.at("id"), json::value(event_id));
+  EXPECT_EQ(error.at("code"), json::value("RUN_FAILED"));
+  EXPECT_EQ(error.at("message"), json::value("the reputation feed is down"));
+  EXPECT_EQ(error.at("severity"), json::value("critical"));
+  EXPECT_EQ(error.at("context"), json::parse(R"({"from":"running","actor":"alice"})"));
+  // A failure reported as an event says why in the same place.
+  std::string other = Create(alice_);
+  std::string other_base = StartRun(*client_, other, alice_);
+  ASSERT_EQ(Report(other,
+                   json::array{json::object{{"event_type", "status_change"},
+                                            {"actor", "runner"},
+                                            {"data", {{"to", "failed"}, {"reason", "crashed"}}}}},
+                   alice_)
+                .status,
+            200);
+  json::value other_progress = client_->Get(other_base + "/progress", alice_).Json();
+  EXPECT_EQ(other_progress.at("errors").at(0).at("message"), json::value("crashed"));
+  EXPECT_EQ(other_progress.at("errors").at(0).at("context").at("actor"), json::value("runner"));
+}
+
+// Issue 14: findings are objects on the wire; one reported as a string is {"finding": s}.
+TEST_F(ApiTest, StringFindingsAreReadBackAsObjects) {
+  std::string id = Create(alice_);
+  std::string base = StartRun(*client_, id, alice_);
+  json::array events{
+      json::object{{"event_type", "tool_queued"},
+                   {"data",
+                    {{"tool_execution_id", "t1"},
+                     {"tool_name", "ip_reputation"},
+                     {"agent_type", "network"}}}},
+      json::object{
+          {"event_type", "tool_complete"},
+          {"data",
+           {{"tool_execution_id", "t1"},
+            {"result",
+             {{"findings", json::array{"Finding 1", json::object{{"finding", "Finding 2"},
+                                                                 {"severity", "high"}}}}}}}}}};
+  HttpResult r = Report(id, events, alice_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json::value want =
+      json::parse(R"([{"finding":"Finding 1"},{"finding":"Finding 2","severity":"high"}])");
+
+  HttpResult feed = client_->Get(base + "/events?event_type=tool_complete", alice_);
+  ASSERT_EQ(feed.status, 200);
+  EXPECT_EQ(feed.Json().at("items").at(0).at("data").at("result").at("findings"), want);
+  HttpResult p = client_->Get(base + "/progress", alice_);
+  ASSERT_EQ(p.status, 200);
+  json::value progress = p.Json();
+  EXPECT_EQ(progress.at("tool_executions").at(0).at("result").at("findings"), want);
+  EXPECT_EQ(progress.at("agent_statuses").at(0).at("findings_count"), json::value(2));
+
+  // Anything else is not a finding.
+  HttpResult bad = Report(
+      id,
+      json::array{json::object{
+          {"event_type", "tool_complete"},
+          {"data",
+           {{"tool_execution_id", "t1"}, {"result", {{"findings", json::array{"ok", 42}}}}}}}},
+      alice_);
+  ExpectProblem(bad, 400, "events[0].data.result.findings[1]");
+}
+
 TEST_F(ApiTest, ProgressFollowsReportedEvents) {
   std::string id = Create(alice_);
   std::string base = "/api/v1/investigations/" + id;

@@ -24,7 +24,8 @@ const NO_ENTITIES: Entity[] = [];
 const NO_RELATIONSHIPS: Relationship[] = [];
 
 export function InvestigationPage({ id }: { id: string }) {
-  // useInvestigation(id) plus restart(), to follow again once a retry starts a new run.
+  // useInvestigation(id) plus restart(), to follow again once a retry starts a new run (or a
+  // failed run is closed as cancelled).
   const { view, restart } = useInvestigationFeed(id);
   const progress = view.progress;
   const inv = useQuery({

@@ -28,12 +28,14 @@ interface Props {
 export function Actions({ id, inv, invFetching, liveState, onRetried }: Props) {
   const session = useSession();
   const client = useQueryClient();
+  const feedEndedFailed = liveState === 'failed';
   const mutation = useMutation({
     mutationFn: (action: Action) => api.action(id, action),
     onSuccess: (updated, action) => {
       client.setQueryData(investigationKey(id), updated);
-      // The feed stopped when the run failed; a retry starts a new run to follow.
-      if (action === 'retry') onRetried();
+      // The feed stopped when the run failed: a retry starts a new run to follow, and a failed run
+      // closed as cancelled has that one more event to show.
+      if (action === 'retry' || (action === 'cancel' && feedEndedFailed)) onRetried();
       void client.invalidateQueries({ queryKey: investigationsKey, refetchType: 'none' });
     },
     onError: () => {

@@ -16,7 +16,10 @@ interface Props {
   inv: Investigation | undefined;
   invFetching: boolean;
   view: InvestigationView;
-  /** Called after a retry succeeded (the live feed had ended with the failed run). */
+  /**
+   * Called after a retry, or the cancel of a failed run, succeeded: the live feed had ended with
+   * the failed run, and is to follow again.
+   */
   onRetried: () => void;
 }
 
