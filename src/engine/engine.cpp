@@ -29,6 +29,24 @@ std::string NewId(const char* prefix) {
 
 Error NotFound() { return Error(ErrorCode::kNotFound, "investigation not found"); }
 
+// A command made against a version the investigation is no longer at: re-read and decide again.
+Error StaleVersion(int64_t current, int64_t submitted) {
+  Error error(ErrorCode::kStaleVersion, "the investigation is at version " +
+                                            std::to_string(current) + ", not " +
+                                            std::to_string(submitted) + "; read it again");
+  error.extra["current_version"] = current;
+  error.extra["submitted_version"] = submitted;
+  return error;
+}
+
+// The snapshot of a command's outcome, for the calls that answer with the snapshot alone.
+Done<CommandOutcome> SnapshotOf(Done<SnapshotPtr> done) {
+  return [done = std::move(done)](Result<CommandOutcome> r) {
+    if (!r) return done(Fail(r.error()));
+    done(std::move(r->snapshot));
+  };
+}
+
 store::InvestigationRow RowOf(const Snapshot& s) {
   const core::Investigation& inv = s.investigation();
   store::InvestigationRow row;
@@ -76,35 +94,23 @@ class Engine::WriteContext {
       base = *loaded;
     }
     if (!principal.MaySee(base->owner())) return Fail(NotFound());
-    work_ = base->investigation();
     base_ = base;
     return {};
   }
 
-  // Works on a new investigation (its first event must be investigation_created).
-  void OpenNew() { is_new_ = true; }
+  // The investigation as this job finds it: after the jobs before it in the group. Null for a
+  // new investigation.
+  const SnapshotPtr& base() const { return base_; }
 
-  core::Investigation& inv() { return work_; }
-
-  // Assigns the event its id, checks it against the working copy and folds it in.
-  Result<core::EventId> Append(core::Event e) {
-    e.investigation_id = is_new_ && work_.id.empty() ? e.investigation_id : work_.id;
-    if (e.run_id.empty()) e.run_id = work_.run_id;
-    if (auto ok = core::Check(work_, e); !ok) return Fail(ok.error());
-    e.id = core::NextEventId(work_.last_event_id, engine_.clock_.NowMs());
-    core::Apply(work_, e);
-    e.wire = core::WireText(e);  // serialized once: stored, paged and streamed as it is
-    events_.push_back(std::move(e));
-    return events_.back().id;
+  // The id of a stored event of this investigation with this idempotency key, if any.
+  Result<std::optional<core::EventId>> FindStoredKey(const std::string& key) {
+    return txn_.FindByKey(base_->id(), key);
   }
 
-  // The id of an earlier event with this idempotency key: in this job, or in the log.
-  Result<std::optional<core::EventId>> FindKey(const std::string& key) {
-    for (const core::Event& e : events_) {
-      if (e.key == key) return e.id;
-    }
-    if (is_new_) return std::optional<core::EventId>();
-    return txn_.FindByKey(work_.id, key);
+  // What the job decided: the investigation after it, and the events to append.
+  void Take(core::Investigation after, std::vector<core::Event> events) {
+    work_ = std::move(after);
+    events_ = std::move(events);
   }
 
   // Writes what the job appended; builds the snapshot it leads to.
@@ -117,7 +123,7 @@ class Engine::WriteContext {
     store::InvestigationRow row = RowOf(*snapshot_);
     // Conditional on the version this job started from: a stale base fails instead of writing.
     auto written =
-        is_new_ ? txn_.InsertInvestigation(row) : txn_.UpdateInvestigation(row, base_->version());
+        !base_ ? txn_.InsertInvestigation(row) : txn_.UpdateInvestigation(row, base_->version());
     if (!written) {
       // The copy in memory was behind the store: drop it; the retry folds it afresh.
       if (written.error().code == ErrorCode::kStaleVersion) engine_.Forget(snapshot_->id());
@@ -133,7 +139,6 @@ class Engine::WriteContext {
   Engine& engine_;
   store::WriteTransaction& txn_;
   const Staged& staged_;
-  bool is_new_ = false;
   core::Investigation work_;
   SnapshotPtr base_;
   SnapshotPtr snapshot_;
@@ -410,103 +415,57 @@ Result<SnapshotPtr> Engine::LoadBlocking(const std::string& id) {
   return InstallLoaded(std::make_shared<const Snapshot>(std::move(inv)), *events, generation);
 }
 
+void Engine::Execute(const core::Principal& principal, std::string investigation_id,
+                     core::Command command, std::optional<int64_t> expected_version,
+                     Done<CommandOutcome> done) {
+  auto outcome = std::make_shared<CommandOutcome>();
+  auto run = [this, principal, id = investigation_id, command = std::move(command),
+              expected_version, outcome](WriteContext& ctx) -> Result<void> {
+    core::DecideInput input;
+    input.actor = principal.subject;
+    input.now_ms = clock_.NowMs();
+    input.mint_id = [](const char* prefix) { return NewId(prefix); };
+    core::Investigation base;
+    if (!id.empty()) {
+      if (auto opened = ctx.Open(principal, id); !opened) return opened;
+      const core::Investigation& current = ctx.base()->investigation();
+      if (expected_version && current.version != *expected_version) {
+        return Fail(StaleVersion(current.version, *expected_version));
+      }
+      base = current;
+      input.stored_key = [&ctx](const std::string& key) { return ctx.FindStoredKey(key); };
+    }
+    auto decision = core::Decide(std::move(base), command, input);
+    if (!decision) return Fail(decision.error());
+    outcome->items = std::move(decision->items);
+    ctx.Take(std::move(decision->after), std::move(decision->events));
+    return {};
+  };
+  auto finish = [outcome, done = std::move(done)](Result<SnapshotPtr> r) {
+    if (!r) return done(Fail(r.error()));
+    outcome->snapshot = *r;
+    done(std::move(*outcome));
+  };
+  if (investigation_id.empty()) return Submit(std::move(run), std::move(finish));
+  SubmitFor(investigation_id, std::move(run), std::move(finish));
+}
+
 void Engine::Create(const core::Principal& principal, json::object create_data,
                     Done<SnapshotPtr> done) {
-  Submit(
-      [principal, data = std::move(create_data)](WriteContext& ctx) -> Result<void> {
-        ctx.OpenNew();
-        core::Event e;
-        e.type = core::EventType::kInvestigationCreated;
-        e.investigation_id = NewId("inv_");
-        e.run_id = NewId("run_");
-        e.actor = principal.subject;
-        e.data = data;
-        e.data["owner"] = principal.subject;
-        auto appended = ctx.Append(std::move(e));
-        if (!appended) return Fail(appended.error());
-        return {};
-      },
-      std::move(done));
+  Execute(principal, "", core::CreateCommand{std::move(create_data)}, std::nullopt,
+          SnapshotOf(std::move(done)));
 }
-
-namespace {
-
-// Fills in what vigil writes into a status_change: where it came from, and the run a retry starts.
-void CompleteStatusChange(const core::Investigation& inv, core::Event& e) {
-  e.data["from"] = core::StateName(inv.state);
-  if (core::ParseState(core::StringOr(e.data, "to")) == core::State::kRetrying) {
-    e.run_id = NewId("run_");
-    e.data["run_id"] = e.run_id;
-  }
-}
-
-}  // namespace
 
 void Engine::Report(const core::Principal& principal, std::string investigation_id,
                     std::vector<core::EventInput> inputs, Done<ReportOutcome> done) {
-  auto outcome = std::make_shared<ReportOutcome>();
-  SubmitFor(
-      investigation_id,
-      [principal, id = investigation_id, inputs = std::move(inputs),
-       outcome](WriteContext& ctx) -> Result<void> {
-        if (auto opened = ctx.Open(principal, id); !opened) return opened;
-        outcome->items.clear();
-        for (size_t i = 0; i < inputs.size(); ++i) {
-          const core::EventInput& in = inputs[i];
-          if (!in.key.empty()) {
-            auto earlier = ctx.FindKey(in.key);
-            if (!earlier) return Fail(earlier.error());
-            if (*earlier) {
-              outcome->items.push_back({i, **earlier, true});
-              continue;
-            }
-          }
-          core::Event e;
-          e.type = in.type;
-          e.actor = in.actor.empty() ? principal.subject : in.actor;
-          e.data = in.data;
-          e.key = in.key;
-          if (e.type == core::EventType::kStatusChange) CompleteStatusChange(ctx.inv(), e);
-          auto appended = ctx.Append(std::move(e));
-          if (!appended) {
-            Error err = appended.error();
-            std::string prefix = "events[" + std::to_string(i) + "]";
-            err.field = err.field.empty() ? prefix : prefix + "." + err.field;
-            err.message = prefix + ": " + err.message;
-            return Fail(std::move(err));
-          }
-          outcome->items.push_back({i, *appended, false});
-        }
-        return {};
-      },
-      [outcome, done = std::move(done)](Result<SnapshotPtr> r) {
-        if (!r) return done(Fail(r.error()));
-        outcome->snapshot = *r;
-        done(std::move(*outcome));
-      });
+  Execute(principal, std::move(investigation_id), core::ReportCommand{std::move(inputs)},
+          std::nullopt, std::move(done));
 }
 
 void Engine::Transition(const core::Principal& principal, std::string investigation_id,
                         core::TransitionInput transition, Done<SnapshotPtr> done) {
-  SubmitFor(
-      investigation_id,
-      [principal, id = investigation_id, transition](WriteContext& ctx) -> Result<void> {
-        if (auto opened = ctx.Open(principal, id); !opened) return opened;
-        core::Event e;
-        e.type = core::EventType::kStatusChange;
-        e.actor = principal.subject;
-        e.data["to"] = core::StateName(transition.to);
-        e.data["reason"] = transition.reason;
-        CompleteStatusChange(ctx.inv(), e);
-        auto appended = ctx.Append(std::move(e));
-        if (!appended) {
-          Error err = appended.error();
-          if (err.field == "data.to") err.field = "to";  // the request's own member
-          return Fail(std::move(err));
-        }
-        return {};
-      },
-      std::move(done));
+  Execute(principal, std::move(investigation_id), core::TransitionCommand{std::move(transition)},
+          std::nullopt, SnapshotOf(std::move(done)));
 }
 
 void Engine::Get(const core::Principal& principal, const std::string& id, Done<SnapshotPtr> done) {

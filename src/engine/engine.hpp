@@ -25,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/decide.hpp"
 #include "core/event.hpp"
 #include "core/input.hpp"
 #include "core/investigation.hpp"
@@ -59,15 +61,14 @@ struct EngineOptions {
   size_t hot_max = 10'000;        // investigations kept in memory; the least recently used go
 };
 
-struct ReportOutcome {
-  struct Item {
-    size_t index = 0;
-    core::EventId event_id;
-    bool duplicate = false;  // the key was reported before; event_id is the original's
-  };
+// What a command did: for a report, one item per reported event (its id, or the id of the earlier
+// event with its key); and the investigation after it.
+struct CommandOutcome {
+  using Item = core::Decision::Item;
   std::vector<Item> items;
-  SnapshotPtr snapshot;  // the investigation after the report
+  SnapshotPtr snapshot;
 };
+using ReportOutcome = CommandOutcome;
 
 // Told of every commit, on the writer thread, after the snapshot is installed: the snapshot, the
 // events, and the same events as the recent log shares them (frames formatted once for all).
@@ -87,6 +88,17 @@ class Engine {
   void Start();
   void Stop();
 
+  // Runs `command` (core/decide.hpp) as `principal` on the investigation `investigation_id`, or
+  // on a new one when it is empty (a create): the one path of every write. kNotFound when the
+  // principal may not see it; the errors of core::Decide otherwise. With `expected_version`, the
+  // command runs only if the investigation is at that version when the writer takes it (the check
+  // and the write are one step); otherwise kStaleVersion, with `current_version` and
+  // `submitted_version` in the error's extra members.
+  void Execute(const core::Principal& principal, std::string investigation_id,
+               core::Command command, std::optional<int64_t> expected_version,
+               Done<CommandOutcome> done);
+
+  // Execute, for each kind of command, without an expected version.
   // Creates an investigation owned by `principal` from a validated create request
   // (core::ParseCreateRequest).
   void Create(const core::Principal& principal, boost::json::object create_data,

@@ -112,6 +112,46 @@ TEST_F(EngineTest, ConcurrentReportsAreAllAppendedWithIncreasingIds) {
   for (size_t i = 0; i < published_.size(); ++i) EXPECT_EQ(published_[i].id, (*events)[i].id);
 }
 
+// Execute against an expected version: the check and the write are one step on the writer, so
+// of writers that read the same version, exactly one wins, and the others are told where it is.
+TEST_F(EngineTest, AnExpectedVersionIsCheckedWhereTheWriteHappens) {
+  std::string id = Create(User("alice"));
+  const int64_t v = engine_->Cached(id)->version();
+  constexpr int kWriters = 8;
+  std::vector<std::thread> threads;
+  std::atomic<int> won{0}, stale{0};
+  for (int t = 0; t < kWriters; ++t) {
+    threads.emplace_back([&, t] {
+      auto r = Await<CommandOutcome>([&](auto done) {
+        engine_->Execute(User("alice"), id, core::ReportCommand{{Risk(0.1 * (t + 1))}}, v, done);
+      });
+      if (r) {
+        ++won;
+      } else if (r.error().code == ErrorCode::kStaleVersion) {
+        ++stale;
+        EXPECT_EQ(r.error().extra.at("submitted_version").as_int64(), v);
+        EXPECT_EQ(r.error().extra.at("current_version").as_int64(), v + 1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(won.load(), 1);
+  EXPECT_EQ(stale.load(), kWriters - 1);
+  EXPECT_EQ(engine_->Cached(id)->version(), v + 1);
+  // Without an expected version, the same command goes through.
+  auto free = Await<CommandOutcome>([&](auto done) {
+    engine_->Execute(User("alice"), id, core::ReportCommand{{Risk(0.5)}}, std::nullopt, done);
+  });
+  ASSERT_TRUE(free) << free.error().message;
+  EXPECT_EQ(free->snapshot->version(), v + 2);
+  // Someone else gets not-found, whatever the version.
+  auto other = Await<CommandOutcome>([&](auto done) {
+    engine_->Execute(User("bob"), id, core::ReportCommand{{Risk(0.5)}}, v + 2, done);
+  });
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, ErrorCode::kNotFound);
+}
+
 TEST_F(EngineTest, AFailingJobDoesNotTakeItsGroupWithIt) {
   std::string id = Create(User("alice"));
   for (core::State s : {core::State::kQueued, core::State::kInitializing}) {
