@@ -71,4 +71,11 @@ inline tl::unexpected<Error> Fail(ErrorCode code, std::string message, std::stri
 }
 inline tl::unexpected<Error> Fail(Error e) { return tl::unexpected<Error>(std::move(e)); }
 
+// kInternal (a bug) with `cause` for the log; the client is told nothing of it.
+inline Error InternalError(std::string cause) {
+  Error error(ErrorCode::kInternal, "internal error");
+  error.cause = std::move(cause);
+  return error;
+}
+
 }  // namespace vigil

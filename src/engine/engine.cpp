@@ -125,8 +125,11 @@ class Engine::WriteContext {
     auto written =
         !base_ ? txn_.InsertInvestigation(row) : txn_.UpdateInvestigation(row, base_->version());
     if (!written) {
-      // The copy in memory was behind the store: drop it; the retry folds it afresh.
-      if (written.error().code == ErrorCode::kStaleVersion) engine_.Forget(snapshot_->id());
+      // The copy in memory was behind the store: drop it; the job runs again on the stored one.
+      if (written.error().code == ErrorCode::kStaleVersion) {
+        engine_.Forget(snapshot_->id());
+        stale_base_ = true;
+      }
       return written;
     }
     return txn_.AppendEvents(events_);
@@ -134,6 +137,8 @@ class Engine::WriteContext {
 
   const SnapshotPtr& snapshot() const { return snapshot_; }
   std::vector<core::Event>& events() { return events_; }
+  // Whether Persist found the store ahead of the copy the job worked on (and dropped the copy).
+  bool found_stale_base() const { return stale_base_; }
 
  private:
   Engine& engine_;
@@ -143,6 +148,7 @@ class Engine::WriteContext {
   SnapshotPtr base_;
   SnapshotPtr snapshot_;
   std::vector<core::Event> events_;
+  bool stale_base_ = false;
 };
 
 Engine::Engine(store::Store& store, const core::Clock& clock, EngineOptions options)
@@ -222,58 +228,69 @@ void Engine::RunGroup(std::vector<Job>& jobs) {
   // appended nothing), or its error. Jobs of one investigation in one group each keep their own
   // snapshot, so that each is installed and published with exactly its events.
   std::vector<Result<SnapshotPtr>> outcomes;
-  std::vector<std::pair<SnapshotPtr, std::vector<core::Event>>> published;
+  std::vector<Committed> published;
   size_t event_count = 0;
   for (Job& job : jobs) {
-    WriteContext ctx(*this, **txn, staged);
-    if (auto saved = (*txn)->Savepoint(); !saved) return FailGroup(jobs, saved.error());
+    // A job whose copy in memory turns out to be behind the store (another writer on the same
+    // database) is not an error of the client's: its copy is dropped, and it runs once more on
+    // the investigation as stored.
     Result<void> ran;
-    try {
-      ran = job.run(ctx);
-      if (ran) ran = ctx.Persist();
-    } catch (const std::exception& ex) {
-      ran = Fail(ErrorCode::kInternal, std::string("write failed: ") + ex.what());
+    std::optional<WriteContext> ctx;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      ctx.emplace(*this, **txn, staged);
+      if (auto saved = (*txn)->Savepoint(); !saved) return FailGroup(jobs, saved.error());
+      try {
+        ran = job.run(*ctx);
+        if (ran) ran = ctx->Persist();
+      } catch (const std::exception& ex) {
+        ran = Fail(InternalError(std::string("write failed: ") + ex.what()));
+      }
+      // A savepoint that cannot be released or rolled back leaves the transaction in a state
+      // nobody can vouch for: the whole group fails and rolls back.
+      auto closed = ran ? (*txn)->ReleaseSavepoint() : (*txn)->RollbackToSavepoint();
+      if (!closed) return FailGroup(jobs, closed.error());
+      if (ran || !ctx->found_stale_base()) break;
     }
-    // A savepoint that cannot be released or rolled back leaves the transaction in a state
-    // nobody can vouch for: the whole group fails and rolls back.
-    auto closed = ran ? (*txn)->ReleaseSavepoint() : (*txn)->RollbackToSavepoint();
-    if (!closed) return FailGroup(jobs, closed.error());
     if (!ran) {
       outcomes.push_back(Fail(ran.error()));
       continue;
     }
-    outcomes.push_back(ctx.snapshot());
-    if (!ctx.events().empty()) {
-      staged[ctx.snapshot()->id()] = ctx.snapshot();
-      event_count += ctx.events().size();
-      published.emplace_back(ctx.snapshot(), std::move(ctx.events()));
+    outcomes.push_back(ctx->snapshot());
+    if (!ctx->events().empty()) {
+      staged[ctx->snapshot()->id()] = ctx->snapshot();
+      event_count += ctx->events().size();
+      published.push_back({ctx->snapshot(), std::move(ctx->events())});
     }
   }
 
   if (auto committed = (*txn)->Commit(); !committed) return FailGroup(jobs, committed.error());
-  // In commit order, each job's events join the investigation's recent log before the snapshot
-  // they lead to is installed: whoever sees a snapshot finds its events in memory.
-  const int64_t committed_ns = MonotonicNs();
-  std::vector<std::vector<SharedEventPtr>> shared(published.size());
-  for (size_t i = 0; i < published.size(); ++i) {
-    shared[i].reserve(published[i].second.size());
-    for (const core::Event& e : published[i].second) {
-      shared[i].push_back(std::make_shared<const SharedEvent>(e, committed_ns));
-    }
-    InstallCommitted(published[i].first, published[i].second, shared[i]);
-  }
   {
     std::lock_guard lock(stats_mu_);
     ++stats_.commits;
     stats_.jobs += jobs.size();
     stats_.events += event_count;
   }
-  for (size_t i = 0; i < published.size(); ++i) {
+  PublishCommitted(published);
+  for (size_t i = 0; i < jobs.size(); ++i) jobs[i].finish(std::move(outcomes[i]));
+}
+
+void Engine::PublishCommitted(std::span<Committed> commits) {
+  // In commit order, each commit's events join the investigation's recent log before the
+  // snapshot they lead to is installed: whoever sees a snapshot finds its events in memory.
+  const int64_t committed_ns = MonotonicNs();
+  std::vector<std::vector<SharedEventPtr>> shared(commits.size());
+  for (size_t i = 0; i < commits.size(); ++i) {
+    shared[i].reserve(commits[i].events.size());
+    for (const core::Event& e : commits[i].events) {
+      shared[i].push_back(std::make_shared<const SharedEvent>(e, committed_ns));
+    }
+    InstallCommitted(commits[i].snapshot, commits[i].events, shared[i]);
+  }
+  for (size_t i = 0; i < commits.size(); ++i) {
     for (const CommitListener& listener : listeners_) {
-      listener(published[i].first, published[i].second, shared[i]);
+      listener(commits[i].snapshot, commits[i].events, shared[i]);
     }
   }
-  for (size_t i = 0; i < jobs.size(); ++i) jobs[i].finish(std::move(outcomes[i]));
 }
 
 void Engine::FailGroup(std::vector<Job>& jobs, const Error& error) {

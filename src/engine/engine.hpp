@@ -163,6 +163,15 @@ class Engine {
   Result<SnapshotPtr> LoadBlocking(const std::string& investigation_id);
   // Drops an investigation from memory (found stale); it is folded again when next used.
   void Forget(const std::string& investigation_id);
+  // A change committed to the store: the investigation after it, and its events.
+  struct Committed {
+    SnapshotPtr snapshot;
+    std::vector<core::Event> events;
+  };
+  // The one path of a committed change into memory and out to the listeners, in commit order:
+  // each commit's events and snapshot installed, then the commit listeners told. Runs on the
+  // writer thread.
+  void PublishCommitted(std::span<Committed> commits);
   // After a commit: appends `events` to the investigation's recent log, then installs `snapshot`.
   void InstallCommitted(const SnapshotPtr& snapshot, std::span<const core::Event> events,
                         std::span<const SharedEventPtr> shared);

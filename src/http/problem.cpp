@@ -54,12 +54,6 @@ std::shared_ptr<spdlog::logger> HttpLog() {
 
 }  // namespace
 
-Error InternalError(std::string cause) {
-  Error error(ErrorCode::kInternal, "internal error");
-  error.cause = std::move(cause);
-  return error;
-}
-
 int HttpStatus(ErrorCode code) {
   switch (code) {
     case ErrorCode::kInvalidArgument:

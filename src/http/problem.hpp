@@ -25,7 +25,4 @@ inline constexpr int kUnavailableRetryAfterSeconds = 5;
 // a caller that knows better replaces it with Response::Set.
 Response Problem(const Error& error, const Request& request);
 
-// kInternal with `cause` for the log.
-Error InternalError(std::string cause);
-
 }  // namespace vigil::http
