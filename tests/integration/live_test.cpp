@@ -441,8 +441,11 @@ TEST(LiveLimitsTest, StreamsPerUserAreLimited) {
 
 TEST(LiveLimitsTest, ASlowReaderIsCutAndResumesWithoutLossWhileAFastOneKeepsUp) {
   // A queue deep enough that a reader that keeps reading is never cut, even on a busy machine,
-  // and far shorter than the log, so that one that does not read at all surely is.
-  Live live(Live::Env{{"LIVE_QUEUE_MAX_EVENTS", "256"}});
+  // and far shorter than the log, so that one that does not read at all surely is. The write
+  // timeout is long, so that on a machine slow enough for the report to take longer than the
+  // default 30 s, the slow reader is still cut by its queue (with a reconnect frame), not
+  // dropped for a stalled write.
+  Live live(Live::Env{{"LIVE_QUEUE_MAX_EVENTS", "256"}, {"STREAM_WRITE_TIMEOUT_SECONDS", "300"}});
   ASSERT_TRUE(live.ok());
   std::string id = live.Create(live.alice_);
   const int total = 3000;
