@@ -1,10 +1,10 @@
 // /events: producers report batches (POST); watchers page the log with a cursor (GET).
 #include <charconv>
-#include <cstdio>
 
 #include "api/api.hpp"
 #include "api/handler_util.hpp"
 #include "core/cursor.hpp"
+#include "core/etag.hpp"
 #include "core/json_text.hpp"
 #include "http/conditional.hpp"
 
@@ -94,18 +94,9 @@ Result<FeedQuery> ParseFeedQuery(const ApiContext& ctx, const Request& req) {
 // Covers the query and the log's head: a page can only change when the investigation's version
 // does, so the same tag is right for every page a client holds.
 std::string FeedETag(const engine::Snapshot& s, const FeedQuery& q) {
-  uint32_t h = 2166136261u;
-  auto mix = [&h](std::string_view text) {
-    for (unsigned char c : text) h = (h ^ c) * 16777619u;
-    h = (h ^ 0xff) * 16777619u;
-  };
-  mix(s.etag());
-  mix(core::FormatEventId(q.since));
-  mix(std::to_string(q.limit));
-  mix(q.types_text);
-  char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "\"e%lld-%08x\"", static_cast<long long>(s.version()), h);
-  return std::string(buf, static_cast<size_t>(n));
+  core::TagHasher h;
+  h.Add(s.etag()).Add(core::FormatEventId(q.since)).Add(q.limit).Add(q.types_text);
+  return core::StrongETag(h.Hash32(), {.prefix = "e", .version = s.version()});
 }
 
 // The body of an /events page around the items' stored wire forms.

@@ -1,26 +1,15 @@
 #include "engine/snapshot.hpp"
 
-#include <cstdio>
-
+#include "core/etag.hpp"
 #include "core/json_text.hpp"
 
 namespace vigil::engine {
 
-namespace {
-// FNV-1a; only has to tell investigations (and databases) apart, not resist anyone.
-uint32_t Fnv1a(std::string_view s, uint32_t h = 2166136261u) {
-  for (unsigned char c : s) h = (h ^ c) * 16777619u;
-  return h;
-}
-}  // namespace
-
 Snapshot::Snapshot(core::Investigation investigation) : inv_(std::move(investigation)) {
   progress_json_ = core::ProgressText(inv_);
-  uint32_t h = Fnv1a(inv_.id);
-  h = Fnv1a(std::to_string(inv_.created_at_ms), h);
-  char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "\"%lld-%08x\"", static_cast<long long>(inv_.version), h);
-  etag_.assign(buf, static_cast<size_t>(n));
+  // The id and the creation time tell apart investigations (and databases) at the same version.
+  etag_ = core::StrongETag(core::TagHasher().Add(inv_.id).Add(inv_.created_at_ms).Hash32(),
+                           {.version = inv_.version});
 }
 
 const std::string& Snapshot::investigation_json() const {

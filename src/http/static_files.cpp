@@ -10,6 +10,7 @@
 #include <system_error>
 #include <unordered_set>
 
+#include "core/etag.hpp"
 #include "http/conditional.hpp"
 #include "http/problem.hpp"
 
@@ -48,26 +49,10 @@ constexpr ContentType kContentTypes[] = {
     {"txt", "text/plain; charset=utf-8"},
 };
 
-// FNV-1a, 64 bits: it only has to tell two builds of a file apart, not resist anyone.
-uint64_t Fnv1a64(std::string_view bytes) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 // "\"<16 hex>\"", or "\"<16 hex>-gz\"" for a gzip variant, so that the two never match each
-// other's If-None-Match.
+// other's If-None-Match. The hash only has to tell two builds of a file apart.
 std::string ETagFor(std::string_view bytes, bool gzip) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  uint64_t h = Fnv1a64(bytes);
-  std::string tag = "\"";
-  for (int shift = 60; shift >= 0; shift -= 4) tag += kHex[(h >> shift) & 0xf];
-  if (gzip) tag += "-gz";
-  tag += '"';
-  return tag;
+  return core::StrongETag(core::TagHasher().Add(bytes).Hash64(), {.suffix = gzip ? "-gz" : ""});
 }
 
 std::string_view Trim(std::string_view s) {
