@@ -104,7 +104,7 @@ void RateLimitStatus(const ApiContext& ctx, const Request& req, Responder respon
     w.Key("window_seconds").Int(limiter->options().window_seconds);
     w.Key("backoff").Bool(limiter->options().backoff);
     w.Key("budgets").BeginObject();
-    const std::string key = "u:" + req.principal.subject;
+    const std::string key = http::RateLimitKey(req);
     for (http::Budget b : {http::Budget::kDefault, http::Budget::kRead, http::Budget::kReport,
                            http::Budget::kStream, http::Budget::kAuth}) {
       http::RateLimiter::Decision d = ctx.rate_limiter->Status(b, key, ctx.clock.NowMs());

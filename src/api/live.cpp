@@ -239,10 +239,11 @@ void Stream(const ApiContext& ctx, const Request& req, Responder respond) {
 
 class WsSession : public http::Stream {
  public:
-  WsSession(const ApiContext& ctx, core::Principal principal,
+  WsSession(const ApiContext& ctx, core::Principal principal, std::string rate_key,
             std::unique_ptr<live::ConnectionLimits::Ticket> ticket)
       : ctx_(ctx),
         principal_(std::move(principal)),
+        rate_key_(std::move(rate_key)),
         ticket_(std::move(ticket)),
         tally_(ctx.hub.metrics()) {}
 
@@ -306,16 +307,15 @@ class WsSession : public http::Stream {
     }
     // Each subscribe reads an investigation, perhaps from the store: it spends the read budget.
     if (ctx_.rate_limiter) {
-      const std::string key = "u:" + principal_.subject;
       http::RateLimiter::Decision d =
-          ctx_.rate_limiter->Admit(http::Budget::kRead, key, ctx_.clock.NowMs());
+          ctx_.rate_limiter->Admit(http::Budget::kRead, rate_key_, ctx_.clock.NowMs());
       if (!d.allowed) {
         return Reply(
             "error", &id,
             WsErrorData(ErrorCode::kRateLimited, "rate limit exceeded; retry after " +
                                                      std::to_string(d.retry_after_s) + " s"));
       }
-      ctx_.rate_limiter->Charge(http::Budget::kRead, key, ctx_.clock.NowMs(), false);
+      ctx_.rate_limiter->Charge(http::Budget::kRead, rate_key_, ctx_.clock.NowMs(), false);
     }
     Unsubscribe(id);  // a second subscribe to the same investigation replaces the first
     if (followers_.size() >= ctx_.options.ws_max_subscriptions) {
@@ -389,6 +389,7 @@ class WsSession : public http::Stream {
 
   const ApiContext& ctx_;
   const core::Principal principal_;
+  const std::string rate_key_;  // whom each subscribe is charged to
   std::unique_ptr<live::ConnectionLimits::Ticket> ticket_;
   std::function<void()> wake_;
   core::Executor* executor_ = nullptr;
@@ -410,7 +411,8 @@ void WebSocket(const ApiContext& ctx, const Request& req, Responder respond) {
   if (!ticket) return RespondError(req, respond, ticket.error());
   http::Response res;
   res.status = 101;
-  res.stream = std::make_shared<WsSession>(ctx, req.principal, std::move(*ticket));
+  res.stream =
+      std::make_shared<WsSession>(ctx, req.principal, http::RateLimitKey(req), std::move(*ticket));
   respond(std::move(res));
 }
 

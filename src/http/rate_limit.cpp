@@ -200,6 +200,11 @@ RateLimiter::Decision RateLimiter::Status(Budget budget, std::string_view princi
                     [&](Bucket& b, int limit) { return Described(b, limit, now_ms); });
 }
 
+std::string RateLimitKey(const Request& request) {
+  return request.principal.subject.empty() ? "a:" + request.remote_address
+                                           : "u:" + request.principal.subject;
+}
+
 void SetRateLimitHeaders(const RateLimiter::Decision& d, Response& response) {
   if (d.limit == 0) return;  // not limited
   response.headers.emplace_back("X-RateLimit-Limit", std::to_string(d.limit));

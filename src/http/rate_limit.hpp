@@ -33,10 +33,9 @@
 #include <string_view>
 #include <unordered_map>
 
-namespace vigil::http {
+#include "http/message.hpp"
 
-struct Request;
-struct Response;
+namespace vigil::http {
 
 struct RateLimitOptions {
   bool enabled = true;      // RATE_LIMIT_ENABLED
@@ -120,6 +119,10 @@ class RateLimiter {
   const RateLimitOptions options_;
   std::array<Shard, 16> shards_;
 };
+
+// Whom a request is charged to: "u:<subject>" for a principal, "a:<address>" for a request
+// without one. Every budget of a principal is kept under this key.
+std::string RateLimitKey(const Request& request);
 
 // X-RateLimit-Limit, -Remaining and -Reset.
 void SetRateLimitHeaders(const RateLimiter::Decision& d, Response& response);

@@ -258,9 +258,7 @@ void Router::Dispatch(Request& request, Responder respond) const {
     }
   }
   if (limiter_ && best->options.budget != Budget::kNone) {
-    // The principal, or the client's address for routes without one.
-    std::string key = request.principal.subject.empty() ? "a:" + request.remote_address
-                                                        : "u:" + request.principal.subject;
+    std::string key = RateLimitKey(request);
     const bool conditional = best->options.conditional &&
                              (request.method == Method::kGet || request.method == Method::kHead) &&
                              !request.Header("if-none-match").empty();

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "http/message.hpp"
+
 namespace vigil::http {
 namespace {
 
@@ -196,6 +198,14 @@ TEST_F(ConditionalTest, PastTheCeilingA304CostsARead) {
   RateLimiter::Decision d = limiter_.Admit(Budget::kRead, kAlice, now_, true);
   ASSERT_TRUE(d.allowed) << "the read budget is untouched";
   EXPECT_FALSE(d.conditional) << "so the answer is charged, whatever it is";
+}
+
+TEST(RateLimitKeyTest, APrincipalIsChargedByNameAndAnyoneElseByAddress) {
+  Request request;
+  request.remote_address = "203.0.113.7";
+  EXPECT_EQ(RateLimitKey(request), "a:203.0.113.7");
+  request.principal.subject = "alice";
+  EXPECT_EQ(RateLimitKey(request), "u:alice");
 }
 
 }  // namespace
