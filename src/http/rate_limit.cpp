@@ -205,6 +205,28 @@ std::string RateLimitKey(const Request& request) {
                                            : "u:" + request.principal.subject;
 }
 
+std::optional<Response> AdmitRequest(RateLimiter& limiter, Budget budget, bool conditional_route,
+                                     int64_t now_ms, Request& request) {
+  if (budget == Budget::kNone) return std::nullopt;
+  std::string key = RateLimitKey(request);
+  const bool conditional = conditional_route &&
+                           (request.method == Method::kGet || request.method == Method::kHead) &&
+                           !request.Header("if-none-match").empty();
+  RateLimiter::Decision d = limiter.Admit(budget, key, now_ms, conditional);
+  if (!d.allowed) {
+    Response response = RateLimited(limiter, budget, d, request);
+    SetRateLimitHeaders(d, response);
+    return response;
+  }
+  request.rate = RateLimitState{.key = std::move(key),
+                                .budget = static_cast<int>(budget),
+                                .limit = d.limit,
+                                .remaining = d.remaining,
+                                .reset_epoch_s = d.reset_epoch_s,
+                                .conditional = d.conditional};
+  return std::nullopt;
+}
+
 void SetRateLimitHeaders(const RateLimiter::Decision& d, Response& response) {
   if (d.limit == 0) return;  // not limited
   response.headers.emplace_back("X-RateLimit-Limit", std::to_string(d.limit));

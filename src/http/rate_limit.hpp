@@ -29,6 +29,7 @@
 #include <array>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -123,6 +124,14 @@ class RateLimiter {
 // Whom a request is charged to: "u:<subject>" for a principal, "a:<address>" for a request
 // without one. Every budget of a principal is kept under this key.
 std::string RateLimitKey(const Request& request);
+
+// Admits a request to its route's budget, before the handler runs. Refused: the 429 to answer
+// (Retry-After, X-RateLimit-*). Admitted: nullopt, and request.rate says whom to charge once the
+// answer is known; for Budget::kNone it stays empty. `conditional_route`: the route answers 304
+// to a current If-None-Match, so that a GET or HEAD sending one is admitted under the
+// conditional ceiling first.
+std::optional<Response> AdmitRequest(RateLimiter& limiter, Budget budget, bool conditional_route,
+                                     int64_t now_ms, Request& request);
 
 // X-RateLimit-Limit, -Remaining and -Reset.
 void SetRateLimitHeaders(const RateLimiter::Decision& d, Response& response);

@@ -257,25 +257,12 @@ void Router::Dispatch(Request& request, Responder respond) const {
       }
     }
   }
-  if (limiter_ && best->options.budget != Budget::kNone) {
-    std::string key = RateLimitKey(request);
-    const bool conditional = best->options.conditional &&
-                             (request.method == Method::kGet || request.method == Method::kHead) &&
-                             !request.Header("if-none-match").empty();
-    RateLimiter::Decision d =
-        limiter_->Admit(best->options.budget, key, clock_->NowMs(), conditional);
-    if (!d.allowed) {
-      Response response = RateLimited(*limiter_, best->options.budget, d, request);
-      SetRateLimitHeaders(d, response);
-      respond(std::move(response));
+  if (limiter_) {
+    if (std::optional<Response> refused = AdmitRequest(
+            *limiter_, best->options.budget, best->options.conditional, clock_->NowMs(), request)) {
+      respond(std::move(*refused));
       return;
     }
-    request.rate = RateLimitState{.key = std::move(key),
-                                  .budget = static_cast<int>(best->options.budget),
-                                  .limit = d.limit,
-                                  .remaining = d.remaining,
-                                  .reset_epoch_s = d.reset_epoch_s,
-                                  .conditional = d.conditional};
   }
   best->handler(request, std::move(respond));
 }
