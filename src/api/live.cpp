@@ -308,14 +308,13 @@ class WsSession : public http::Stream {
     // Each subscribe reads an investigation, perhaps from the store: it spends the read budget.
     if (ctx_.rate_limiter) {
       http::RateLimiter::Decision d =
-          ctx_.rate_limiter->Admit(http::Budget::kRead, rate_key_, ctx_.clock.NowMs());
+          ctx_.rate_limiter->Spend(http::Budget::kRead, rate_key_, ctx_.clock.NowMs());
       if (!d.allowed) {
         return Reply(
             "error", &id,
             WsErrorData(ErrorCode::kRateLimited, "rate limit exceeded; retry after " +
                                                      std::to_string(d.retry_after_s) + " s"));
       }
-      ctx_.rate_limiter->Charge(http::Budget::kRead, rate_key_, ctx_.clock.NowMs(), false);
     }
     Unsubscribe(id);  // a second subscribe to the same investigation replaces the first
     if (followers_.size() >= ctx_.options.ws_max_subscriptions) {

@@ -161,6 +161,17 @@ RateLimiter::Decision RateLimiter::Refuse(Bucket& b, int limit, int64_t now_ms) 
   return d;
 }
 
+RateLimiter::Decision RateLimiter::AdmitPlain(Bucket& b, int limit, int64_t now_ms) const {
+  Decision d = Described(b, limit, now_ms);
+  if (!d.allowed || b.tokens >= 1) return d;  // refused during a penalty: the same episode
+  return Refuse(b, limit, now_ms);
+}
+
+RateLimiter::Decision RateLimiter::Take(Bucket& b, int limit, int64_t now_ms) const {
+  b.tokens -= 1;  // may go below zero when requests raced: they wait it off
+  return Describe(b, limit, now_ms);
+}
+
 RateLimiter::Decision RateLimiter::Admit(Budget budget, std::string_view principal, int64_t now_ms,
                                          bool conditional) {
   return WithBucket(budget, principal, now_ms, [&](Bucket& b, int limit) {
@@ -172,9 +183,7 @@ RateLimiter::Decision RateLimiter::Admit(Budget budget, std::string_view princip
       d.conditional = true;
       return d;
     }
-    Decision d = Described(b, limit, now_ms);
-    if (!d.allowed || b.tokens >= 1) return d;  // refused during a penalty: the same episode
-    return Refuse(b, limit, now_ms);
+    return AdmitPlain(b, limit, now_ms);
   });
 }
 
@@ -189,8 +198,15 @@ RateLimiter::Decision RateLimiter::Charge(Budget budget, std::string_view princi
       if (b.tokens < 1) return Refuse(b, limit, now_ms);
       b.conditional_tokens = std::min(ConditionalLimit(budget), b.conditional_tokens + 1);
     }
-    b.tokens -= 1;  // may go below zero when requests raced: they wait it off
-    return Describe(b, limit, now_ms);
+    return Take(b, limit, now_ms);
+  });
+}
+
+RateLimiter::Decision RateLimiter::Spend(Budget budget, std::string_view principal,
+                                         int64_t now_ms) {
+  return WithBucket(budget, principal, now_ms, [&](Bucket& b, int limit) {
+    Decision d = AdmitPlain(b, limit, now_ms);
+    return d.allowed ? Take(b, limit, now_ms) : d;
   });
 }
 

@@ -88,6 +88,9 @@ class RateLimiter {
   // a 304): when the budget cannot pay (spent, or a penalty), the answer is refused instead —
   // allowed is false, with retry_after_s, and it must not be given.
   Decision Charge(Budget budget, std::string_view key, int64_t now_ms, bool conditional);
+  // Admit and Charge at once, for a request whose cost is known when it is asked (a WebSocket
+  // subscribe): refused as Admit refuses, or admitted with its token taken.
+  Decision Spend(Budget budget, std::string_view key, int64_t now_ms);
   Decision Status(Budget budget, std::string_view key, int64_t now_ms);
 
  private:
@@ -112,6 +115,11 @@ class RateLimiter {
   Decision Described(const Bucket& b, int limit, int64_t now_ms) const;
   // Refuses a request outside a penalty: a new episode, one level up.
   Decision Refuse(Bucket& b, int limit, int64_t now_ms) const;
+  // Admits a request that pays from the budget (not under the conditional ceiling), or refuses
+  // it.
+  Decision AdmitPlain(Bucket& b, int limit, int64_t now_ms) const;
+  // Takes one token; the state after it.
+  Decision Take(Bucket& b, int limit, int64_t now_ms) const;
   // Runs f(bucket, limit) under the shard's lock, the bucket refilled; not limited: Decision{}.
   template <typename F>
   Decision WithBucket(Budget budget, std::string_view principal, int64_t now_ms, F f);

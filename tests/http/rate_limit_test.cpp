@@ -200,6 +200,21 @@ TEST_F(ConditionalTest, PastTheCeilingA304CostsARead) {
   EXPECT_FALSE(d.conditional) << "so the answer is charged, whatever it is";
 }
 
+// A WebSocket subscribe is admitted and charged at once.
+TEST_F(RateLimiterTest, SpendTakesATokenOrRefusesAsAdmitDoes) {
+  RateLimiter limiter({.max_requests = 5, .window_seconds = 60});
+  for (int i = 0; i < 5; ++i) {
+    RateLimiter::Decision d = limiter.Spend(Budget::kDefault, kAlice, now_);
+    ASSERT_TRUE(d.allowed) << i;
+    EXPECT_EQ(d.remaining, 4 - i);
+  }
+  RateLimiter::Decision refused = limiter.Spend(Budget::kDefault, kAlice, now_);
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.retry_after_s, 12) << "the first refusal waits for the next token";
+  EXPECT_EQ(limiter.Status(Budget::kDefault, kAlice, now_).remaining, 0) << "a refusal is free";
+  EXPECT_EQ(Flood(limiter).retry_after_s, 60) << "and it counts as an episode";
+}
+
 TEST(RateLimitKeyTest, APrincipalIsChargedByNameAndAnyoneElseByAddress) {
   Request request;
   request.remote_address = "203.0.113.7";
