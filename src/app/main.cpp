@@ -138,20 +138,8 @@ int Serve(ServeConfig& config) {
       web_ui};
   router.UseRateLimiter(ctx.rate_limiter, clock);
   router.AllowOrigins(config.cors_origin_list);
-  // Each answer is charged once it is known: a stream is one request, and a 304 to a request
-  // admitted under the conditional ceiling is paid for already. Any other answer to such a request
-  // is refused after all when the budget cannot pay: a made-up ETag buys no extra bodies.
-  config.server.on_answer = [limiter = ctx.rate_limiter, &clock](http::RateLimitState& rate,
-                                                                 const http::Request& request,
-                                                                 http::Response& response) {
-    if (rate.conditional && response.status == 304) return;
-    const auto budget = static_cast<http::Budget>(rate.budget);
-    http::RateLimiter::Decision d =
-        limiter->Charge(budget, rate.key, clock.NowMs(), rate.conditional);
-    rate.remaining = d.remaining;
-    rate.reset_epoch_s = d.reset_epoch_s;
-    if (!d.allowed) response = http::RateLimited(*limiter, budget, d, request);
-  };
+  // The server charges each admitted request once its answer is known (http/rate_limit.hpp).
+  config.server.on_answer = http::ChargeOnAnswer(ctx.rate_limiter, clock);
   api::RegisterRoutes(router, ctx);
   server.emplace(config.server, [&router](http::Request& req, http::Responder respond) {
     router.Dispatch(req, std::move(respond));

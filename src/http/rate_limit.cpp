@@ -243,6 +243,18 @@ std::optional<Response> AdmitRequest(RateLimiter& limiter, Budget budget, bool c
   return std::nullopt;
 }
 
+AnswerHook ChargeOnAnswer(std::shared_ptr<RateLimiter> limiter, const core::Clock& clock) {
+  return [limiter = std::move(limiter), &clock](RateLimitState& rate, const Request& request,
+                                                Response& response) {
+    if (rate.conditional && response.status == 304) return;  // paid when it was admitted
+    const auto budget = static_cast<Budget>(rate.budget);
+    RateLimiter::Decision d = limiter->Charge(budget, rate.key, clock.NowMs(), rate.conditional);
+    rate.remaining = d.remaining;
+    rate.reset_epoch_s = d.reset_epoch_s;
+    if (!d.allowed) response = RateLimited(*limiter, budget, d, request);
+  };
+}
+
 void SetRateLimitHeaders(const RateLimiter::Decision& d, Response& response) {
   if (d.limit == 0) return;  // not limited
   response.headers.emplace_back("X-RateLimit-Limit", std::to_string(d.limit));

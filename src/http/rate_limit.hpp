@@ -23,17 +23,25 @@
 // refused request, counted from the end of the last penalty (or the last refusal, if later) — so
 // a client that floods again the moment its penalty ends waits twice as long the next time.
 //
+// This file is where rate limiting lives: the buckets (RateLimiter), whom a request is charged to
+// (RateLimitKey), the admission of a request before its handler (AdmitRequest, the router's) and
+// the charge once its answer is known (ChargeOnAnswer, the server's hook). The caller of a
+// WebSocket subscribe, which has no answer to wait for, Spends at once.
+//
 // Thread-safety: every method may be called from any thread (the buckets are sharded by key).
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "core/clock.hpp"
 #include "http/message.hpp"
 
 namespace vigil::http {
@@ -135,11 +143,21 @@ std::string RateLimitKey(const Request& request);
 
 // Admits a request to its route's budget, before the handler runs. Refused: the 429 to answer
 // (Retry-After, X-RateLimit-*). Admitted: nullopt, and request.rate says whom to charge once the
-// answer is known; for Budget::kNone it stays empty. `conditional_route`: the route answers 304
-// to a current If-None-Match, so that a GET or HEAD sending one is admitted under the
-// conditional ceiling first.
+// answer is known (ChargeOnAnswer); for Budget::kNone it stays empty. `conditional_route`: the
+// route answers 304 to a current If-None-Match, so that a GET or HEAD sending one is admitted
+// under the conditional ceiling first.
 std::optional<Response> AdmitRequest(RateLimiter& limiter, Budget budget, bool conditional_route,
                                      int64_t now_ms, Request& request);
+
+// What the server calls on every answer to an admitted request, before it is written
+// (ServerOptions::on_answer): charges it by its answer and updates `rate`, from which the
+// server writes the X-RateLimit-* headers. A 304 to a request admitted under the conditional
+// ceiling is paid for already; any other answer costs one token (a stream, once, when it
+// opens). When the budget cannot pay for the answer to a conditional request, the answer becomes
+// the 429 instead, so that a made-up If-None-Match buys no more bodies than the budget allows.
+using AnswerHook =
+    std::function<void(RateLimitState& rate, const Request& request, Response& response)>;
+AnswerHook ChargeOnAnswer(std::shared_ptr<RateLimiter> limiter, const core::Clock& clock);
 
 // X-RateLimit-Limit, -Remaining and -Reset.
 void SetRateLimitHeaders(const RateLimiter::Decision& d, Response& response);

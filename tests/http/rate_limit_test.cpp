@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "http/message.hpp"
 
 namespace vigil::http {
@@ -221,6 +225,126 @@ TEST(RateLimitKeyTest, APrincipalIsChargedByNameAndAnyoneElseByAddress) {
   EXPECT_EQ(RateLimitKey(request), "a:203.0.113.7");
   request.principal.subject = "alice";
   EXPECT_EQ(RateLimitKey(request), "u:alice");
+}
+
+// The steps around the buckets for one request: its admission (the router's) and the charge by
+// its answer (the server's hook). The default budget is 5 here, the read budget 50.
+class RequestChargeTest : public ::testing::Test {
+ protected:
+  static Request Get(Method method = Method::kGet, bool if_none_match = false) {
+    Request request;
+    request.method = method;
+    request.path = "/polled";
+    request.principal.subject = "alice";
+    if (if_none_match) request.headers.emplace_back("if-none-match", "\"1-0000abcd\"");
+    return request;
+  }
+  static Response Answer(int status) {
+    Response response;
+    response.status = status;
+    response.body = status == 200 ? "the body" : "";
+    return response;
+  }
+  // Admits a GET to a route of `budget` and answers it with `status`; the answer as sent.
+  Response Exchange(Budget budget, int status, bool conditional = false) {
+    Request request = Get(Method::kGet, conditional);
+    if (auto refused = AdmitRequest(*limiter_, budget, conditional, clock_.NowMs(), request)) {
+      return *refused;
+    }
+    Response response = Answer(status);
+    charge_(request.rate, request, response);
+    return response;
+  }
+  int Remaining(Budget budget) {
+    return limiter_->Status(budget, kAlice, clock_.NowMs()).remaining;
+  }
+
+  core::ManualClock clock_{kStartMs};
+  std::shared_ptr<RateLimiter> limiter_ =
+      std::make_shared<RateLimiter>(RateLimitOptions{.max_requests = 5, .window_seconds = 60});
+  AnswerHook charge_ = ChargeOnAnswer(limiter_, clock_);
+};
+
+TEST_F(RequestChargeTest, AdmissionSaysWhomToChargeButChargesNothing) {
+  Request request = Get();
+  ASSERT_FALSE(AdmitRequest(*limiter_, Budget::kRead, false, clock_.NowMs(), request));
+  EXPECT_EQ(request.rate.key, kAlice);
+  EXPECT_EQ(request.rate.budget, static_cast<int>(Budget::kRead));
+  EXPECT_EQ(request.rate.limit, 50);
+  EXPECT_EQ(request.rate.remaining, 50);
+  EXPECT_FALSE(request.rate.conditional);
+  EXPECT_EQ(Remaining(Budget::kRead), 50);
+}
+
+TEST_F(RequestChargeTest, AnUnlimitedRouteIsLeftAlone) {
+  Request request = Get();
+  EXPECT_FALSE(AdmitRequest(*limiter_, Budget::kNone, false, clock_.NowMs(), request));
+  EXPECT_TRUE(request.rate.key.empty()) << "nothing for the server to charge";
+}
+
+TEST_F(RequestChargeTest, OnlyAGetOrHeadWithIfNoneMatchOnAConditionalRouteIsAPoll) {
+  struct Case {
+    Method method;
+    bool if_none_match;
+    bool conditional_route;
+    bool poll;
+  };
+  for (const Case& c :
+       {Case{Method::kGet, true, true, true}, Case{Method::kHead, true, true, true},
+        Case{Method::kGet, false, true, false}, Case{Method::kPost, true, true, false},
+        Case{Method::kGet, true, false, false}}) {
+    Request request = Get(c.method, c.if_none_match);
+    ASSERT_FALSE(
+        AdmitRequest(*limiter_, Budget::kRead, c.conditional_route, clock_.NowMs(), request));
+    EXPECT_EQ(request.rate.conditional, c.poll)
+        << MethodName(c.method) << " " << c.if_none_match << " " << c.conditional_route;
+  }
+}
+
+TEST_F(RequestChargeTest, EveryAnswerCostsATokenAndASpentBudgetIsA429BeforeTheHandler) {
+  for (int i = 0; i < 5; ++i) {
+    Request request = Get();
+    ASSERT_FALSE(AdmitRequest(*limiter_, Budget::kDefault, false, clock_.NowMs(), request));
+    Response response = Answer(i == 0 ? 304 : 200);
+    charge_(request.rate, request, response);
+    EXPECT_EQ(response.status, i == 0 ? 304 : 200) << "the answer is given as it was";
+    EXPECT_EQ(request.rate.remaining, 4 - i) << "a 304 to a plain request is charged too";
+    EXPECT_GT(request.rate.reset_epoch_s, kStartMs / 1000);
+  }
+  Request request = Get();
+  std::optional<Response> refused =
+      AdmitRequest(*limiter_, Budget::kDefault, false, clock_.NowMs(), request);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 429);
+  EXPECT_EQ(refused->Get("Content-Type"), "application/problem+json");
+  EXPECT_EQ(refused->Get("Retry-After"), "12");
+  EXPECT_EQ(refused->Get("X-RateLimit-Limit"), "5");
+  EXPECT_EQ(refused->Get("X-RateLimit-Remaining"), "0");
+  EXPECT_FALSE(refused->Get("X-RateLimit-Reset").empty());
+  EXPECT_TRUE(request.rate.key.empty()) << "a refusal is not charged again";
+}
+
+TEST_F(RequestChargeTest, A304ToAPollIsFree) {
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(Exchange(Budget::kRead, 304, /*conditional=*/true).status, 304) << i;
+  }
+  EXPECT_EQ(Remaining(Budget::kRead), 50);
+}
+
+TEST_F(RequestChargeTest, APollsOtherAnswerCostsAReadOrIsRefusedWhenTheBudgetCannotPay) {
+  EXPECT_EQ(Exchange(Budget::kRead, 200, true).body, "the body");
+  EXPECT_EQ(Remaining(Budget::kRead), 49);
+  while (Exchange(Budget::kRead, 200).status == 200) {
+  }
+  Request request = Get(Method::kGet, true);
+  ASSERT_FALSE(AdmitRequest(*limiter_, Budget::kRead, true, clock_.NowMs(), request))
+      << "a poll is admitted when the budget is spent";
+  Response response = Answer(200);
+  charge_(request.rate, request, response);
+  EXPECT_EQ(response.status, 429) << "a stale If-None-Match buys no body beyond the budget";
+  EXPECT_NE(response.body, "the body");
+  EXPECT_EQ(response.Get("Retry-After"), "60") << "a further episode: a penalty of one window";
+  EXPECT_EQ(request.rate.remaining, 0) << "for the X-RateLimit-* headers the server writes";
 }
 
 }  // namespace
