@@ -65,6 +65,7 @@
 #include <utility>
 #include <vector>
 
+#include "http/io_executor.hpp"
 #include "http/problem.hpp"
 #include "http/request_parser.hpp"
 #include "http/stream_session.hpp"
