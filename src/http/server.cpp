@@ -8,10 +8,8 @@
 //   Listener   one coroutine accepting on the first context, handing sockets round-robin to all.
 //   Session    one coroutine per connection: read a request, dispatch it, await the answer, write
 //              it, repeat while keep-alive.
-//   Pending    the answer to a dispatched request arrives through a ResponseSlot. An answer given
-//              while the dispatcher is still running (from memory: most polls) is taken as is;
-//              a later one, from any thread, is posted back to the session's context. Slots that
-//              wait are registered so that Stop can drop them before the contexts go away.
+//   Pending    the answer to a dispatched request arrives through a ResponseSlot
+//              (http/response_slot.hpp).
 //
 // Lifetime: the io_contexts (and with them every suspended session) are destroyed in Stop, after
 // the I/O threads have been joined. A Responder may outlive the server; it then does nothing.
@@ -23,10 +21,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <boost/asio/any_completion_handler.hpp>
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -61,13 +55,13 @@
 #include <string>
 #include <thread>
 #include <tuple>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "http/io_executor.hpp"
 #include "http/problem.hpp"
 #include "http/request_parser.hpp"
+#include "http/response_slot.hpp"
 #include "http/stream_session.hpp"
 
 namespace vigil::http {
@@ -159,154 +153,12 @@ bool IsWritableHeader(std::string_view name, std::string_view value) {
   return true;
 }
 
+using detail::PendingResponses;
+using detail::ResponseSlot;
+
 bool IsHttpError(const beast::error_code& ec) {
   return &ec.category() == &bhttp::make_error_code(bhttp::error::bad_target).category();
 }
-
-// ---------------------------------------------------------------------------------------------
-// Answers from any thread.
-
-class PendingResponses;
-
-// One dispatched request and the way back to the session that awaits its answer. Owns the
-// Request, so that it stays valid for as long as the handler holds the Responder, even if the
-// server stops meanwhile.
-class ResponseSlot : public std::enable_shared_from_this<ResponseSlot> {
- public:
-  using Signature = void(Response, std::shared_ptr<ResponseSlot>);
-
-  // The request is filled in afterwards, in place (ServeOne).
-  explicit ResponseSlot(std::shared_ptr<PendingResponses> pending);
-  ~ResponseSlot();
-
-  // After the dispatcher's call: an answer given before Arm is kept, not posted, and EndDispatch
-  // hands it back.
-  std::optional<Response> EndDispatch();
-  // Called once, on the session's context, when the answer did not come during the dispatch.
-  // When it has come meanwhile, the handler is posted at once.
-  void Arm(asio::any_completion_handler<Signature> handler, asio::any_io_executor executor);
-  // The first call delivers `response` to the session; later calls, and calls after the server
-  // stopped, do nothing.
-  void Complete(Response response);
-  // Drops the session's handler without calling it (the server is stopping).
-  void Abandon();
-
-  Request request;
-
- private:
-  // Requires mu_.
-  void PostLocked(Response response, std::shared_ptr<ResponseSlot> self);
-
-  std::shared_ptr<PendingResponses> pending_;
-  std::mutex mu_;
-  bool answered_ = false;                            // Guarded by mu_.
-  bool registered_ = false;                          // Guarded by mu_.
-  std::optional<Response> early_;                    // Guarded by mu_: an answer not yet taken.
-  asio::any_completion_handler<Signature> handler_;  // Guarded by mu_; empty once used.
-  asio::any_io_executor executor_;                   // Guarded by mu_.
-};
-
-// Every armed slot, so that Stop can abandon them while the io_context still exists. Posting to
-// the io_context happens under a slot's mutex, and Stop takes every slot's mutex (through
-// AbandonAll) before destroying the io_context, so no post can race with its destruction.
-class PendingResponses {
- public:
-  explicit PendingResponses(std::shared_ptr<spdlog::logger> log) : log_(std::move(log)) {}
-
-  bool Add(ResponseSlot* slot) {
-    std::lock_guard lock(mu_);
-    if (closed_) return false;
-    slots_.insert(slot);
-    return true;
-  }
-  void Remove(ResponseSlot* slot) {
-    std::lock_guard lock(mu_);
-    slots_.erase(slot);
-  }
-  void AbandonAll() {
-    std::lock_guard lock(mu_);
-    closed_ = true;
-    for (ResponseSlot* slot : slots_) slot->Abandon();
-    slots_.clear();
-  }
-  spdlog::logger& log() { return *log_; }
-
- private:
-  std::shared_ptr<spdlog::logger> log_;
-  std::mutex mu_;
-  std::unordered_set<ResponseSlot*> slots_;  // Guarded by mu_.
-  bool closed_ = false;                      // Guarded by mu_.
-};
-
-ResponseSlot::ResponseSlot(std::shared_ptr<PendingResponses> pending)
-    : pending_(std::move(pending)) {}
-
-ResponseSlot::~ResponseSlot() {
-  bool registered;
-  {
-    std::lock_guard lock(mu_);
-    registered = registered_;
-    if (handler_) {
-      // The handler dropped its Responder without answering: a bug in the handler, but the
-      // client still gets an answer.
-      PostLocked(Problem(InternalError(std::string(MethodName(request.method)) +
-                                       " was dropped by its handler without an answer"),
-                         request),
-                 nullptr);
-    }
-  }
-  if (registered) pending_->Remove(this);
-}
-
-std::optional<Response> ResponseSlot::EndDispatch() {
-  std::lock_guard lock(mu_);
-  std::optional<Response> early = std::move(early_);
-  early_.reset();
-  return early;
-}
-
-void ResponseSlot::Arm(asio::any_completion_handler<Signature> handler,
-                       asio::any_io_executor executor) {
-  std::lock_guard lock(mu_);
-  if (!pending_->Add(this)) return;  // Stopping: the handler is dropped, the session destroyed.
-  registered_ = true;
-  // Boost 1.81's any_completion_handler move-assignment recurses forever; swap instead.
-  handler_.swap(handler);
-  executor_ = std::move(executor);
-  if (early_) {  // answered between EndDispatch and now
-    Response response = std::move(*early_);
-    early_.reset();
-    PostLocked(std::move(response), shared_from_this());
-  }
-}
-
-void ResponseSlot::Complete(Response response) {
-  std::lock_guard lock(mu_);
-  if (answered_) return;
-  answered_ = true;
-  if (handler_) {
-    PostLocked(std::move(response), shared_from_this());
-  } else {
-    early_ = std::move(response);  // taken by EndDispatch, or posted by Arm
-  }
-}
-
-void ResponseSlot::Abandon() {
-  std::lock_guard lock(mu_);
-  handler_ = nullptr;
-  executor_ = {};
-}
-
-void ResponseSlot::PostLocked(Response response, std::shared_ptr<ResponseSlot> self) {
-  asio::post(executor_, [handler = std::move(handler_), response = std::move(response),
-                         self = std::move(self)]() mutable {
-    std::move(handler)(std::move(response), std::move(self));
-  });
-  handler_ = nullptr;  // Moved from already; never `= {}` (see Arm).
-  executor_ = {};
-}
-
-// ---------------------------------------------------------------------------------------------
 
 // What the session remembers of a request for writing its answer and logging it, independent of
 // the slot (which the handler may have released).
@@ -377,34 +229,6 @@ struct ServerCore {
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
 };
-
-// Runs the dispatcher on the slot's request. Returns the answer when it was given before the
-// dispatcher returned (served from memory); otherwise the session awaits it (AsyncAwait).
-std::optional<Response> Dispatch(ServerCore& impl, const std::shared_ptr<ResponseSlot>& slot) {
-  Responder responder = [slot](Response response) { slot->Complete(std::move(response)); };
-  try {
-    impl.dispatcher(slot->request, std::move(responder));
-  } catch (const std::exception& e) {
-    slot->Complete(Problem(InternalError(std::string("handler failed: ") + e.what()),
-                           slot->request));  // Problem logs it
-  } catch (...) {
-    slot->Complete(Problem(InternalError("handler failed"), slot->request));
-  }
-  return slot->EndDispatch();
-}
-
-// Completes with the slot's answer on the caller's executor, whichever thread gives it. From here
-// the Responder alone keeps the slot: if the handler drops it unanswered, the slot answers 500 as
-// it dies.
-template <typename Token>
-auto AsyncAwait(std::shared_ptr<ResponseSlot> slot, Token&& token) {
-  return asio::async_initiate<Token, ResponseSlot::Signature>(
-      [](auto handler, std::shared_ptr<ResponseSlot> slot) {
-        asio::any_io_executor executor = asio::get_associated_executor(handler);
-        slot->Arm(std::move(handler), std::move(executor));
-      },
-      token, std::move(slot));
-}
 
 // A connection's deadline, checked lazily. beast::tcp_stream starts a timer wait when each read or
 // write begins and cancels it when the operation ends: with few connections that is a
@@ -642,7 +466,7 @@ class Session {
     parser_.reset();
 
     owes_answer_ = true;
-    if (std::optional<Response> now = Dispatch(impl_, slot)) {
+    if (std::optional<Response> now = detail::Dispatch(impl_.dispatcher, slot)) {
       exchange_.route = slot->request.route;
       exchange_.rate = slot->request.rate;
       if (exchange_.route.empty()) exchange_.path = slot->request.path;  // for the log line
@@ -650,7 +474,7 @@ class Session {
       slot.reset();
       co_return co_await Write(std::move(*now));
     }
-    auto [response, answered] = co_await AsyncAwait(std::move(slot), asio::use_awaitable);
+    auto [response, answered] = co_await detail::AsyncAwait(std::move(slot), asio::use_awaitable);
     if (answered) {
       exchange_.route = answered->request.route;
       exchange_.rate = answered->request.rate;
