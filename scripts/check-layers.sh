@@ -28,7 +28,7 @@ declare -A USES=(
 # "regex on the included name|files that may include it (regex on the path below src/)"
 LIBRARIES=(
   # Asio and Beast: the transport files only (the listener, sessions and parser; the tail client).
-  'boost/(asio|beast)|^(http/(server|stream_session|request_parser|io_executor|response_slot)\.(c|h)pp|app/tail\.cpp)$'
+  'boost/(asio|beast)|^(http/(server|stream_session|request_parser|io_executor|response_slot|deadline)\.(c|h)pp|app/tail\.cpp)$'
   # Database clients: their backend's folder only.
   '^sqlite3\.h$|^store/sqlite/'
   '^(libpq-fe|libpq/.*)\.h$|^store/postgres/'

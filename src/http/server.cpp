@@ -58,6 +58,7 @@
 #include <utility>
 #include <vector>
 
+#include "http/deadline.hpp"
 #include "http/io_executor.hpp"
 #include "http/problem.hpp"
 #include "http/request_parser.hpp"
@@ -230,68 +231,22 @@ struct ServerCore {
   std::vector<std::thread> threads;
 };
 
-// A connection's deadline, checked lazily. beast::tcp_stream starts a timer wait when each read or
-// write begins and cancels it when the operation ends: with few connections that is a
-// timerfd_settime per operation (the new expiry is the earliest), and every cancelled wait is one
-// more handler through the scheduler (one more epoll_wait with a zero timeout). Here a later
-// deadline only moves `at`; the one timer of the connection keeps its expiry, and when it fires
-// before `at` it waits again for the rest. The timer is only re-armed when a deadline moves
-// earlier than its expiry, or after it fired.
-struct Deadline {
-  using Clock = std::chrono::steady_clock;
-  asio::steady_timer* timer = nullptr;  // null once the session is gone
-  tcp::socket* socket = nullptr;
-  Clock::time_point at = Clock::time_point::max();  // when the operation under way times out
-  Clock::time_point armed_at;                       // the expiry the timer waits for
-  uint64_t generation = 0;                          // of the wait that counts
-  bool armed = false;
-  bool waiting = false;  // an operation the deadline applies to is under way
-  bool expired =
-      false;  // the deadline passed while waiting: the socket's operations were cancelled
-};
-
-void WaitForDeadline(const std::shared_ptr<Deadline>& d) {
-  d->armed = true;
-  d->armed_at = d->at;
-  const uint64_t generation = ++d->generation;
-  d->timer->expires_at(d->at);  // cancels an earlier wait: its handler sees an old generation
-  d->timer->async_wait([d, generation](const beast::error_code& ec) {
-    if (ec || generation != d->generation || !d->timer) return;  // re-armed, or the session is gone
-    d->armed = false;
-    if (!d->waiting) return;  // between operations; the next one arms the timer again
-    if (Deadline::Clock::now() < d->at) {
-      WaitForDeadline(d);  // the deadline moved later meanwhile
-      return;
-    }
-    d->expired = true;
-    beast::error_code ignored;
-    d->socket->cancel(ignored);  // the pending operation ends with operation_aborted
-  });
-}
-
 class Session {
  public:
   Session(ServerCore& impl, tcp::socket socket, size_t context)
       : impl_(impl),
         socket_(std::move(socket)),
-        timer_(socket_.get_executor()),
-        deadline_(std::make_shared<Deadline>()),
+        deadline_(socket_),
         sessions_(&impl.sessions[context]),
         executor_(impl.executors[context].get()) {
     ++*sessions_;
-    deadline_->timer = &timer_;
-    deadline_->socket = &socket_;
     beast::error_code ec;
     tcp::endpoint remote = socket_.remote_endpoint(ec);
     if (!ec) remote_ = remote.address().to_string();
     // Writes are tried at once, without the scheduler (see Write); they must not block.
     socket_.non_blocking(true, ec);
   }
-  ~Session() {
-    --*sessions_;
-    deadline_->timer = nullptr;  // a wait still queued finds the session gone
-    deadline_->socket = nullptr;
-  }
+  ~Session() { --*sessions_; }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -331,24 +286,6 @@ class Session {
   using Token = asio::redirect_error_t<asio::use_awaitable_t<>>;
   Token Redirect(beast::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 
-  // The socket operations that follow, until Disarm, must end within `timeout`. No system call
-  // unless the deadline is earlier than the timer's expiry (see Deadline).
-  void Arm(std::chrono::steady_clock::duration timeout) {
-    ArmUntil(Deadline::Clock::now() + timeout);
-  }
-  void ArmUntil(Deadline::Clock::time_point at) {
-    Deadline& d = *deadline_;
-    d.at = at;
-    d.waiting = true;
-    d.expired = false;
-    if (!d.armed || d.at < d.armed_at) WaitForDeadline(deadline_);
-  }
-  // Ends the timed operations; an operation the deadline cancelled reports beast::error::timeout.
-  void Disarm(beast::error_code& ec) {
-    deadline_->waiting = false;
-    if (ec == asio::error::operation_aborted && deadline_->expired) ec = beast::error::timeout;
-  }
-
   // Serves one request; false when the connection is to be closed.
   asio::awaitable<bool> ServeOne() {
     const ServerOptions& options = impl_.options;
@@ -361,9 +298,9 @@ class Session {
       // the read below (asio reads at once, before asking epoll) then mostly finds the request
       // instead of EAGAIN. Alone, there is nothing to wait for: the read fails and epoll waits.
       if (*sessions_ > 1) co_await asio::post(socket_.get_executor(), asio::use_awaitable);
-      Arm(options.idle_timeout);
+      deadline_.Arm(options.idle_timeout);
       size_t n = co_await socket_.async_read_some(buffer_.prepare(kReadChunk), Redirect(ec));
-      Disarm(ec);
+      deadline_.Disarm(ec);
       if (ec) co_return false;  // Closed, reset or idle: nothing is owed.
       buffer_.commit(n);
     }
@@ -381,18 +318,18 @@ class Session {
       if (ec == bhttp::error::need_more) ec = {};
     }
     // One deadline for the whole request, as long as it takes to arrive (header and body).
-    std::optional<Deadline::Clock::time_point> read_deadline;
+    std::optional<detail::Deadline::Clock::time_point> read_deadline;
     auto request_deadline = [&] {
-      if (!read_deadline) read_deadline = Deadline::Clock::now() + options.read_timeout;
+      if (!read_deadline) read_deadline = detail::Deadline::Clock::now() + options.read_timeout;
       return *read_deadline;
     };
     // The rest of the header, read as async_read_header would, but through Put, which refuses a
     // folded field line before Beast joins it. (Beast parses a header only once it is whole, so
     // the bytes are all in the buffer when Put looks at them.)
     while (!ec && !parser_->is_header_done()) {
-      ArmUntil(request_deadline());
+      deadline_.ArmUntil(request_deadline());
       size_t n = co_await socket_.async_read_some(buffer_.prepare(kReadChunk), Redirect(ec));
-      Disarm(ec);
+      deadline_.Disarm(ec);
       if (ec == asio::error::eof) {
         ec = buffer_.size() > 0 ? bhttp::error::partial_message : bhttp::error::end_of_stream;
       }
@@ -403,13 +340,13 @@ class Session {
       if (ec == bhttp::error::need_more) ec = {};
     }
     if (!ec && !parser_->is_done()) {
-      ArmUntil(request_deadline());
+      deadline_.ArmUntil(request_deadline());
       if (parser_->version >= 11 && EqualsIgnoreCase(parser_->Header("expect"), "100-continue")) {
         bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, 11};
         co_await bhttp::async_write(socket_, go_on, Redirect(ec));
       }
       if (!ec) co_await bhttp::async_read(socket_, buffer_, *parser_, Redirect(ec));
-      Disarm(ec);
+      deadline_.Disarm(ec);
     }
     if (ec) co_return co_await AnswerReadError(ec);
 
@@ -615,9 +552,9 @@ class Session {
     if (!ec && sent < head.size() + body.size()) {
       beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
       rest.consume(sent);
-      Arm(impl_.options.read_timeout);
+      deadline_.Arm(impl_.options.read_timeout);
       co_await asio::async_write(socket_, rest, Redirect(ec));
-      Disarm(ec);
+      deadline_.Disarm(ec);
     }
     LogExchange(status, bytes, ec);
     co_return !ec && keep_alive;
@@ -681,9 +618,9 @@ class Session {
     AppendRateLimitHeaders(head);
     head.append("Server: vigil\r\nX-Request-Id: ").append(exchange_.request_id).append("\r\n\r\n");
     beast::error_code ec;
-    Arm(impl_.options.read_timeout);
+    deadline_.Arm(impl_.options.read_timeout);
     co_await asio::async_write(socket_, asio::buffer(head), Redirect(ec));
-    Disarm(ec);
+    deadline_.Disarm(ec);
     LogExchange(200, 0, ec);
     if (ec || exchange_.method == Method::kHead) {
       body->Closed(ec ? "write failed" : "HEAD");
@@ -706,7 +643,7 @@ class Session {
     if (!socket_.is_open()) co_return;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
     if (drain && !ec) {
-      Arm(kDrainTime);
+      deadline_.Arm(kDrainTime);
       std::array<char, 8192> sink;
       size_t drained = 0;
       while (drained < kDrainBytes) {
@@ -714,15 +651,14 @@ class Session {
         if (ec) break;
         drained += n;
       }
-      Disarm(ec);
+      deadline_.Disarm(ec);
     }
     socket_.close(ec);
   }
 
   ServerCore& impl_;
   tcp::socket socket_;
-  asio::steady_timer timer_;  // the deadline's; declared after socket_, whose executor it uses
-  std::shared_ptr<Deadline> deadline_;
+  detail::Deadline deadline_;     // declared after socket_, which it watches and outlives
   int* sessions_;                 // open connections on this I/O thread, this one included
   detail::IoExecutor* executor_;  // this I/O thread
   beast::flat_buffer buffer_;
