@@ -1,5 +1,5 @@
 // The connection side of streams (http/stream.hpp): Server-Sent Events and WebSocket sessions.
-// Internal to src/http: it sees Asio and Beast, and only server.cpp includes it.
+// Internal to src/http: it sees Asio and Beast, and only the session (session.cpp) includes it.
 //
 // Both run the same loop on the connection's thread: Poll the stream, write what it gave (with a
 // write deadline), and when there is nothing to write wait on a timer until the stream's wake_at
