@@ -33,6 +33,7 @@
 #include "http/io_executor.hpp"
 #include "http/problem.hpp"
 #include "http/request_parser.hpp"
+#include "http/response_head.hpp"
 #include "http/response_slot.hpp"
 #include "http/server_core.hpp"
 #include "http/stream_session.hpp"
@@ -95,26 +96,6 @@ bool IsPlainPath(std::string_view target) {
   if (target.empty() || target.front() != '/') return false;
   for (char c : target) {
     if (!kPlain[static_cast<unsigned char>(c)]) return false;
-  }
-  return true;
-}
-
-// Whether a response header can be written as is: a name without space, colon or line break, a
-// value without line break. (A table, not find_first_of: that searches the set per character.)
-bool IsWritableHeader(std::string_view name, std::string_view value) {
-  enum : uint8_t { kBadInValue = 1, kBadInName = 2 };
-  static constexpr auto kBad = [] {
-    std::array<uint8_t, 256> bad{};
-    bad['\r'] = bad['\n'] = kBadInValue | kBadInName;
-    bad[' '] = bad[':'] = kBadInName;
-    return bad;
-  }();
-  if (name.empty()) return false;
-  for (char c : name) {
-    if (kBad[static_cast<unsigned char>(c)] & kBadInName) return false;
-  }
-  for (char c : value) {
-    if (kBad[static_cast<unsigned char>(c)] & kBadInValue) return false;
   }
   return true;
 }
@@ -387,61 +368,25 @@ class Session {
                          request);
       status = response.status;
     }
-    // The head is written by hand into one buffer and sent with the body in one gather write:
-    // Beast's serializer costs more than the rest of a 304 put together.
-    bool keep_alive = exchange_.keep_alive;
+    // The head is written into one buffer and sent with the body in one gather write.
     std::string& head = head_;
     head.clear();
-    head += "HTTP/1.1 "sv;
-    head += std::to_string(status);
-    head += ' ';
-    std::string_view reason =
-        bhttp::obsolete_reason(bhttp::int_to_status(static_cast<unsigned>(status)));
-    head += reason.empty() ? std::string_view("Unknown") : reason;
-    head += "\r\n"sv;
-    bool has_server = false;
-    bool has_request_id = false;
-    bool has_security = false;
-    for (auto& [name, value] : response.headers) {
-      if (EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding"))
-        continue;
-      if (EqualsIgnoreCase(name, "connection")) {
-        if (EqualsIgnoreCase(value, "close")) keep_alive = false;
-        continue;
-      }
-      if (!IsWritableHeader(name, value)) {
-        impl_.log->error("request {}: dropped malformed response header \"{}\"",
-                         exchange_.request_id, name);
-        continue;
-      }
-      has_server = has_server || EqualsIgnoreCase(name, "server");
-      has_security = has_security || EqualsIgnoreCase(name, "content-security-policy");
-      has_request_id = has_request_id || EqualsIgnoreCase(name, "x-request-id");
-      head.append(name).append(": "sv).append(value).append("\r\n"sv);
-    }
-    if (!has_server) head += "Server: vigil\r\n"sv;
-    // Every answer of the API is data, never a page: nothing may sniff, frame or run it. (A
-    // response that sets its own Content-Security-Policy, such as the web UI's files
-    // (http/static_files.cpp), sets all three.)
-    if (!has_security) head += kSecurityHeaders;
-    AppendRateLimitHeaders(head);
-    if (!has_request_id)
-      head.append("X-Request-Id: "sv).append(exchange_.request_id).append("\r\n"sv);
-
-    // 1xx, 204 and 304 never have a body; HEAD announces the length of the body GET would send.
+    const std::string_view full = response.Body();  // `response` lives until the write is done
+    const bool keep_alive = AppendResponseHead({.status = status,
+                                                .headers = response.headers,
+                                                .request_id = exchange_.request_id,
+                                                .rate = exchange_.rate,
+                                                .version = exchange_.version,
+                                                .keep_alive = exchange_.keep_alive,
+                                                .content_length = full.size()},
+                                               head, *impl_.log);
+    // HEAD announces the length of the body GET would send, and sends none.
     size_t bytes = 0;
     std::string_view body;
-    if (status >= 200 && status != 204 && status != 304) {
-      const std::string_view full = response.Body();  // `response` lives until the write is done
-      head.append("Content-Length: "sv).append(std::to_string(full.size())).append("\r\n"sv);
-      if (exchange_.method != Method::kHead) {
-        bytes = full.size();
-        body = full;
-      }
+    if (StatusHasBody(status) && exchange_.method != Method::kHead) {
+      bytes = full.size();
+      body = full;
     }
-    if (!keep_alive && exchange_.version >= 11) head += "Connection: close\r\n"sv;
-    if (keep_alive && exchange_.version < 11) head += "Connection: keep-alive\r\n"sv;
-    head += "\r\n"sv;
 
     beast::error_code ec;
     owes_answer_ = false;
