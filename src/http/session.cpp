@@ -20,7 +20,6 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 #include <chrono>
-#include <cstdio>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -45,7 +44,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
-using namespace std::string_view_literals;  // the head is appended with known lengths, no strlen
 
 // After answering a request whose body we did not read (413, 400), we read and discard what the
 // client is still sending for a little while before closing; closing a socket with unread data
@@ -53,10 +51,6 @@ using namespace std::string_view_literals;  // the head is appended with known l
 constexpr std::chrono::seconds kDrainTime{2};
 constexpr size_t kDrainBytes = 4 << 20;
 constexpr size_t kReadChunk = 4096;
-constexpr std::string_view kSecurityHeaders =
-    "X-Content-Type-Options: nosniff\r\n"
-    "Referrer-Policy: no-referrer\r\n"
-    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n";
 
 Method ToMethod(bhttp::verb verb) {
   switch (verb) {
@@ -410,19 +404,6 @@ class Session {
     co_return !ec && keep_alive;
   }
 
-  // X-RateLimit-* of the current exchange, written straight into the head (every limited
-  // answer carries them, a 304 included).
-  void AppendRateLimitHeaders(std::string& head) {
-    const RateLimitState& r = exchange_.rate;
-    if (r.key.empty() || r.limit == 0) return;
-    char buf[128];
-    int n = std::snprintf(buf, sizeof buf,
-                          "X-RateLimit-Limit: %d\r\nX-RateLimit-Remaining: %d\r\n"
-                          "X-RateLimit-Reset: %lld\r\n",
-                          r.limit, r.remaining, static_cast<long long>(r.reset_epoch_s));
-    head.append(buf, static_cast<size_t>(n));
-  }
-
   void LogExchange(int status, size_t bytes, const beast::error_code& ec) {
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                                 exchange_.start)
@@ -453,19 +434,17 @@ class Session {
       co_await RunWebSocket(HandOff(), std::move(*upgrade_), std::move(body), std::move(env));
       co_return false;
     }
+    // The stream's status is 200; its body ends with the connection.
     std::string& head = head_;
     head.clear();
-    head += "HTTP/1.1 200 OK\r\n";
-    for (auto& [name, value] : response.headers) {
-      if (!IsWritableHeader(name, value) || EqualsIgnoreCase(name, "content-length") ||
-          EqualsIgnoreCase(name, "connection")) {
-        continue;
-      }
-      head.append(name).append(": ").append(value).append("\r\n");
-    }
-    head.append(kSecurityHeaders);
-    AppendRateLimitHeaders(head);
-    head.append("Server: vigil\r\nX-Request-Id: ").append(exchange_.request_id).append("\r\n\r\n");
+    AppendResponseHead({.status = 200,
+                        .headers = response.headers,
+                        .request_id = exchange_.request_id,
+                        .rate = exchange_.rate,
+                        .version = exchange_.version,
+                        .keep_alive = exchange_.keep_alive,
+                        .content_length = std::nullopt},
+                       head, *impl_.log);
     beast::error_code ec;
     deadline_.Arm(impl_.options.read_timeout);
     co_await asio::async_write(socket_, asio::buffer(head), Redirect(ec));
