@@ -1,3 +1,5 @@
+// IoExecutor (io_executor.hpp): posting to an I/O thread, dropped once the server closed it.
+// Post and Close take the executor's mutex; both may be called from any thread.
 #include "http/io_executor.hpp"
 
 #include <boost/asio/post.hpp>

@@ -1,3 +1,4 @@
+// The one writer of response heads (response_head.hpp): pure functions, no state, no Beast.
 #include "http/response_head.hpp"
 
 #include <spdlog/logger.h>

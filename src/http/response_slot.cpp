@@ -1,3 +1,6 @@
+// The answer hand-off (response_slot.hpp): a slot's state is guarded by its own mutex, and a post
+// to the session's executor happens only under it, so Server::Stop (PendingResponses::AbandonAll)
+// can drop every waiting handler before the io_contexts go.
 #include "http/response_slot.hpp"
 
 #include <boost/asio/post.hpp>

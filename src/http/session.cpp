@@ -1,3 +1,6 @@
+// The per-connection coroutine (session.hpp). Everything here runs on the connection's I/O thread;
+// the Session owns its socket, deadline, parser and buffers, and reaches other threads only
+// through its response slot (response_slot.hpp) and the server core's atomics.
 #include "http/session.hpp"
 
 #include <spdlog/logger.h>
