@@ -27,8 +27,9 @@ declare -A USES=(
 
 # "regex on the included name|files that may include it (regex on the path below src/)"
 LIBRARIES=(
-  # Asio and Beast: the transport files only (the listener, sessions and parser; the tail client).
-  'boost/(asio|beast)|^(http/(server|stream_session|request_parser)\.(c|h)pp|app/tail\.cpp)$'
+  # Asio and Beast: the transport files only (the listener and its core, the session with its
+  # deadline, answer hand-off and parser, the I/O executors, the stream sessions; the tail client).
+  'boost/(asio|beast)|^(http/(server|stream_session|request_parser|io_executor|response_slot|deadline|server_core|session)\.(c|h)pp|app/tail\.cpp)$'
   # Database clients: their backend's folder only.
   '^sqlite3\.h$|^store/sqlite/'
   '^(libpq-fe|libpq/.*)\.h$|^store/postgres/'

@@ -1,5 +1,5 @@
 // Request and Response as the rest of vigil sees them: plain data, no Boost.Beast.
-// The server (server.cpp) translates between these and the wire.
+// The session (http/session.cpp) translates between these and the wire.
 #pragma once
 
 #include <cstdint>

@@ -13,7 +13,7 @@
 // A refused request sets `framing_error` (what the client is told) and fails with a Beast HTTP
 // error; the server answers 400 and closes the connection.
 //
-// Included by the server and the parser's fuzz target only: it brings Boost.Beast.
+// Included by the session (session.cpp) and the parser's fuzz target only: it brings Boost.Beast.
 #pragma once
 
 #include <boost/asio/buffer.hpp>

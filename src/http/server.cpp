@@ -1,93 +1,55 @@
-// The listener, the sessions and their threads: one of the few translation units that see
-// Boost.Beast and Boost.Asio (with request_parser.cpp and stream_session.cpp).
+// The listener and the I/O threads, and Server's public API (start, port, stop) over the server
+// core (http/server_core.hpp).
 //
-// Shape (after Beast's awaitable and advanced servers):
+// Shape (after Beast's awaitable and advanced servers), one role per file:
 //   Threads    one io_context per I/O thread, each run by its thread alone (concurrency hint 1):
 //              a connection lives on one context for its whole life, so it needs no strand, and
-//              the scheduler skips the locking a shared context needs.
+//              the scheduler skips the locking a shared context needs. Here.
 //   Listener   one coroutine accepting on the first context, handing sockets round-robin to all.
+//              Here.
 //   Session    one coroutine per connection: read a request, dispatch it, await the answer, write
-//              it, repeat while keep-alive.
-//   Pending    the answer to a dispatched request arrives through a ResponseSlot. An answer given
-//              while the dispatcher is still running (from memory: most polls) is taken as is;
-//              a later one, from any thread, is posted back to the session's context. Slots that
-//              wait are registered so that Stop can drop them before the contexts go away.
+//              it, repeat while keep-alive (http/session.cpp), with its lazy deadline
+//              (http/deadline.hpp) and its parser (http/request_parser.cpp).
+//   Pending    the answer to a dispatched request arrives through a ResponseSlot
+//              (http/response_slot.hpp).
+//   Streams    SSE and WebSocket sessions, once a session hands its socket over
+//              (http/stream_session.cpp), on the thread's IoExecutor (http/io_executor.hpp).
 //
 // Lifetime: the io_contexts (and with them every suspended session) are destroyed in Stop, after
 // the I/O threads have been joined. A Responder may outlive the server; it then does nothing.
+// Start and Stop are serialized by the core's mutex; Stop must not be called from an I/O thread.
 #include "http/server.hpp"
 
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <array>
-#include <atomic>
-#include <boost/asio/any_completion_handler.hpp>
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/error.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
-#include <boost/beast/websocket/rfc6455.hpp>
-#include <boost/url/parse.hpp>
-#include <cctype>
 #include <chrono>
-#include <cstdio>
 #include <exception>
-#include <mutex>
-#include <optional>
 #include <random>
 #include <string>
-#include <thread>
-#include <tuple>
-#include <unordered_set>
 #include <utility>
-#include <vector>
 
-#include "http/problem.hpp"
-#include "http/request_parser.hpp"
-#include "http/stream_session.hpp"
+#include "http/io_executor.hpp"
+#include "http/response_slot.hpp"
+#include "http/server_core.hpp"
+#include "http/session.hpp"
 
 namespace vigil::http {
-namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
-using namespace std::string_view_literals;  // the head is appended with known lengths, no strlen
 
-// After answering a request whose body we did not read (413, 400), we read and discard what the
-// client is still sending for a little while before closing; closing a socket with unread data
-// resets the connection, and the client might never see the answer.
-constexpr std::chrono::seconds kDrainTime{2};
-constexpr size_t kDrainBytes = 4 << 20;
-constexpr size_t kReadChunk = 4096;
-constexpr std::string_view kSecurityHeaders =
-    "X-Content-Type-Options: nosniff\r\n"
-    "Referrer-Policy: no-referrer\r\n"
-    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n";
+namespace detail {
+namespace {
+
 // Connections accepted at once, without waiting, after each one the listener is woken for.
 constexpr int kAcceptBurst = 64;
 
@@ -96,824 +58,22 @@ std::shared_ptr<spdlog::logger> HttpLogger() {
   return logger ? logger : spdlog::default_logger();
 }
 
-Method ToMethod(bhttp::verb verb) {
-  switch (verb) {
-    case bhttp::verb::get:
-      return Method::kGet;
-    case bhttp::verb::head:
-      return Method::kHead;
-    case bhttp::verb::post:
-      return Method::kPost;
-    case bhttp::verb::put:
-      return Method::kPut;
-    case bhttp::verb::patch:
-      return Method::kPatch;
-    case bhttp::verb::delete_:
-      return Method::kDelete;
-    case bhttp::verb::options:
-      return Method::kOptions;
-    default:
-      return Method::kOther;
+}  // namespace
+
+ServerCore::ServerCore(ServerOptions o, Dispatcher d)
+    : options(std::move(o)),
+      dispatcher(std::move(d)),
+      log(HttpLogger()),
+      pending(std::make_shared<PendingResponses>(log)),
+      request_id_base(std::random_device()() * uint64_t{0x100000000} + std::random_device()()) {
+  if (options.threads <= 0) {
+    options.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   }
-}
-
-// Whether `target` is an absolute path of unreserved and sub-delimiting characters only: no
-// percent-encoding to decode, no query to split, nothing a URL parser would refuse.
-bool IsPlainPath(std::string_view target) {
-  // One table lookup per character (a search of the punctuation per character showed up in
-  // profiles of the 304 path).
-  static constexpr auto kPlain = [] {
-    std::array<bool, 256> plain{};
-    for (int c = 'a'; c <= 'z'; ++c) plain[c] = true;
-    for (int c = 'A'; c <= 'Z'; ++c) plain[c] = true;
-    for (int c = '0'; c <= '9'; ++c) plain[c] = true;
-    for (char c : std::string_view("/-._~!$&'()*+,;=:@"))
-      plain[static_cast<unsigned char>(c)] = true;
-    return plain;
-  }();
-  if (target.empty() || target.front() != '/') return false;
-  for (char c : target) {
-    if (!kPlain[static_cast<unsigned char>(c)]) return false;
+  for (int i = 0; i < options.threads; ++i) {
+    ios.push_back(std::make_unique<asio::io_context>(1));
+    executors.push_back(std::make_unique<detail::IoExecutor>(*ios.back()));
   }
-  return true;
-}
-
-// Whether a response header can be written as is: a name without space, colon or line break, a
-// value without line break. (A table, not find_first_of: that searches the set per character.)
-bool IsWritableHeader(std::string_view name, std::string_view value) {
-  enum : uint8_t { kBadInValue = 1, kBadInName = 2 };
-  static constexpr auto kBad = [] {
-    std::array<uint8_t, 256> bad{};
-    bad['\r'] = bad['\n'] = kBadInValue | kBadInName;
-    bad[' '] = bad[':'] = kBadInName;
-    return bad;
-  }();
-  if (name.empty()) return false;
-  for (char c : name) {
-    if (kBad[static_cast<unsigned char>(c)] & kBadInName) return false;
-  }
-  for (char c : value) {
-    if (kBad[static_cast<unsigned char>(c)] & kBadInValue) return false;
-  }
-  return true;
-}
-
-bool IsHttpError(const beast::error_code& ec) {
-  return &ec.category() == &bhttp::make_error_code(bhttp::error::bad_target).category();
-}
-
-// ---------------------------------------------------------------------------------------------
-// Answers from any thread.
-
-class PendingResponses;
-
-// One dispatched request and the way back to the session that awaits its answer. Owns the
-// Request, so that it stays valid for as long as the handler holds the Responder, even if the
-// server stops meanwhile.
-class ResponseSlot : public std::enable_shared_from_this<ResponseSlot> {
- public:
-  using Signature = void(Response, std::shared_ptr<ResponseSlot>);
-
-  // The request is filled in afterwards, in place (ServeOne).
-  explicit ResponseSlot(std::shared_ptr<PendingResponses> pending);
-  ~ResponseSlot();
-
-  // After the dispatcher's call: an answer given before Arm is kept, not posted, and EndDispatch
-  // hands it back.
-  std::optional<Response> EndDispatch();
-  // Called once, on the session's context, when the answer did not come during the dispatch.
-  // When it has come meanwhile, the handler is posted at once.
-  void Arm(asio::any_completion_handler<Signature> handler, asio::any_io_executor executor);
-  // The first call delivers `response` to the session; later calls, and calls after the server
-  // stopped, do nothing.
-  void Complete(Response response);
-  // Drops the session's handler without calling it (the server is stopping).
-  void Abandon();
-
-  Request request;
-
- private:
-  // Requires mu_.
-  void PostLocked(Response response, std::shared_ptr<ResponseSlot> self);
-
-  std::shared_ptr<PendingResponses> pending_;
-  std::mutex mu_;
-  bool answered_ = false;                            // Guarded by mu_.
-  bool registered_ = false;                          // Guarded by mu_.
-  std::optional<Response> early_;                    // Guarded by mu_: an answer not yet taken.
-  asio::any_completion_handler<Signature> handler_;  // Guarded by mu_; empty once used.
-  asio::any_io_executor executor_;                   // Guarded by mu_.
-};
-
-// Every armed slot, so that Stop can abandon them while the io_context still exists. Posting to
-// the io_context happens under a slot's mutex, and Stop takes every slot's mutex (through
-// AbandonAll) before destroying the io_context, so no post can race with its destruction.
-class PendingResponses {
- public:
-  explicit PendingResponses(std::shared_ptr<spdlog::logger> log) : log_(std::move(log)) {}
-
-  bool Add(ResponseSlot* slot) {
-    std::lock_guard lock(mu_);
-    if (closed_) return false;
-    slots_.insert(slot);
-    return true;
-  }
-  void Remove(ResponseSlot* slot) {
-    std::lock_guard lock(mu_);
-    slots_.erase(slot);
-  }
-  void AbandonAll() {
-    std::lock_guard lock(mu_);
-    closed_ = true;
-    for (ResponseSlot* slot : slots_) slot->Abandon();
-    slots_.clear();
-  }
-  spdlog::logger& log() { return *log_; }
-
- private:
-  std::shared_ptr<spdlog::logger> log_;
-  std::mutex mu_;
-  std::unordered_set<ResponseSlot*> slots_;  // Guarded by mu_.
-  bool closed_ = false;                      // Guarded by mu_.
-};
-
-ResponseSlot::ResponseSlot(std::shared_ptr<PendingResponses> pending)
-    : pending_(std::move(pending)) {}
-
-ResponseSlot::~ResponseSlot() {
-  bool registered;
-  {
-    std::lock_guard lock(mu_);
-    registered = registered_;
-    if (handler_) {
-      // The handler dropped its Responder without answering: a bug in the handler, but the
-      // client still gets an answer.
-      PostLocked(Problem(InternalError(std::string(MethodName(request.method)) +
-                                       " was dropped by its handler without an answer"),
-                         request),
-                 nullptr);
-    }
-  }
-  if (registered) pending_->Remove(this);
-}
-
-std::optional<Response> ResponseSlot::EndDispatch() {
-  std::lock_guard lock(mu_);
-  std::optional<Response> early = std::move(early_);
-  early_.reset();
-  return early;
-}
-
-void ResponseSlot::Arm(asio::any_completion_handler<Signature> handler,
-                       asio::any_io_executor executor) {
-  std::lock_guard lock(mu_);
-  if (!pending_->Add(this)) return;  // Stopping: the handler is dropped, the session destroyed.
-  registered_ = true;
-  // Boost 1.81's any_completion_handler move-assignment recurses forever; swap instead.
-  handler_.swap(handler);
-  executor_ = std::move(executor);
-  if (early_) {  // answered between EndDispatch and now
-    Response response = std::move(*early_);
-    early_.reset();
-    PostLocked(std::move(response), shared_from_this());
-  }
-}
-
-void ResponseSlot::Complete(Response response) {
-  std::lock_guard lock(mu_);
-  if (answered_) return;
-  answered_ = true;
-  if (handler_) {
-    PostLocked(std::move(response), shared_from_this());
-  } else {
-    early_ = std::move(response);  // taken by EndDispatch, or posted by Arm
-  }
-}
-
-void ResponseSlot::Abandon() {
-  std::lock_guard lock(mu_);
-  handler_ = nullptr;
-  executor_ = {};
-}
-
-void ResponseSlot::PostLocked(Response response, std::shared_ptr<ResponseSlot> self) {
-  asio::post(executor_, [handler = std::move(handler_), response = std::move(response),
-                         self = std::move(self)]() mutable {
-    std::move(handler)(std::move(response), std::move(self));
-  });
-  handler_ = nullptr;  // Moved from already; never `= {}` (see Arm).
-  executor_ = {};
-}
-
-// ---------------------------------------------------------------------------------------------
-
-// What the session remembers of a request for writing its answer and logging it, independent of
-// the slot (which the handler may have released).
-struct Exchange {
-  Method method = Method::kGet;
-  std::string path;
-  RateLimitState rate;     // Request::rate
-  std::string_view route;  // the router's pattern
-  std::string request_id;
-  unsigned version = 11;
-  bool keep_alive = false;
-  std::chrono::steady_clock::time_point start;
-};
-
-// Everything the server's coroutines share. Outlives them: the io_context is destroyed in Stop.
-struct ServerCore {
-  ServerCore(ServerOptions o, Dispatcher d)
-      : options(std::move(o)),
-        dispatcher(std::move(d)),
-        log(HttpLogger()),
-        pending(std::make_shared<PendingResponses>(log)),
-        request_id_base(std::random_device()() * uint64_t{0x100000000} + std::random_device()()) {
-    if (options.threads <= 0) {
-      options.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-    }
-    for (int i = 0; i < options.threads; ++i) {
-      ios.push_back(std::make_unique<asio::io_context>(1));
-      executors.push_back(std::make_unique<detail::IoExecutor>(*ios.back()));
-    }
-    sessions.assign(ios.size(), 0);
-  }
-
-  // The context the next accepted connection lives on.
-  size_t NextContext() { return next_context.fetch_add(1, std::memory_order_relaxed) % ios.size(); }
-
-  std::string NextRequestId() {
-    uint64_t id = request_id_base + next_request.fetch_add(1, std::memory_order_relaxed);
-    static constexpr char kHex[] = "0123456789abcdef";
-    // 15 hex digits (60 bits): short enough to live inside the string, with no allocation.
-    std::string out(15, '0');
-    for (int i = 14; i >= 0; --i, id >>= 4) out[i] = kHex[id & 0xf];
-    return out;
-  }
-
-  asio::awaitable<void> Listen();
-  void Spawn(tcp::socket socket, size_t context);  // runs a session for an accepted connection
-  void RunThread(size_t context);                  // runs ios[context] until it stops
-
-  ServerOptions options;
-  Dispatcher dispatcher;
-  std::shared_ptr<spdlog::logger> log;
-  std::shared_ptr<PendingResponses> pending;
-  const uint64_t request_id_base;
-  std::atomic<uint64_t> next_request{0};
-  std::atomic<uint16_t> port{0};
-
-  std::mutex mu;                                                      // Serializes Start and Stop.
-  enum class State { kNew, kRunning, kStopped } state = State::kNew;  // Guarded by mu.
-  // Open connections per I/O thread, each touched by its thread alone (and by Stop once they
-  // are joined). Declared before `ios`: sessions destroyed with their io_context count down.
-  std::vector<int> sessions;
-  // Each I/O thread as an executor, for the live hub. Declared before `ios`: streams destroyed
-  // with their io_context leave the hub through it. Closed in Stop, before the io_contexts go.
-  std::vector<std::unique_ptr<detail::IoExecutor>> executors;
-  std::vector<std::unique_ptr<asio::io_context>> ios;  // one per I/O thread
-  std::atomic<size_t> next_context{0};
-  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  std::optional<tcp::acceptor> acceptor;
-  std::vector<std::thread> threads;
-};
-
-// Runs the dispatcher on the slot's request. Returns the answer when it was given before the
-// dispatcher returned (served from memory); otherwise the session awaits it (AsyncAwait).
-std::optional<Response> Dispatch(ServerCore& impl, const std::shared_ptr<ResponseSlot>& slot) {
-  Responder responder = [slot](Response response) { slot->Complete(std::move(response)); };
-  try {
-    impl.dispatcher(slot->request, std::move(responder));
-  } catch (const std::exception& e) {
-    slot->Complete(Problem(InternalError(std::string("handler failed: ") + e.what()),
-                           slot->request));  // Problem logs it
-  } catch (...) {
-    slot->Complete(Problem(InternalError("handler failed"), slot->request));
-  }
-  return slot->EndDispatch();
-}
-
-// Completes with the slot's answer on the caller's executor, whichever thread gives it. From here
-// the Responder alone keeps the slot: if the handler drops it unanswered, the slot answers 500 as
-// it dies.
-template <typename Token>
-auto AsyncAwait(std::shared_ptr<ResponseSlot> slot, Token&& token) {
-  return asio::async_initiate<Token, ResponseSlot::Signature>(
-      [](auto handler, std::shared_ptr<ResponseSlot> slot) {
-        asio::any_io_executor executor = asio::get_associated_executor(handler);
-        slot->Arm(std::move(handler), std::move(executor));
-      },
-      token, std::move(slot));
-}
-
-// A connection's deadline, checked lazily. beast::tcp_stream starts a timer wait when each read or
-// write begins and cancels it when the operation ends: with few connections that is a
-// timerfd_settime per operation (the new expiry is the earliest), and every cancelled wait is one
-// more handler through the scheduler (one more epoll_wait with a zero timeout). Here a later
-// deadline only moves `at`; the one timer of the connection keeps its expiry, and when it fires
-// before `at` it waits again for the rest. The timer is only re-armed when a deadline moves
-// earlier than its expiry, or after it fired.
-struct Deadline {
-  using Clock = std::chrono::steady_clock;
-  asio::steady_timer* timer = nullptr;  // null once the session is gone
-  tcp::socket* socket = nullptr;
-  Clock::time_point at = Clock::time_point::max();  // when the operation under way times out
-  Clock::time_point armed_at;                       // the expiry the timer waits for
-  uint64_t generation = 0;                          // of the wait that counts
-  bool armed = false;
-  bool waiting = false;  // an operation the deadline applies to is under way
-  bool expired =
-      false;  // the deadline passed while waiting: the socket's operations were cancelled
-};
-
-void WaitForDeadline(const std::shared_ptr<Deadline>& d) {
-  d->armed = true;
-  d->armed_at = d->at;
-  const uint64_t generation = ++d->generation;
-  d->timer->expires_at(d->at);  // cancels an earlier wait: its handler sees an old generation
-  d->timer->async_wait([d, generation](const beast::error_code& ec) {
-    if (ec || generation != d->generation || !d->timer) return;  // re-armed, or the session is gone
-    d->armed = false;
-    if (!d->waiting) return;  // between operations; the next one arms the timer again
-    if (Deadline::Clock::now() < d->at) {
-      WaitForDeadline(d);  // the deadline moved later meanwhile
-      return;
-    }
-    d->expired = true;
-    beast::error_code ignored;
-    d->socket->cancel(ignored);  // the pending operation ends with operation_aborted
-  });
-}
-
-class Session {
- public:
-  Session(ServerCore& impl, tcp::socket socket, size_t context)
-      : impl_(impl),
-        socket_(std::move(socket)),
-        timer_(socket_.get_executor()),
-        deadline_(std::make_shared<Deadline>()),
-        sessions_(&impl.sessions[context]),
-        executor_(impl.executors[context].get()) {
-    ++*sessions_;
-    deadline_->timer = &timer_;
-    deadline_->socket = &socket_;
-    beast::error_code ec;
-    tcp::endpoint remote = socket_.remote_endpoint(ec);
-    if (!ec) remote_ = remote.address().to_string();
-    // Writes are tried at once, without the scheduler (see Write); they must not block.
-    socket_.non_blocking(true, ec);
-  }
-  ~Session() {
-    --*sessions_;
-    deadline_->timer = nullptr;  // a wait still queued finds the session gone
-    deadline_->socket = nullptr;
-  }
-  Session(const Session&) = delete;
-  Session& operator=(const Session&) = delete;
-
-  asio::awaitable<void> Run() {
-    std::string failure;
-    try {
-      while (co_await ServeOne()) {
-      }
-    } catch (const std::exception& e) {
-      failure = e.what();
-    } catch (...) {
-      failure = "unknown exception";
-    }
-    if (!failure.empty()) {
-      // The last resort, logged once: by Problem when the client is still owed an answer (a 500),
-      // here otherwise.
-      if (!owes_answer_) {
-        impl_.log->error("connection from {}: request {}: {}", remote_, exchange_.request_id,
-                         failure);
-      } else {
-        Request request;
-        request.path = exchange_.path;
-        request.request_id = exchange_.request_id;
-        request.remote_address = remote_;
-        exchange_.keep_alive = false;
-        try {
-          co_await Write(Problem(InternalError(failure), request));
-        } catch (...) {
-          // Nothing more can be done for this connection.
-        }
-      }
-    }
-    if (!handed_off_) co_await Close(/*drain=*/false);
-  }
-
- private:
-  using Token = asio::redirect_error_t<asio::use_awaitable_t<>>;
-  Token Redirect(beast::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
-
-  // The socket operations that follow, until Disarm, must end within `timeout`. No system call
-  // unless the deadline is earlier than the timer's expiry (see Deadline).
-  void Arm(std::chrono::steady_clock::duration timeout) {
-    ArmUntil(Deadline::Clock::now() + timeout);
-  }
-  void ArmUntil(Deadline::Clock::time_point at) {
-    Deadline& d = *deadline_;
-    d.at = at;
-    d.waiting = true;
-    d.expired = false;
-    if (!d.armed || d.at < d.armed_at) WaitForDeadline(deadline_);
-  }
-  // Ends the timed operations; an operation the deadline cancelled reports beast::error::timeout.
-  void Disarm(beast::error_code& ec) {
-    deadline_->waiting = false;
-    if (ec == asio::error::operation_aborted && deadline_->expired) ec = beast::error::timeout;
-  }
-
-  // Serves one request; false when the connection is to be closed.
-  asio::awaitable<bool> ServeOne() {
-    const ServerOptions& options = impl_.options;
-    beast::error_code ec;
-
-    // Between keep-alive requests the idle timeout applies until the next request begins.
-    if (served_ > 0 && buffer_.size() == 0) {
-      // The answer was sent just now, without the scheduler; the client cannot have sent its next
-      // request yet. With other connections on this thread, serve what is ready of theirs first:
-      // the read below (asio reads at once, before asking epoll) then mostly finds the request
-      // instead of EAGAIN. Alone, there is nothing to wait for: the read fails and epoll waits.
-      if (*sessions_ > 1) co_await asio::post(socket_.get_executor(), asio::use_awaitable);
-      Arm(options.idle_timeout);
-      size_t n = co_await socket_.async_read_some(buffer_.prepare(kReadChunk), Redirect(ec));
-      Disarm(ec);
-      if (ec) co_return false;  // Closed, reset or idle: nothing is owed.
-      buffer_.commit(n);
-    }
-
-    parser_.emplace();
-    parser_->headers.reserve(8);  // one allocation for a request's usual fields
-    parser_->header_limit(static_cast<uint32_t>(options.header_limit));
-    parser_->body_limit(options.body_limit);
-    // What is buffered already is parsed here: a keep-alive request usually arrived whole with the
-    // read above, and async_read_header would answer it through the scheduler (net::post) at the
-    // cost of one more pass of the reactor. It reads only when the header is incomplete.
-    if (buffer_.size() > 0) {
-      size_t used = parser_->Put(buffer_.data(), ec);
-      buffer_.consume(used);
-      if (ec == bhttp::error::need_more) ec = {};
-    }
-    // One deadline for the whole request, as long as it takes to arrive (header and body).
-    std::optional<Deadline::Clock::time_point> read_deadline;
-    auto request_deadline = [&] {
-      if (!read_deadline) read_deadline = Deadline::Clock::now() + options.read_timeout;
-      return *read_deadline;
-    };
-    // The rest of the header, read as async_read_header would, but through Put, which refuses a
-    // folded field line before Beast joins it. (Beast parses a header only once it is whole, so
-    // the bytes are all in the buffer when Put looks at them.)
-    while (!ec && !parser_->is_header_done()) {
-      ArmUntil(request_deadline());
-      size_t n = co_await socket_.async_read_some(buffer_.prepare(kReadChunk), Redirect(ec));
-      Disarm(ec);
-      if (ec == asio::error::eof) {
-        ec = buffer_.size() > 0 ? bhttp::error::partial_message : bhttp::error::end_of_stream;
-      }
-      if (ec) break;
-      buffer_.commit(n);
-      size_t used = parser_->Put(buffer_.data(), ec);
-      buffer_.consume(used);
-      if (ec == bhttp::error::need_more) ec = {};
-    }
-    if (!ec && !parser_->is_done()) {
-      ArmUntil(request_deadline());
-      if (parser_->version >= 11 && EqualsIgnoreCase(parser_->Header("expect"), "100-continue")) {
-        bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, 11};
-        co_await bhttp::async_write(socket_, go_on, Redirect(ec));
-      }
-      if (!ec) co_await bhttp::async_read(socket_, buffer_, *parser_, Redirect(ec));
-      Disarm(ec);
-    }
-    if (ec) co_return co_await AnswerReadError(ec);
-
-    RequestParser& parsed = *parser_;
-    exchange_ = Exchange{};
-    exchange_.start = std::chrono::steady_clock::now();
-    exchange_.method = ToMethod(parsed.method);
-    exchange_.version = parsed.version;
-    exchange_.keep_alive = parsed.keep_alive();
-    exchange_.request_id = impl_.NextRequestId();
-    ++served_;
-
-    // The request is built in the slot that will own it while a handler holds it.
-    auto slot = std::make_shared<ResponseSlot>(impl_.pending);
-    Request& request = slot->request;
-    request.method = exchange_.method;
-    request.target = std::move(parsed.target);
-    request.request_id = exchange_.request_id;
-    request.remote_address = remote_;
-    if (IsPlainPath(request.target)) {
-      // Nothing to decode and no query: the common case, without a URL parser.
-      request.path = request.target;
-    } else if (auto url = boost::urls::parse_origin_form(request.target); url) {
-      request.path = url->path();
-      for (auto param : url->params()) request.query.emplace_back(param.key, param.value);
-    } else {
-      request.path = request.target.substr(0, request.target.find('?'));
-      exchange_.path = request.path;
-      exchange_.keep_alive = false;
-      owes_answer_ = true;
-      co_await Write(
-          Problem(Error(ErrorCode::kInvalidArgument, "malformed request target"), request));
-      co_return false;
-    }
-    if (parsed.headers.size() > impl_.options.header_fields_limit) {
-      exchange_.path = request.path;
-      exchange_.keep_alive = false;
-      owes_answer_ = true;
-      co_await Write(Problem(
-          Error(ErrorCode::kHeadersTooLarge,
-                "at most " + std::to_string(impl_.options.header_fields_limit) + " header fields"),
-          request));
-      co_return false;
-    }
-    // A WebSocket upgrade is completed by Beast from the request itself, should the handler
-    // accept it.
-    upgrade_.reset();
-    if (!parsed.Header("upgrade").empty()) {
-      bhttp::request<bhttp::string_body> message = parsed.ToMessage();
-      if (boost::beast::websocket::is_upgrade(message)) upgrade_.emplace(std::move(message));
-    }
-    request.headers = std::move(parsed.headers);
-    request.body = std::move(parsed.body);
-    parser_.reset();
-
-    owes_answer_ = true;
-    if (std::optional<Response> now = Dispatch(impl_, slot)) {
-      exchange_.route = slot->request.route;
-      exchange_.rate = slot->request.rate;
-      if (exchange_.route.empty()) exchange_.path = slot->request.path;  // for the log line
-      Charge(slot->request, *now);
-      slot.reset();
-      co_return co_await Write(std::move(*now));
-    }
-    auto [response, answered] = co_await AsyncAwait(std::move(slot), asio::use_awaitable);
-    if (answered) {
-      exchange_.route = answered->request.route;
-      exchange_.rate = answered->request.rate;
-      if (exchange_.route.empty()) exchange_.path = answered->request.path;
-      Charge(answered->request, response);
-    }
-    answered.reset();
-    co_return co_await Write(std::move(response));
-  }
-
-  // A request could not be read. Answers when the client is owed one; false: close.
-  asio::awaitable<bool> AnswerReadError(beast::error_code ec) {
-    if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
-        ec == beast::error::timeout || !IsHttpError(ec)) {
-      // The client went away or stalled; there is no one to answer.
-      if (ec != bhttp::error::end_of_stream) {
-        impl_.log->debug("connection from {} dropped: {}", remote_, ec.message());
-      }
-      co_return false;
-    }
-    Error error(ErrorCode::kInvalidArgument, parser_ ? parser_->Describe(ec) : "malformed request");
-    if (ec == bhttp::error::body_limit) {
-      error = Error(ErrorCode::kPayloadTooLarge,
-                    "request body exceeds " + std::to_string(impl_.options.body_limit) + " bytes");
-    } else if (ec == bhttp::error::header_limit) {
-      error =
-          Error(ErrorCode::kHeadersTooLarge,
-                "request header exceeds " + std::to_string(impl_.options.header_limit) + " bytes");
-    }
-    Request request;
-    exchange_ = Exchange{};
-    exchange_.start = std::chrono::steady_clock::now();
-    exchange_.request_id = impl_.NextRequestId();
-    exchange_.keep_alive = false;
-    if (parser_) {  // The start line is known even when the fields were refused.
-      exchange_.method = ToMethod(parser_->method);
-      exchange_.version = parser_->version;
-      std::string_view target = parser_->target;
-      exchange_.path = std::string(target.substr(0, target.find('?')));
-    }
-    request.method = exchange_.method;
-    request.path = exchange_.path;
-    request.request_id = exchange_.request_id;
-    owes_answer_ = true;
-    co_await Write(Problem(error, request));
-    co_await Close(/*drain=*/true);
-    co_return false;
-  }
-
-  // Charges an admitted request for its answer, once, while the request is still held (the
-  // answer may be replaced by a 429: ServerOptions::on_answer).
-  void Charge(const Request& request, Response& response) {
-    if (!exchange_.rate.key.empty() && impl_.options.on_answer) {
-      impl_.options.on_answer(exchange_.rate, request, response);
-    }
-  }
-
-  // Writes the answer to the current exchange and logs it; false: close the connection.
-  // A stream (SSE, WebSocket) takes the connection over: it ends with the stream.
-  asio::awaitable<bool> Write(Response response) {
-    if (response.stream) co_return co_await WriteStream(std::move(response));
-    int status = response.status;
-    if (status < 100 || status > 999) {
-      Request request;
-      request.path = exchange_.path;
-      request.request_id = exchange_.request_id;
-      response = Problem(InternalError("handler answered invalid status " + std::to_string(status)),
-                         request);
-      status = response.status;
-    }
-    // The head is written by hand into one buffer and sent with the body in one gather write:
-    // Beast's serializer costs more than the rest of a 304 put together.
-    bool keep_alive = exchange_.keep_alive;
-    std::string& head = head_;
-    head.clear();
-    head += "HTTP/1.1 "sv;
-    head += std::to_string(status);
-    head += ' ';
-    std::string_view reason =
-        bhttp::obsolete_reason(bhttp::int_to_status(static_cast<unsigned>(status)));
-    head += reason.empty() ? std::string_view("Unknown") : reason;
-    head += "\r\n"sv;
-    bool has_server = false;
-    bool has_request_id = false;
-    bool has_security = false;
-    for (auto& [name, value] : response.headers) {
-      if (EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding"))
-        continue;
-      if (EqualsIgnoreCase(name, "connection")) {
-        if (EqualsIgnoreCase(value, "close")) keep_alive = false;
-        continue;
-      }
-      if (!IsWritableHeader(name, value)) {
-        impl_.log->error("request {}: dropped malformed response header \"{}\"",
-                         exchange_.request_id, name);
-        continue;
-      }
-      has_server = has_server || EqualsIgnoreCase(name, "server");
-      has_security = has_security || EqualsIgnoreCase(name, "content-security-policy");
-      has_request_id = has_request_id || EqualsIgnoreCase(name, "x-request-id");
-      head.append(name).append(": "sv).append(value).append("\r\n"sv);
-    }
-    if (!has_server) head += "Server: vigil\r\n"sv;
-    // Every answer of the API is data, never a page: nothing may sniff, frame or run it. (A
-    // response that sets its own Content-Security-Policy, such as the web UI's files
-    // (http/static_files.cpp), sets all three.)
-    if (!has_security) head += kSecurityHeaders;
-    AppendRateLimitHeaders(head);
-    if (!has_request_id)
-      head.append("X-Request-Id: "sv).append(exchange_.request_id).append("\r\n"sv);
-
-    // 1xx, 204 and 304 never have a body; HEAD announces the length of the body GET would send.
-    size_t bytes = 0;
-    std::string_view body;
-    if (status >= 200 && status != 204 && status != 304) {
-      const std::string_view full = response.Body();  // `response` lives until the write is done
-      head.append("Content-Length: "sv).append(std::to_string(full.size())).append("\r\n"sv);
-      if (exchange_.method != Method::kHead) {
-        bytes = full.size();
-        body = full;
-      }
-    }
-    if (!keep_alive && exchange_.version >= 11) head += "Connection: close\r\n"sv;
-    if (keep_alive && exchange_.version < 11) head += "Connection: keep-alive\r\n"sv;
-    head += "\r\n"sv;
-
-    beast::error_code ec;
-    owes_answer_ = false;
-    std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
-    // One non-blocking send, at once: an answer that fits the socket's buffer (every 304) is done
-    // without the scheduler. asio's async_write would send just the same, speculatively, but
-    // then post its completion, which costs one more pass of the reactor (epoll_wait, timeout 0).
-    size_t sent = socket_.write_some(buffers, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      ec = {};
-      sent = 0;
-    }
-    if (!ec && sent < head.size() + body.size()) {
-      beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
-      rest.consume(sent);
-      Arm(impl_.options.read_timeout);
-      co_await asio::async_write(socket_, rest, Redirect(ec));
-      Disarm(ec);
-    }
-    LogExchange(status, bytes, ec);
-    co_return !ec && keep_alive;
-  }
-
-  // X-RateLimit-* of the current exchange, written straight into the head (every limited
-  // answer carries them, a 304 included).
-  void AppendRateLimitHeaders(std::string& head) {
-    const RateLimitState& r = exchange_.rate;
-    if (r.key.empty() || r.limit == 0) return;
-    char buf[128];
-    int n = std::snprintf(buf, sizeof buf,
-                          "X-RateLimit-Limit: %d\r\nX-RateLimit-Remaining: %d\r\n"
-                          "X-RateLimit-Reset: %lld\r\n",
-                          r.limit, r.remaining, static_cast<long long>(r.reset_epoch_s));
-    head.append(buf, static_cast<size_t>(n));
-  }
-
-  void LogExchange(int status, size_t bytes, const beast::error_code& ec) {
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                                exchange_.start)
-                          .count();
-    impl_.log->info("{} {} {} {} {:.1f}ms {}{}", MethodName(exchange_.method),
-                    exchange_.route.empty() ? exchange_.path : exchange_.route, status, bytes, ms,
-                    exchange_.request_id, ec ? " (write failed: " + ec.message() + ")" : "");
-  }
-
-  // Hands the connection to a stream. For SSE: the head (no Content-Length: the body ends when
-  // the connection does), then the stream's frames. For a WebSocket: the upgrade.
-  asio::awaitable<bool> WriteStream(Response response) {
-    std::shared_ptr<Stream> body = std::move(response.stream);
-    detail::StreamEnv env{impl_.options.stream, executor_, impl_.log, exchange_.request_id};
-    owes_answer_ = false;
-    if (body->kind() == Stream::Kind::kWebSocket) {
-      if (!upgrade_) {
-        Request request;
-        request.path = exchange_.path;
-        request.request_id = exchange_.request_id;
-        exchange_.keep_alive = false;
-        co_return co_await Write(Problem(
-            Error(ErrorCode::kInvalidArgument, "this resource needs a WebSocket upgrade request"),
-            request));
-      }
-      LogExchange(101, 0, {});
-      handed_off_ = true;
-      co_await detail::RunWebSocket(HandOff(), std::move(*upgrade_), std::move(body),
-                                    std::move(env));
-      co_return false;
-    }
-    std::string& head = head_;
-    head.clear();
-    head += "HTTP/1.1 200 OK\r\n";
-    for (auto& [name, value] : response.headers) {
-      if (!IsWritableHeader(name, value) || EqualsIgnoreCase(name, "content-length") ||
-          EqualsIgnoreCase(name, "connection")) {
-        continue;
-      }
-      head.append(name).append(": ").append(value).append("\r\n");
-    }
-    head.append(kSecurityHeaders);
-    AppendRateLimitHeaders(head);
-    head.append("Server: vigil\r\nX-Request-Id: ").append(exchange_.request_id).append("\r\n\r\n");
-    beast::error_code ec;
-    Arm(impl_.options.read_timeout);
-    co_await asio::async_write(socket_, asio::buffer(head), Redirect(ec));
-    Disarm(ec);
-    LogExchange(200, 0, ec);
-    if (ec || exchange_.method == Method::kHead) {
-      body->Closed(ec ? "write failed" : "HEAD");
-      co_return false;
-    }
-    handed_off_ = true;
-    co_await detail::RunEventStream(HandOff(), std::move(body), std::move(env));
-    co_return false;
-  }
-
-  // The socket, for a stream session (which keeps its own deadlines with beast::tcp_stream).
-  beast::tcp_stream HandOff() {
-    beast::error_code ignored;
-    socket_.non_blocking(false, ignored);  // back to what Beast expects of a socket
-    return beast::tcp_stream(std::move(socket_));
-  }
-
-  asio::awaitable<void> Close(bool drain) {
-    beast::error_code ec;
-    if (!socket_.is_open()) co_return;
-    socket_.shutdown(tcp::socket::shutdown_send, ec);
-    if (drain && !ec) {
-      Arm(kDrainTime);
-      std::array<char, 8192> sink;
-      size_t drained = 0;
-      while (drained < kDrainBytes) {
-        size_t n = co_await socket_.async_read_some(asio::buffer(sink), Redirect(ec));
-        if (ec) break;
-        drained += n;
-      }
-      Disarm(ec);
-    }
-    socket_.close(ec);
-  }
-
-  ServerCore& impl_;
-  tcp::socket socket_;
-  asio::steady_timer timer_;  // the deadline's; declared after socket_, whose executor it uses
-  std::shared_ptr<Deadline> deadline_;
-  int* sessions_;                 // open connections on this I/O thread, this one included
-  detail::IoExecutor* executor_;  // this I/O thread
-  beast::flat_buffer buffer_;
-  std::optional<RequestParser> parser_;
-  std::optional<bhttp::request<bhttp::string_body>> upgrade_;  // the request, when an upgrade
-  bool handed_off_ = false;  // socket_ was moved to a stream session
-  std::string remote_;
-  std::string head_;  // the response head being written; its capacity is reused
-  Exchange exchange_;
-  bool owes_answer_ = false;  // a request was read and no answer has begun
-  uint64_t served_ = 0;
-};
-
-asio::awaitable<void> RunSession(ServerCore& impl, tcp::socket socket, size_t context) {
-  Session session(impl, std::move(socket), context);
-  co_await session.Run();
+  sessions.assign(ios.size(), 0);
 }
 
 asio::awaitable<void> ServerCore::Listen() {
@@ -976,9 +136,9 @@ void ServerCore::RunThread(size_t context) {
   }
 }
 
-}  // namespace
+}  // namespace detail
 
-struct Server::Impl : ServerCore {
+struct Server::Impl : detail::ServerCore {
   using ServerCore::ServerCore;
 };
 
@@ -990,7 +150,7 @@ Server::~Server() { Stop(); }
 Result<void> Server::Start() {
   Impl& impl = *impl_;
   std::lock_guard lock(impl.mu);
-  if (impl.state != ServerCore::State::kNew) {
+  if (impl.state != detail::ServerCore::State::kNew) {
     return Fail(ErrorCode::kInternal, "the server was already started");
   }
   const std::string where = impl.options.address + ":" + std::to_string(impl.options.port);
@@ -1039,7 +199,7 @@ Result<void> Server::Start() {
   for (size_t i = 0; i < impl.ios.size(); ++i) {
     impl.threads.emplace_back([&impl, i] { impl.RunThread(i); });
   }
-  impl.state = ServerCore::State::kRunning;
+  impl.state = detail::ServerCore::State::kRunning;
   impl.log->info("listening on {}:{} with {} I/O threads", endpoint.address().to_string(),
                  impl.port.load(), impl.options.threads);
   return {};
@@ -1050,9 +210,9 @@ uint16_t Server::port() const { return impl_->port.load(); }
 void Server::Stop() {
   Impl& impl = *impl_;
   std::lock_guard lock(impl.mu);
-  if (impl.state == ServerCore::State::kStopped) return;
-  const bool was_running = impl.state == ServerCore::State::kRunning;
-  impl.state = ServerCore::State::kStopped;
+  if (impl.state == detail::ServerCore::State::kStopped) return;
+  const bool was_running = impl.state == detail::ServerCore::State::kRunning;
+  impl.state = detail::ServerCore::State::kStopped;
   if (impl.ios.empty()) return;
   impl.work.clear();
   for (auto& io : impl.ios) io->stop();

@@ -311,8 +311,8 @@ Response StaticFiles::Serve(const Request& request) const {
   response.headers.emplace_back("Cache-Control", file->cache_control);
   response.headers.emplace_back("ETag", variant.etag);
   if (file->gzip) response.headers.emplace_back("Vary", "Accept-Encoding");
-  // A response with its own policy gets none of the server's security headers (server.cpp), so
-  // all three are set here.
+  // A response with its own policy gets none of the server's security headers
+  // (http/response_head.hpp), so all three are set here.
   response.headers.emplace_back("Content-Security-Policy", kWebUiContentSecurityPolicy);
   response.headers.emplace_back("X-Content-Type-Options", "nosniff");
   response.headers.emplace_back("Referrer-Policy", "no-referrer");

@@ -11,6 +11,9 @@
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,23 +25,6 @@ namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 using Clock = std::chrono::steady_clock;
 using SteadyTime = Clock::time_point;
-
-thread_local const IoExecutor* IoExecutor::current_ = nullptr;
-
-void IoExecutor::Post(std::function<void()> task) {
-  std::function<void()> dropped;  // destroyed after the lock: its destructor may do work
-  std::lock_guard lock(mu_);
-  if (io_) {
-    asio::post(*io_, std::move(task));
-  } else {
-    dropped = std::move(task);
-  }
-}
-
-void IoExecutor::Close() {
-  std::lock_guard lock(mu_);
-  io_ = nullptr;
-}
 
 // A stream's wake-up: callable from any thread. On the connection's thread it runs `on_wake` at
 // once; from any other it posts it there (at most one post in flight). Once the stream's loop

@@ -1,5 +1,5 @@
 // The connection side of streams (http/stream.hpp): Server-Sent Events and WebSocket sessions.
-// Internal to src/http: it sees Asio and Beast, and only server.cpp includes it.
+// Internal to src/http: it sees Asio and Beast, and only the session (session.cpp) includes it.
 //
 // Both run the same loop on the connection's thread: Poll the stream, write what it gave (with a
 // write deadline), and when there is nothing to write wait on a timer until the stream's wake_at
@@ -18,44 +18,17 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <chrono>
 #include <memory>
-#include <mutex>
+#include <string>
 
+#include "http/io_executor.hpp"
 #include "http/server.hpp"
 #include "http/stream.hpp"
 
 namespace vigil::http::detail {
-
-// An I/O thread as a core::Executor: what the live hub posts its deliveries to. Post is dropped
-// once the server closed it (before its io_context is destroyed).
-class IoExecutor final : public core::Executor {
- public:
-  explicit IoExecutor(boost::asio::io_context& io) : io_(&io) {}
-  void Post(std::function<void()> task) override;
-  void Close();
-  // Whether the caller runs on this I/O thread. Touches nothing but a thread-local, so it may be
-  // asked at any time, also while the server stops.
-  bool InThisThread() const { return current_ == this; }
-
-  // Marks the calling thread as this executor's for the scope's lifetime (the I/O thread's run).
-  class ThisThread {
-   public:
-    explicit ThisThread(const IoExecutor& executor) { current_ = &executor; }
-    ~ThisThread() { current_ = nullptr; }
-    ThisThread(const ThisThread&) = delete;
-    ThisThread& operator=(const ThisThread&) = delete;
-  };
-
- private:
-  static thread_local const IoExecutor* current_;
-  std::mutex mu_;
-  boost::asio::io_context* io_;  // Guarded by mu_; null once closed
-};
 
 using StreamSettings = ServerOptions::StreamOptions;
 

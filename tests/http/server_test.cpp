@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "http/router.hpp"
+#include "http/stream.hpp"
 #include "support/http_client.hpp"
 
 namespace vigil::http {
@@ -72,6 +73,17 @@ class Worker {
   std::deque<std::function<void()>> tasks_;
   bool done_ = false;
   std::thread thread_;
+};
+
+// An SSE stream that sends one frame and ends.
+class OneFrameStream : public Stream {
+ public:
+  Kind kind() const override { return Kind::kServerSentEvents; }
+  void Start(std::function<void()>, core::Executor*) override {}
+  void Poll(SteadyTime, Output& out) override {
+    out.frames.push_back(std::make_shared<const std::string>("data: one\n\n"));
+    out.done = true;
+  }
 };
 
 class ServerTest : public ::testing::Test {
@@ -137,6 +149,20 @@ class ServerTest : public ::testing::Test {
         [this](const Request&, Responder respond) {
           worker_.Post(
               [respond = std::move(respond)]() mutable { Responder dropped = std::move(respond); });
+        },
+        open);
+    router_.Add(
+        Method::kGet, "/events",
+        [](const Request& request, Responder respond) {
+          Response response;
+          response.Set("Content-Type", "text/event-stream");
+          if (request.Query("own-policy")) {
+            response.Set("Content-Security-Policy", "default-src 'self'");
+            response.Set("X-Content-Type-Options", "nosniff");
+            response.Set("Referrer-Policy", "no-referrer");
+          }
+          response.stream = std::make_shared<OneFrameStream>();
+          respond(std::move(response));
         },
         open);
     router_.Add(
@@ -408,6 +434,34 @@ TEST_F(ServerTest, NotModifiedAndNoContentCarryNoBody) {
   ASSERT_EQ(r.status, 200) << r.error;
   EXPECT_EQ(r.body, "\"hello world\"");
   EXPECT_EQ(client_->connections(), 1);
+}
+
+TEST_F(ServerTest, AStreamsHeadFollowsTheRulesOfEveryHead) {
+  StartServer();
+  auto count = [](const std::string& text, std::string_view what) {
+    int n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  std::string answer = RawExchange(server_->port(), "GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_EQ(answer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << answer;
+  const std::string head = answer.substr(0, answer.find("\r\n\r\n") + 4);
+  EXPECT_NE(head.find("Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"),
+            std::string::npos)
+      << head;
+  EXPECT_EQ(count(head, "Server: vigil\r\n"), 1) << head;
+  EXPECT_EQ(count(head, "X-Request-Id: "), 1) << head;
+  EXPECT_EQ(head.find("Content-Length"), std::string::npos) << head;
+  EXPECT_EQ(answer.substr(head.size()), "data: one\n\n");
+
+  // A stream that sets its own policy gets it alone, as a plain answer does.
+  answer = RawExchange(server_->port(), "GET /events?own-policy=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_EQ(answer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << answer;
+  EXPECT_EQ(count(answer, "Content-Security-Policy"), 1) << answer;
+  EXPECT_NE(answer.find("Content-Security-Policy: default-src 'self'\r\n"), std::string::npos)
+      << answer;
+  EXPECT_EQ(count(answer, "X-Content-Type-Options"), 1) << answer;
+  EXPECT_NE(answer.find("data: one\n\n"), std::string::npos) << answer;
 }
 
 TEST_F(ServerTest, BodyOverTheLimitIs413) {
