@@ -20,15 +20,16 @@
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/sqlite_db.hpp"
 #include "store/store_test_util.hpp"
+#include "support/result_matchers.hpp"
 
 namespace vigil::store {
 namespace {
 
 using core::EventId;
 using core::EventType;
-using testing::FailsWith;
-using testing::IsOk;
 using testing::TempDir;
+using vigil::test::FailsWith;
+using vigil::test::IsOk;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

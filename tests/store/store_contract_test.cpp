@@ -25,6 +25,7 @@
 #include "store/open.hpp"
 #include "store/store.hpp"
 #include "store/store_test_util.hpp"
+#include "support/result_matchers.hpp"
 
 namespace vigil::store {
 namespace {
@@ -32,9 +33,9 @@ namespace {
 using core::EventId;
 using core::EventType;
 using core::State;
-using testing::FailsWith;
-using testing::IsOk;
 using testing::TempDir;
+using vigil::test::FailsWith;
+using vigil::test::IsOk;
 
 struct StoreImpl {
   std::string name;

@@ -1,5 +1,5 @@
-// Helpers shared by the store tests: a temporary directory per test, assertions on Result, and
-// readable printing of the core types in failure messages.
+// Helpers shared by the store tests: a temporary directory per test, and readable printing of the
+// core types in failure messages. The assertions on Result are in support/result_matchers.hpp.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -40,28 +40,6 @@ class TempDir {
  private:
   std::string path_;
 };
-
-// EXPECT_TRUE(IsOk(result)): on failure, prints the error.
-template <typename T>
-::testing::AssertionResult IsOk(const Result<T>& result) {
-  if (result) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << ErrorCodeName(result.error().code) << ": " << result.error().message;
-}
-
-// EXPECT_TRUE(FailsWith(result, ErrorCode::kConflict)): the error a test expects, by name.
-template <typename T>
-::testing::AssertionResult FailsWith(const Result<T>& result, ErrorCode code) {
-  if (result) {
-    return ::testing::AssertionFailure() << "succeeded; expected " << ErrorCodeName(code);
-  }
-  if (result.error().code != code) {
-    return ::testing::AssertionFailure()
-           << "failed with " << ErrorCodeName(result.error().code) << " (" << result.error().message
-           << "); expected " << ErrorCodeName(code);
-  }
-  return ::testing::AssertionSuccess() << result.error().message;
-}
 
 }  // namespace vigil::store::testing
 

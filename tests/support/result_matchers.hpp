@@ -1,0 +1,36 @@
+// Assertions on Result<T>, shared by every test folder: on failure they print the error's code
+// name and message instead of "false".
+//
+//   EXPECT_TRUE(IsOk(result));
+//   EXPECT_TRUE(FailsWith(result, ErrorCode::kConflict));
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include "core/result.hpp"
+
+namespace vigil::test {
+
+// EXPECT_TRUE(IsOk(result)): on failure, prints the error.
+template <typename T>
+::testing::AssertionResult IsOk(const Result<T>& result) {
+  if (result) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << ErrorCodeName(result.error().code) << ": " << result.error().message;
+}
+
+// EXPECT_TRUE(FailsWith(result, ErrorCode::kConflict)): the error a test expects, by name.
+template <typename T>
+::testing::AssertionResult FailsWith(const Result<T>& result, ErrorCode code) {
+  if (result) {
+    return ::testing::AssertionFailure() << "succeeded; expected " << ErrorCodeName(code);
+  }
+  if (result.error().code != code) {
+    return ::testing::AssertionFailure()
+           << "failed with " << ErrorCodeName(result.error().code) << " (" << result.error().message
+           << "); expected " << ErrorCodeName(code);
+  }
+  return ::testing::AssertionSuccess() << result.error().message;
+}
+
+}  // namespace vigil::test
