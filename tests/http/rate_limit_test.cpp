@@ -347,5 +347,106 @@ TEST_F(RequestChargeTest, APollsOtherAnswerCostsAReadOrIsRefusedWhenTheBudgetCan
   EXPECT_EQ(request.rate.remaining, 0) << "for the X-RateLimit-* headers the server writes";
 }
 
+// Each budget is a multiple of RATE_LIMIT_MAX_REQUESTS, and never less than one request.
+TEST(RateLimiterBudgetTest, BudgetsAreMultiplesOfTheDefault) {
+  RateLimiter limiter({.max_requests = 60, .window_seconds = 60});
+  EXPECT_EQ(limiter.Limit(Budget::kDefault), 60);
+  EXPECT_EQ(limiter.Limit(Budget::kRead), 600);
+  EXPECT_EQ(limiter.Limit(Budget::kReport), 1200);
+  EXPECT_EQ(limiter.Limit(Budget::kStream), 30);
+  EXPECT_EQ(limiter.Limit(Budget::kAuth), 10);
+  EXPECT_EQ(limiter.ConditionalLimit(Budget::kRead), 3000);
+
+  RateLimiter tiny({.max_requests = 1, .window_seconds = 60});
+  EXPECT_EQ(tiny.Limit(Budget::kStream), 1);
+  EXPECT_EQ(tiny.Limit(Budget::kAuth), 1);
+}
+
+// Admit only asks; Charge takes the token. The decision describes the bucket after it: what is
+// left, and when it is full again (X-RateLimit-Reset).
+TEST_F(RateLimiterTest, RemainingAndResetDescribeTheBucket) {
+  RateLimiter limiter({.max_requests = 5, .window_seconds = 60});
+  RateLimiter::Decision admitted = limiter.Admit(Budget::kDefault, kAlice, now_);
+  EXPECT_TRUE(admitted.allowed);
+  EXPECT_EQ(admitted.limit, 5);
+  EXPECT_EQ(admitted.remaining, 5) << "admitting charges nothing";
+  EXPECT_EQ(admitted.reset_epoch_s, kStartMs / 1000) << "full now";
+  EXPECT_EQ(admitted.retry_after_s, 0);
+
+  RateLimiter::Decision charged = limiter.Charge(Budget::kDefault, kAlice, now_, false);
+  EXPECT_EQ(charged.remaining, 4);
+  EXPECT_EQ(charged.reset_epoch_s, kStartMs / 1000 + 12) << "one token: a fifth of the window";
+  for (int i = 0; i < 3; ++i) limiter.Charge(Budget::kDefault, kAlice, now_, false);
+  RateLimiter::Decision status = limiter.Status(Budget::kDefault, kAlice, now_);
+  EXPECT_EQ(status.remaining, 1);
+  EXPECT_EQ(status.reset_epoch_s, kStartMs / 1000 + 48);
+  EXPECT_EQ(limiter.Status(Budget::kDefault, kAlice, now_).remaining, 1) << "Status is free";
+}
+
+TEST_F(RateLimiterTest, TheBucketRefillsAtItsRateUpToTheBudget) {
+  RateLimiter limiter({.max_requests = 5, .window_seconds = 60});  // a token every 12 s
+  for (int i = 0; i < 5; ++i) limiter.Charge(Budget::kDefault, kAlice, now_, false);
+  EXPECT_EQ(limiter.Status(Budget::kDefault, kAlice, now_).remaining, 0);
+  now_ += 11'999;
+  EXPECT_EQ(limiter.Status(Budget::kDefault, kAlice, now_).remaining, 0);
+  now_ += 1;
+  EXPECT_EQ(limiter.Status(Budget::kDefault, kAlice, now_).remaining, 1);
+  now_ += 25'000;
+  EXPECT_EQ(limiter.Status(Budget::kDefault, kAlice, now_).remaining, 3);
+  now_ += 3'600'000;
+  EXPECT_EQ(limiter.Status(Budget::kDefault, kAlice, now_).remaining, 5) << "never above it";
+}
+
+// Two requests admitted on the last token are both charged; the debt is waited off.
+TEST_F(RateLimiterTest, RequestsThatRacedForTheLastTokenAreWaitedOff) {
+  RateLimiter limiter({.max_requests = 5, .window_seconds = 60});
+  for (int i = 0; i < 4; ++i) limiter.Charge(Budget::kDefault, kAlice, now_, false);
+  ASSERT_TRUE(limiter.Admit(Budget::kDefault, kAlice, now_).allowed);
+  ASSERT_TRUE(limiter.Admit(Budget::kDefault, kAlice, now_).allowed);
+  limiter.Charge(Budget::kDefault, kAlice, now_, false);
+  EXPECT_EQ(limiter.Charge(Budget::kDefault, kAlice, now_, false).remaining, 0)
+      << "never shown below zero";
+  RateLimiter::Decision refused = limiter.Admit(Budget::kDefault, kAlice, now_);
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.retry_after_s, 24) << "two tokens to earn back: one owed, one to spend";
+}
+
+TEST_F(RateLimiterTest, ADisabledLimiterOrAnUnlimitedRouteAdmitsEverything) {
+  RateLimiter off({.enabled = false, .max_requests = 1, .window_seconds = 60});
+  RateLimiter on({.max_requests = 1, .window_seconds = 60});
+  for (int i = 0; i < 100; ++i) {
+    RateLimiter::Decision d = off.Admit(Budget::kDefault, kAlice, now_);
+    ASSERT_TRUE(d.allowed) << i;
+    EXPECT_EQ(d.limit, 0) << "no limit to describe";
+    off.Charge(Budget::kDefault, kAlice, now_, false);
+    ASSERT_TRUE(on.Admit(Budget::kNone, kAlice, now_).allowed) << i;
+    on.Charge(Budget::kNone, kAlice, now_, false);
+  }
+  Response response;
+  SetRateLimitHeaders(off.Admit(Budget::kDefault, kAlice, now_), response);
+  EXPECT_TRUE(response.headers.empty()) << "no X-RateLimit-* headers when not limited";
+}
+
+TEST_F(RateLimiterTest, TheHeadersAndThe429SayWhatIsLeftAndHowLongToWait) {
+  RateLimiter limiter({.max_requests = 5, .window_seconds = 60});
+  for (int i = 0; i < 2; ++i) limiter.Charge(Budget::kDefault, kAlice, now_, false);
+  Response ok;
+  SetRateLimitHeaders(limiter.Status(Budget::kDefault, kAlice, now_), ok);
+  EXPECT_EQ(ok.Get("X-RateLimit-Limit"), "5");
+  EXPECT_EQ(ok.Get("X-RateLimit-Remaining"), "3");
+  EXPECT_EQ(ok.Get("X-RateLimit-Reset"), std::to_string(kStartMs / 1000 + 24));
+
+  RateLimiter::Decision refused = Flood(limiter);
+  Request request;
+  request.path = "/api/v1/investigations";
+  Response response = RateLimited(limiter, Budget::kDefault, refused, request);
+  EXPECT_EQ(response.status, 429);
+  EXPECT_EQ(response.Get("Retry-After"), std::to_string(refused.retry_after_s));
+  EXPECT_NE(response.body.find("rate_limited"), std::string::npos) << response.body;
+  EXPECT_NE(response.body.find("5 requests per 60 s for default requests; retry after 12 s"),
+            std::string::npos)
+      << response.body;
+}
+
 }  // namespace
 }  // namespace vigil::http
