@@ -3,9 +3,12 @@
 //
 //   EXPECT_TRUE(IsOk(result));
 //   EXPECT_TRUE(FailsWith(result, ErrorCode::kConflict));
+//   EXPECT_TRUE(FailsWith(result, ErrorCode::kInvalidArgument, "listen"));
 #pragma once
 
 #include <gtest/gtest.h>
+
+#include <string_view>
 
 #include "core/result.hpp"
 
@@ -29,6 +32,21 @@ template <typename T>
     return ::testing::AssertionFailure()
            << "failed with " << ErrorCodeName(result.error().code) << " (" << result.error().message
            << "); expected " << ErrorCodeName(code);
+  }
+  return ::testing::AssertionSuccess() << result.error().message;
+}
+
+// EXPECT_TRUE(FailsWith(result, ErrorCode::kInvalidArgument, "db")): and the error names the
+// input at fault.
+template <typename T>
+::testing::AssertionResult FailsWith(const Result<T>& result, ErrorCode code,
+                                     std::string_view field) {
+  ::testing::AssertionResult failed = FailsWith(result, code);
+  if (!failed) return failed;
+  if (result.error().field != field) {
+    return ::testing::AssertionFailure()
+           << "failed on field '" << result.error().field << "' (" << result.error().message
+           << "); expected '" << field << "'";
   }
   return ::testing::AssertionSuccess() << result.error().message;
 }
