@@ -152,7 +152,12 @@ class Engine::WriteContext {
 };
 
 Engine::Engine(store::Store& store, const core::Clock& clock, EngineOptions options)
-    : store_(store), clock_(clock), options_(options) {}
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      hot_({.hot_max = options.hot_max,
+            .recent_events = options.recent_events,
+            .recent_bytes = options.recent_bytes}) {}
 
 Engine::~Engine() { Stop(); }
 
@@ -297,106 +302,14 @@ void Engine::FailGroup(std::vector<Job>& jobs, const Error& error) {
   for (Job& job : jobs) job.finish(Fail(error));
 }
 
-uint64_t Engine::UseTick() {
-  return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-}
-
-void Engine::EvictLocked(std::vector<Hot>& evicted, const std::string& keep) {
-  if (cache_.size() <= options_.hot_max) return;
-  std::vector<std::pair<uint64_t, const std::string*>> ages;
-  ages.reserve(cache_.size());
-  for (const auto& [id, hot] : cache_) {
-    if (id != keep) ages.emplace_back(hot.last_used.load(), &id);
-  }
-  if (ages.empty()) return;
-  size_t drop = std::min(ages.size(), cache_.size() - options_.hot_max + options_.hot_max / 10);
-  std::nth_element(ages.begin(), ages.begin() + static_cast<std::ptrdiff_t>(drop - 1), ages.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<std::string> victims;
-  for (size_t i = 0; i < drop; ++i) victims.push_back(*ages[i].second);
-  for (const std::string& id : victims) {
-    auto it = cache_.find(id);
-    evicted.push_back(Hot{std::move(it->second.snapshot), std::move(it->second.log)});
-    cache_.erase(it);
-  }
-  ++eviction_generation_;
-  std::lock_guard stats(stats_mu_);
-  stats_.evictions += victims.size();
-}
-
 void Engine::InstallCommitted(const SnapshotPtr& snapshot, std::span<const core::Event> events,
                               std::span<const SharedEventPtr> shared) {
-  std::vector<Hot> evicted;  // destroyed after the lock is released
-  {
-    std::unique_lock lock(cache_mu_);
-    auto it = cache_.find(snapshot->id());
-    if (it == cache_.end()) {
-      // Not in memory: either new, or dropped since the job opened it. A dropped one stays cold
-      // (the next reader folds it from the store); a tail made of this commit alone would claim
-      // a history it does not hold.
-      if (events.empty() || events.front().type != core::EventType::kInvestigationCreated) {
-        // A load that read the store before this commit must not install what it read: count
-        // this as an eviction, which such a load checks before installing.
-        ++eviction_generation_;
-        return;
-      }
-      it = cache_.try_emplace(snapshot->id()).first;
-      it->second.log = std::make_shared<RecentLog>(options_.recent_events, options_.recent_bytes);
-    }
-    Hot& hot = it->second;
-    // A load that read the store after this commit already holds these events.
-    if (hot.snapshot && hot.snapshot->version() >= snapshot->version()) return;
-    hot.log->Append(shared);
-    hot.snapshot = snapshot;
-    hot.last_used.store(UseTick(), std::memory_order_relaxed);
-    EvictLocked(evicted, snapshot->id());
-  }
+  hot_.InstallCommitted(snapshot, events, shared);
 }
 
-SnapshotPtr Engine::InstallLoaded(SnapshotPtr snapshot, std::span<const core::Event> log,
-                                  uint64_t generation) {
-  std::vector<Hot> evicted;  // destroyed after the lock is released
-  std::unique_lock lock(cache_mu_);
-  auto it = cache_.find(snapshot->id());
-  if (it == cache_.end() && generation != eviction_generation_) {
-    // Something was dropped while this load read the store: it may have been this investigation
-    // at a newer version than the one read. Answer with what was read; do not install it.
-    return snapshot;
-  }
-  if (it == cache_.end()) it = cache_.try_emplace(snapshot->id()).first;
-  Hot& hot = it->second;
-  hot.last_used.store(UseTick(), std::memory_order_relaxed);
-  if (hot.snapshot && hot.snapshot->version() >= snapshot->version()) return hot.snapshot;
-  hot.log = std::make_shared<RecentLog>(options_.recent_events, options_.recent_bytes);
-  hot.log->Append(log);  // keeps the newest within its bounds, and knows what it dropped
-  hot.snapshot = std::move(snapshot);
-  SnapshotPtr installed = hot.snapshot;
-  EvictLocked(evicted, installed->id());  // may drop others, never the one just used
-  return installed;
-}
+void Engine::Forget(const std::string& id) { hot_.Forget(id); }
 
-void Engine::Forget(const std::string& id) {
-  std::optional<Hot> dropped;  // destroyed after the lock is released
-  std::unique_lock lock(cache_mu_);
-  auto it = cache_.find(id);
-  if (it == cache_.end()) return;
-  dropped.emplace(std::move(it->second));
-  cache_.erase(it);
-  ++eviction_generation_;
-}
-
-SnapshotPtr Engine::Cached(const std::string& id) const {
-  std::shared_lock lock(cache_mu_);
-  auto it = cache_.find(id);
-  if (it == cache_.end()) return nullptr;
-  // Written at most once a millisecond: pollers of one investigation do not all write its
-  // cache line on every request.
-  uint64_t now = UseTick();
-  if (now - it->second.last_used.load(std::memory_order_relaxed) > 1'000'000) {
-    it->second.last_used.store(now, std::memory_order_relaxed);
-  }
-  return it->second.snapshot;
-}
+SnapshotPtr Engine::Cached(const std::string& id) const { return hot_.Find(id); }
 
 SnapshotPtr Engine::CachedFor(const core::Principal& principal, const std::string& id) const {
   SnapshotPtr s = Cached(id);
@@ -404,17 +317,11 @@ SnapshotPtr Engine::CachedFor(const core::Principal& principal, const std::strin
 }
 
 std::shared_ptr<const RecentLog> Engine::Recent(const std::string& id) const {
-  std::shared_lock lock(cache_mu_);
-  auto it = cache_.find(id);
-  return it == cache_.end() ? nullptr : it->second.log;
+  return hot_.Recent(id);
 }
 
 Result<SnapshotPtr> Engine::LoadBlocking(const std::string& id) {
-  uint64_t generation;
-  {
-    std::shared_lock lock(cache_mu_);
-    generation = eviction_generation_;
-  }
+  const uint64_t generation = hot_.Generation();
   store::EventQuery query;
   query.investigation_id = id;
   query.limit = std::numeric_limits<size_t>::max();
@@ -429,7 +336,7 @@ Result<SnapshotPtr> Engine::LoadBlocking(const std::string& id) {
     std::lock_guard lock(stats_mu_);
     ++stats_.loads;
   }
-  return InstallLoaded(std::make_shared<const Snapshot>(std::move(inv)), *events, generation);
+  return hot_.InstallLoaded(std::make_shared<const Snapshot>(std::move(inv)), *events, generation);
 }
 
 void Engine::Execute(const core::Principal& principal, std::string investigation_id,
@@ -530,11 +437,10 @@ Engine::Stats Engine::stats() const {
     std::lock_guard lock(stats_mu_);
     stats = stats_;
   }
-  std::shared_lock lock(cache_mu_);
-  stats.hot = cache_.size();
-  for (const auto& [id, hot] : cache_) {
-    if (hot.log) stats.recent_log_bytes += hot.log->bytes();
-  }
+  const HotCache::Counts hot = hot_.counts();
+  stats.hot = hot.hot;
+  stats.recent_log_bytes = hot.recent_log_bytes;
+  stats.evictions = hot.evictions;
   return stats;
 }
 

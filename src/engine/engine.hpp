@@ -40,6 +40,7 @@
 #include "core/investigation.hpp"
 #include "core/principal.hpp"
 #include "core/result.hpp"
+#include "engine/hot_cache.hpp"
 #include "engine/recent_log.hpp"
 #include "engine/shared_event.hpp"
 #include "engine/snapshot.hpp"
@@ -50,8 +51,6 @@ namespace vigil::engine {
 
 template <typename T>
 using Done = std::function<void(Result<T>)>;
-
-using SnapshotPtr = std::shared_ptr<const Snapshot>;
 
 struct EngineOptions {
   size_t max_group = 256;         // jobs per group commit
@@ -175,41 +174,13 @@ class Engine {
   // After a commit: appends `events` to the investigation's recent log, then installs `snapshot`.
   void InstallCommitted(const SnapshotPtr& snapshot, std::span<const core::Event> events,
                         std::span<const SharedEventPtr> shared);
-  // After a load that folded `log` (the whole log), begun at eviction generation `generation`:
-  // installs both unless a newer version is installed, or the investigation may have been
-  // dropped at a newer version meanwhile; returns the snapshot to answer with.
-  SnapshotPtr InstallLoaded(SnapshotPtr snapshot, std::span<const core::Event> log,
-                            uint64_t generation);
 
   store::Store& store_;
   const core::Clock& clock_;
   const EngineOptions options_;
   std::vector<CommitListener> listeners_;  // fixed after Start
 
-  // A hot investigation: its newest snapshot and its recent events, installed together.
-  struct Hot {
-    SnapshotPtr snapshot;
-    std::shared_ptr<RecentLog> log;
-    mutable std::atomic<uint64_t> last_used{0};  // a UseTick, for eviction; about a ms coarse
-
-    Hot() = default;
-    Hot(SnapshotPtr s, std::shared_ptr<RecentLog> l) : snapshot(std::move(s)), log(std::move(l)) {}
-    Hot(Hot&& other) noexcept
-        : snapshot(std::move(other.snapshot)),
-          log(std::move(other.log)),
-          last_used(other.last_used.load()) {}
-  };
-  // Requires cache_mu_ held exclusively. When more than hot_max investigations are in memory,
-  // moves the least recently used tenth into `evicted` (for the caller to destroy after
-  // unlocking); they are folded from the store again when next used.
-  // `keep` (the investigation just used) is never dropped.
-  void EvictLocked(std::vector<Hot>& evicted, const std::string& keep);
-  // Nanoseconds of a monotonic clock, for last_used.
-  static uint64_t UseTick();
-
-  mutable std::shared_mutex cache_mu_;
-  std::unordered_map<std::string, Hot> cache_;  // Guarded by cache_mu_
-  uint64_t eviction_generation_ = 0;            // Guarded by cache_mu_; bumped by each eviction
+  HotCache hot_;  // the investigations in memory
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
