@@ -162,7 +162,6 @@ void AddOrUpdateEntity(Investigation& inv, const json::object& e, int64_t at_ms)
   inv.entities.push_back(std::move(entity));
 }
 
-
 void UpdateRates(Run& run, int64_t now_ms) {
   while (!run.recent_finishes.empty() &&
          run.recent_finishes.front() <= now_ms - kToolRateWindowMs) {

@@ -1,13 +1,12 @@
 // The JSON views of an investigation: the /progress body, the investigation resource, and the
 // pieces other views reuse. Written once per snapshot (engine/snapshot.cpp); the fold that builds
 // what they show is investigation.cpp.
-#include "core/investigation.hpp"
-
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <cmath>
 
 #include "core/clock.hpp"
+#include "core/investigation.hpp"
 #include "core/json_text.hpp"
 #include "core/json_util.hpp"
 #include "core/known_tools.hpp"

@@ -50,9 +50,9 @@
 namespace vigil::live {
 
 // An event as it is delivered live: shared with the engine's recent log, frames formatted once.
+using engine::MonotonicNs;
 using engine::SharedEvent;
 using engine::SharedEventPtr;
-using engine::MonotonicNs;
 
 class Hub;
 
@@ -61,8 +61,8 @@ class Subscriber {
  public:
   struct Taken {
     std::vector<SharedEventPtr> events;  // in id order
-    engine::SnapshotPtr snapshot;      // the newest published, or null when none came
-    bool overflowed = false;           // events were dropped: the follower must end
+    engine::SnapshotPtr snapshot;        // the newest published, or null when none came
+    bool overflowed = false;             // events were dropped: the follower must end
   };
 
   Subscriber(std::string investigation_id, size_t max_queue, std::function<void()> wake,
@@ -100,10 +100,10 @@ class Subscriber {
   core::Executor* const executor_;  // null: unbound
   std::mutex mu_;
   std::vector<SharedEventPtr> queue_;  // Guarded by Lock()
-  engine::SnapshotPtr snapshot_;     // Guarded by Lock()
-  bool overflowed_ = false;          // Guarded by Lock()
-  bool armed_ = true;                // Guarded by Lock()
-  size_t index_ = 0;                 // position in its list; Guarded by the hub's mu_
+  engine::SnapshotPtr snapshot_;       // Guarded by Lock()
+  bool overflowed_ = false;            // Guarded by Lock()
+  bool armed_ = true;                  // Guarded by Lock()
+  size_t index_ = 0;                   // position in its list; Guarded by the hub's mu_
 };
 
 using SubscriberPtr = std::shared_ptr<Subscriber>;

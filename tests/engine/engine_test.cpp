@@ -365,8 +365,9 @@ TEST_F(EngineTest, AWriteFromAStaleCopyRunsAgainOnTheStoredOne) {
       [&](auto done) { engine_->Report(User("alice"), id, {Risk(0.3)}, done); });
   ASSERT_TRUE(retried) << retried.error().message;
   EXPECT_EQ(retried->snapshot->version(), 3);
-  auto events = Await<std::vector<core::Event>>(
-      [&](auto done) { engine_->ReadEvents({id, {}, 100, {}}, done); });
+  auto events = Await<std::vector<core::Event>>([&](auto done) {
+    engine_->ReadEvents({id, {}, 100, {}}, done);
+  });
   ASSERT_TRUE(events);
   ASSERT_EQ(events->size(), 3u);
   EXPECT_EQ((*events)[1].data.at("overall").as_double(), 0.2);

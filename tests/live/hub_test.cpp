@@ -22,8 +22,8 @@ std::vector<SharedEventPtr> Events(const std::string& id, int from, int n) {
   std::vector<SharedEventPtr> out;
   for (int i = from; i < from + n; ++i) {
     out.push_back(std::make_shared<const SharedEvent>(id, core::EventId{1000, i},
-                                                    core::EventType::kErrorLogged,
-                                                    "{\"n\":" + std::to_string(i) + "}", 1));
+                                                      core::EventType::kErrorLogged,
+                                                      "{\"n\":" + std::to_string(i) + "}", 1));
   }
   return out;
 }
