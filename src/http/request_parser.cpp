@@ -55,7 +55,9 @@ std::string RequestParser::Describe(const error_code& ec) const {
     return "Transfer-Encoding must be 'chunked' alone, in one field, and not beside "
            "Content-Length";
   }
-  if (ec == bhttp::error::bad_content_length) return "malformed or conflicting Content-Length";
+  if (ec == bhttp::error::bad_content_length || ec == bhttp::error::multiple_content_length) {
+    return "malformed or conflicting Content-Length";
+  }
   return "malformed request";
 }
 

@@ -296,6 +296,18 @@ TEST_F(ServerTest, RefusesEveryTransferEncodingButChunked) {
   EXPECT_NE(answer.find(R"("body":"{\"a\":1}")"), std::string::npos) << answer;
 }
 
+// Two lengths that disagree are refused, and the answer says which field is at fault.
+TEST_F(ServerTest, RefusesConflictingContentLengths) {
+  StartServer();
+  std::string answer = RawExchange(
+      server_->port(),
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\nContent-Length: 8\r\n\r\n{\"a\":1}",
+      true);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 400 ", 0), 0u) << answer;
+  EXPECT_NE(answer.find("conflicting Content-Length"), std::string::npos) << answer;
+  EXPECT_EQ(answer.find("HTTP/1.1", 1), std::string::npos) << answer;
+}
+
 // Obsolete line folding (RFC 9112 §5.2) is refused, not joined: "Content-Length:\r\n 19" was read
 // as a length of 19. So is a space-led line right after the request line (§2.2).
 TEST_F(ServerTest, RefusesFoldedHeaderLines) {
