@@ -3,7 +3,7 @@
 // gets no 429, and the requests each budget sees, projected over a minute, stay inside it.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Vigil, launchBrowser, signedInContext, waitFor } from './support.mjs';
+import { Vigil, createInvestigation, launchBrowser, report, signedInContext, startRunning, waitFor } from './support.mjs';
 
 const BUDGETS = { default: 60, read: 600, report: 1200, stream: 30, auth: 10 };  // docs/api.md §1.8
 const OBSERVE_MS = 20_000;
@@ -33,6 +33,17 @@ function budgetOf(method, path) {
 
 test('the UI stays inside the default rate limits, streaming and polling, in three tabs', async () => {
   const token = vigil.token('demo');
+  // The followed investigation is one the test keeps running and changing, as an agent would: a
+  // demo run can fail or finish inside the window, and an ended investigation is never polled.
+  const id = await createInvestigation(vigil, token, 'followed in three tabs');
+  await startRunning(vigil, token, id);
+  let producing = true;
+  const producer = (async () => {
+    for (let i = 1; producing; i++) {
+      await report(vigil, token, id, [{ event_type: 'risk_updated', data: { overall: (i % 100) / 100 } }]);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
   const context = await signedInContext(browser, vigil, token);
   const seen = [];
   context.on('response', (res) => {
@@ -49,9 +60,8 @@ test('the UI stays inside the default rate limits, streaming and polling, in thr
   }));
   const list = await context.newPage();
   await list.goto('/');
-  const link = list.locator('a[href^="/investigations/inv_"]').first();
-  await link.waitFor();
-  const href = await link.getAttribute('href');
+  const href = `/investigations/${id}`;
+  await list.locator(`a[href="${href}"]`).waitFor();
   const tabs = [await context.newPage(), await context.newPage()];
   for (const tab of tabs) await tab.goto(href);
   const start = Date.now();
@@ -70,6 +80,8 @@ test('the UI stays inside the default rate limits, streaming and polling, in thr
   }, 10_000);
   await list.waitForTimeout(OBSERVE_MS / 2);
   const elapsed = Date.now() - start;
+  producing = false;
+  await producer;
 
   assert.deepEqual(seen.filter((r) => r.status === 429), [], 'no request was refused');
   const counts = {};
