@@ -11,6 +11,54 @@ using Kind = live::FollowItem::Kind;
 
 Frame Shared(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
 
+// The two shapes every frame has; nothing else writes a frame.
+//
+// "id: <id>\n" (when it has one) "event: <name>\ndata: " <data> "\n\n"
+std::string SseHead(std::string_view name, std::optional<core::EventId> id, size_t data_size) {
+  std::string text;
+  text.reserve(data_size + name.size() + 48);
+  if (id) text.append("id: ").append(core::FormatEventId(*id)).append("\n");
+  text.append("event: ").append(name).append("\ndata: ");
+  return text;
+}
+constexpr std::string_view kSseTail = "\n\n";
+
+std::string SseText(std::string_view name, std::optional<core::EventId> id, std::string_view data) {
+  return SseHead(name, id, data.size() + kSseTail.size()).append(data).append(kSseTail);
+}
+
+// {"type", "investigation_id" (null when it is for none), "id" (when it has one), "data"}
+std::string WsText(std::string_view type, const std::string* investigation_id,
+                   std::optional<core::EventId> id, std::string_view data) {
+  std::string text;
+  text.reserve(data.size() + (investigation_id ? investigation_id->size() : 0) + 96);
+  core::JsonWriter w(text);
+  w.BeginObject();
+  w.Key("type").String(type);
+  w.Key("investigation_id");
+  investigation_id ? w.String(*investigation_id) : w.Null();
+  if (id) w.Key("id").String(core::FormatEventId(*id));
+  w.Key("data").Raw(data);
+  w.EndObject();
+  return text;
+}
+
+// An event's frames are made once and kept with it (engine::SharedEvent::Memo).
+enum EventSlot : size_t { kSseSlot, kWsSlot };
+static_assert(kWsSlot < engine::SharedEvent::kMemoSlots);
+
+const Frame& EventSse(const engine::SharedEvent& event) {
+  return event.Memo(kSseSlot, [](const engine::SharedEvent& e) {
+    return SseText(core::EventTypeName(e.type()), e.id(), e.wire());
+  });
+}
+
+const Frame& EventWs(const engine::SharedEvent& event) {
+  return event.Memo(kWsSlot, [](const engine::SharedEvent& e) {
+    return WsText("event", &e.investigation_id(), e.id(), e.wire());
+  });
+}
+
 // The /progress body of the item's snapshot, sharing its memory.
 Frame ProgressOf(const live::FollowItem& item) {
   return Frame(item.snapshot, &item.snapshot->progress_json());
@@ -54,8 +102,15 @@ std::string_view WsType(const live::FollowItem& item) {
   }
 }
 
-bool HasId(const live::FollowItem& item) {
-  return item.kind == Kind::kSnapshot || item.kind == Kind::kReset || item.kind == Kind::kEvent;
+// The resume point an item carries, when it carries one.
+std::optional<core::EventId> IdOf(const live::FollowItem& item) {
+  const bool has_id =
+      item.kind == Kind::kSnapshot || item.kind == Kind::kReset || item.kind == Kind::kEvent;
+  return has_id ? std::optional(item.last_event_id) : std::nullopt;
+}
+
+bool Bare(const live::FollowItem& item) {
+  return item.kind == Kind::kSnapshot || item.kind == Kind::kProgress;
 }
 
 // The data of an item that is neither an event nor a bare snapshot.
@@ -96,51 +151,36 @@ std::string SmallData(const live::FollowItem& item) {
 }  // namespace
 
 void AppendSseFrames(const live::FollowItem& item, std::vector<Frame>& frames) {
-  static const Frame kEnd = Shared("\n\n");
+  static const Frame kEnd = Shared(std::string(kSseTail));
   if (item.kind == Kind::kEvent) {
-    frames.push_back(item.event->SseFrame());
+    frames.push_back(EventSse(*item.event));
     return;
   }
-  std::string head;
-  if (HasId(item)) head.append("id: ").append(core::FormatEventId(item.last_event_id)).append("\n");
-  head.append("event: ").append(SseName(item)).append("\ndata: ");
-  if (item.kind == Kind::kSnapshot || item.kind == Kind::kProgress) {
-    frames.push_back(Shared(std::move(head)));
+  if (Bare(item)) {  // the snapshot's memory is shared, not copied
+    frames.push_back(Shared(SseHead(SseName(item), IdOf(item), 0)));
     frames.push_back(ProgressOf(item));
     frames.push_back(kEnd);
     return;
   }
-  head.append(SmallData(item)).append("\n\n");
-  frames.push_back(Shared(std::move(head)));
+  frames.push_back(Shared(SseText(SseName(item), IdOf(item), SmallData(item))));
 }
 
 Frame WsMessage(const live::FollowItem& item, const std::string& investigation_id) {
-  if (item.kind == Kind::kEvent) return item.event->WsFrame();
-  std::string text;
-  const bool bare = item.kind == Kind::kSnapshot || item.kind == Kind::kProgress;
-  text.reserve(bare ? item.snapshot->progress_json().size() + 128 : 256);
-  core::JsonWriter w(text);
-  w.BeginObject();
-  w.Key("type").String(WsType(item));
-  w.Key("investigation_id").String(investigation_id);
-  if (HasId(item)) w.Key("id").String(core::FormatEventId(item.last_event_id));
-  w.Key("data");
-  if (bare) {
-    w.Raw(item.snapshot->progress_json());
-  } else {
-    w.Raw(SmallData(item));
+  if (item.kind == Kind::kEvent) return EventWs(*item.event);
+  if (Bare(item)) {
+    return Shared(
+        WsText(WsType(item), &investigation_id, IdOf(item), item.snapshot->progress_json()));
   }
-  w.EndObject();
-  return Shared(std::move(text));
+  return Shared(WsText(WsType(item), &investigation_id, IdOf(item), SmallData(item)));
 }
 
 Frame SseRetry(int milliseconds) {
-  return Shared("retry: " + std::to_string(milliseconds) + "\n\n");
+  return Shared("retry: " + std::to_string(milliseconds) + std::string(kSseTail));
 }
 
 Frame SseHeartbeat(int64_t now_ms) {
-  return Shared("event: heartbeat\ndata: {\"timestamp\":\"" + core::FormatIsoMs(now_ms) +
-                "\"}\n\n");
+  return Shared(
+      SseText("heartbeat", std::nullopt, "{\"timestamp\":\"" + core::FormatIsoMs(now_ms) + "\"}"));
 }
 
 Frame SseReconnect(std::string_view reason, core::EventId last_event_id) {
@@ -150,19 +190,11 @@ Frame SseReconnect(std::string_view reason, core::EventId last_event_id) {
   w.Key("reason").String(reason);
   WriteLastEventId(w, last_event_id);
   w.EndObject();
-  return Shared("event: reconnect\ndata: " + data + "\n\n");
+  return Shared(SseText("reconnect", std::nullopt, data));
 }
 
 Frame WsControl(std::string_view type, const std::string* investigation_id, std::string data) {
-  std::string text;
-  core::JsonWriter w(text);
-  w.BeginObject();
-  w.Key("type").String(type);
-  w.Key("investigation_id");
-  investigation_id ? w.String(*investigation_id) : w.Null();
-  w.Key("data").Raw(data);
-  w.EndObject();
-  return Shared(std::move(text));
+  return Shared(WsText(type, investigation_id, std::nullopt, data));
 }
 
 std::string WsErrorData(ErrorCode code, std::string_view message, std::string_view field) {

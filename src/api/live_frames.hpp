@@ -1,5 +1,7 @@
 // The wire forms of what a follower hands out (live/follower.hpp): SSE frames and WebSocket
-// messages, with the same payloads. docs/api.md describes both.
+// messages, with the same payloads. docs/api.md describes both. This is the only place a frame
+// is written; an event's frames are kept with the event (engine::SharedEvent::Memo), so that
+// each is formatted once however many subscribers get it.
 //
 // clang-format off
 //   item        SSE event (id: when it has one)     WebSocket type   data

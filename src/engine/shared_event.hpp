@@ -1,10 +1,13 @@
 // SharedEvent: one appended event as every reader shares it — the /events pages served from
-// memory, the live hub and the replays of streams. Its stored wire form, and its SSE and
-// WebSocket frames, each formatted at most once, on first use, however many subscribers get it.
+// memory, the live hub and the replays of streams. It carries the stored wire form, and keeps
+// what a transport formats from it (api/live_frames: its SSE frame, its WebSocket message) so
+// that each is formatted at most once, on first use, however many subscribers get it. The
+// engine knows no frame format: it only keeps the slots.
 //
-// Thread-safety: immutable but for the frames, which are built under std::call_once.
+// Thread-safety: immutable but for the memo slots, each filled once under std::call_once.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -38,10 +41,16 @@ class SharedEvent {
   // MonotonicNs when it was committed in this process; 0 for events read back from the store.
   int64_t committed_ns() const { return committed_ns_; }
 
-  // "id: <event_id>\nevent: <event_type>\ndata: <wire>\n\n"
-  const std::shared_ptr<const std::string>& SseFrame() const;
-  // {"type":"event","investigation_id":...,"id":<event_id>,"data":<wire>}
-  const std::shared_ptr<const std::string>& WsFrame() const;
+  // What `make(*this)` returns, made once per slot and then shared: the first caller of a slot
+  // formats, the others (on any thread) get the same text. Each slot is one transport's format,
+  // and always made by the same `make`.
+  static constexpr size_t kMemoSlots = 2;
+  template <typename Make>
+  const std::shared_ptr<const std::string>& Memo(size_t slot, Make&& make) const {
+    std::call_once(memo_[slot].once,
+                   [&] { memo_[slot].text = std::make_shared<const std::string>(make(*this)); });
+    return memo_[slot].text;
+  }
 
  private:
   std::string investigation_id_;
@@ -49,8 +58,11 @@ class SharedEvent {
   core::EventType type_;
   std::string wire_;
   int64_t committed_ns_;
-  mutable std::once_flag sse_once_, ws_once_;
-  mutable std::shared_ptr<const std::string> sse_, ws_;
+  struct MemoSlot {
+    std::once_flag once;
+    std::shared_ptr<const std::string> text;
+  };
+  mutable std::array<MemoSlot, kMemoSlots> memo_;
 };
 
 using SharedEventPtr = std::shared_ptr<const SharedEvent>;

@@ -143,14 +143,16 @@ TEST(LiveFramesTest, AnEventIsNamedByItsTypeAndSharedNotCopied) {
   std::vector<Frame> frames;
   AppendSseFrames(item, frames);
   ASSERT_EQ(frames.size(), 1u);
-  EXPECT_EQ(frames[0].get(), item.event->SseFrame().get()) << "formatted once, for everyone";
+  std::vector<Frame> again;
+  AppendSseFrames(item, again);
+  EXPECT_EQ(frames[0].get(), again.at(0).get()) << "formatted once, for everyone";
   SseFrame sse = ParseSse(*frames[0]);
   EXPECT_EQ(sse.event, "risk_updated");
   EXPECT_EQ(sse.id, kIdText);
   EXPECT_EQ(sse.data, json::parse(item.event->wire())) << "the /events item";
 
   Frame message = WsMessage(item, kInvestigation);
-  EXPECT_EQ(message.get(), item.event->WsFrame().get());
+  EXPECT_EQ(message.get(), WsMessage(item, kInvestigation).get()) << "formatted once";
   json::object ws = json::parse(*message).as_object();
   EXPECT_EQ(ws.at("type"), "event");
   EXPECT_EQ(ws.at("investigation_id"), kInvestigation);

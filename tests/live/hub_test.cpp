@@ -275,14 +275,19 @@ TEST(HubTest, TakeIntoTheSameBufferReusesIt) {
   EXPECT_EQ(taken.events.data(), first) << "the two buffers take turns: no allocation";
 }
 
-TEST(HubTest, FramesAreFormattedOnceAndShared) {
+TEST(HubTest, WhatATransportMakesOfAnEventIsMadeOnceAndShared) {
   SharedEventPtr e = Events("inv", 7, 1)[0];
-  const auto& sse = e->SseFrame();
-  EXPECT_EQ(*sse, "id: 1000_000007\nevent: error_logged\ndata: {\"n\":7}\n\n");
-  EXPECT_EQ(e->SseFrame().get(), sse.get());
-  EXPECT_EQ(*e->WsFrame(),
-            "{\"type\":\"event\",\"investigation_id\":\"inv\",\"id\":\"1000_000007\","
-            "\"data\":{\"n\":7}}");
+  int made = 0;
+  auto make = [&made](const SharedEvent& event) {
+    ++made;
+    return "frame of " + event.wire();
+  };
+  const auto& first = e->Memo(0, make);
+  EXPECT_EQ(*first, "frame of {\"n\":7}");
+  EXPECT_EQ(e->Memo(0, make).get(), first.get());
+  EXPECT_EQ(made, 1) << "formatted once, for every subscriber";
+  EXPECT_EQ(*e->Memo(1, [](const SharedEvent&) { return std::string("other"); }), "other")
+      << "each slot is its own";
 }
 
 }  // namespace
