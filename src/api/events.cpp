@@ -101,20 +101,19 @@ std::string FeedETag(const engine::Snapshot& s, const FeedQuery& q) {
 
 // The body of an /events page around the items' stored wire forms.
 template <typename Headers>
-http::Response FeedPage(const std::vector<std::string_view>& wires,
-                        std::optional<core::EventId> last, bool has_more,
+http::Response FeedPage(const std::vector<engine::SharedEventPtr>& events, bool has_more,
                         std::optional<int> interval, const std::string& etag,
                         const Headers& headers) {
   std::string body;
   size_t size = 256;
-  for (std::string_view w : wires) size += w.size() + 1;
+  for (const auto& e : events) size += e->wire().size() + 1;
   body.reserve(size);
   core::JsonWriter w(body);
   w.BeginObject().Key("items").BeginArray();
-  for (std::string_view item : wires) w.Raw(item);
+  for (const auto& e : events) w.Raw(e->wire());
   w.EndArray();
   w.Key("next_cursor");
-  last ? w.String(core::FormatEventId(*last)) : w.Null();
+  events.empty() ? w.Null() : w.String(core::FormatEventId(events.back()->id()));
   w.Key("has_more").Bool(has_more);
   w.Key("poll_after_seconds");
   interval ? w.Int((*interval + 999) / 1000) : w.Null();
@@ -142,33 +141,11 @@ void Page(const ApiContext& ctx, const Request& req, Responder respond,
     headers(res);
     return respond(std::move(res));
   }
-  // A page inside the investigation's recent log is answered from memory;
-  // older pages are read from the store on the read pool.
-  bool more = false;
-  if (auto log = ctx.engine.Recent(snapshot->id())) {
-    if (auto entries = log->Read(q.since, q.limit, q.types, &more)) {
-      std::vector<std::string_view> wires;
-      wires.reserve(entries->size());
-      for (const auto& e : *entries) wires.push_back(e->wire());
-      std::optional<core::EventId> last;
-      if (!entries->empty()) last = entries->back()->id();
-      return respond(FeedPage(wires, last, more, interval, etag, headers));
-    }
-  }
-  store::EventQuery query{snapshot->id(), q.since, q.limit + 1, q.types,
-                          /*raw_data=*/true};
-  ctx.engine.ReadEvents(std::move(query), [respond, &req, headers, etag, interval, limit = q.limit](
-                                              Result<std::vector<core::Event>> events) {
-    if (!events) return RespondError(req, respond, events.error());
-    bool has_more = events->size() > limit;
-    if (has_more) events->resize(limit);
-    std::vector<std::string_view> wires;
-    wires.reserve(events->size());
-    for (const core::Event& e : *events) wires.push_back(e.wire);
-    std::optional<core::EventId> last;
-    if (!events->empty()) last = events->back().id;
-    respond(FeedPage(wires, last, has_more, interval, etag, headers));
-  });
+  ctx.engine.ReadLog(req.principal, {snapshot->id(), q.since, q.limit, q.types},
+                     [respond, &req, headers, etag, interval](Result<engine::EventPage> page) {
+                       if (!page) return RespondError(req, respond, page.error());
+                       respond(FeedPage(page->events, page->more, interval, etag, headers));
+                     });
 }
 
 void Feed(const ApiContext& ctx, const Request& req, Responder respond) {
@@ -187,7 +164,7 @@ void Feed(const ApiContext& ctx, const Request& req, Responder respond) {
                    engine::SnapshotPtr snapshot = *r;
                    std::string id = snapshot->id();
                    ctx.engine.HasEvent(
-                       id, q.since,
+                       req.principal, id, q.since,
                        [&ctx, &req, respond, snapshot = std::move(snapshot), q = std::move(q),
                         expiry, now](Result<bool> found) {
                          if (!found) return RespondError(req, respond, found.error());

@@ -401,27 +401,56 @@ void Engine::Get(const core::Principal& principal, const std::string& id, Done<S
   readers_.Post([this, id, answer] { answer(LoadBlocking(id)); });
 }
 
+void Engine::ReadLog(const core::Principal& principal, LogQuery query, Done<EventPage> done) {
+  auto read = [this](LogQuery query, Done<EventPage> done) {
+    if (auto log = Recent(query.investigation_id)) {
+      EventPage page;
+      if (auto entries = log->Read(query.after, query.limit, query.types, &page.more)) {
+        page.events = std::move(*entries);  // shared with the log: frames formatted once
+        return done(std::move(page));
+      }
+    }
+    readers_.Post([this, query = std::move(query), done = std::move(done)] {
+      // One more than asked tells whether more follow.
+      auto events = store_.ReadEvents(
+          {query.investigation_id, query.after, query.limit + 1, query.types, /*raw_data=*/true});
+      if (!events) return done(Fail(events.error()));
+      EventPage page;
+      page.more = events->size() > query.limit;
+      if (page.more) events->resize(query.limit);
+      page.events.reserve(events->size());
+      for (core::Event& e : *events) {
+        page.events.push_back(std::make_shared<const SharedEvent>(std::move(e.investigation_id),
+                                                                  e.id, e.type, std::move(e.wire)));
+      }
+      done(std::move(page));
+    });
+  };
+  if (SnapshotPtr cached = Cached(query.investigation_id)) {
+    if (!principal.MaySee(cached->owner())) return done(Fail(NotFound()));
+    return read(std::move(query), std::move(done));
+  }
+  std::string id = query.investigation_id;
+  Get(principal, id,
+      [read, query = std::move(query), done = std::move(done)](Result<SnapshotPtr> r) mutable {
+        if (!r) return done(Fail(r.error()));
+        read(std::move(query), std::move(done));
+      });
+}
+
+void Engine::HasEvent(const core::Principal& principal, const std::string& investigation_id,
+                      core::EventId event_id, Done<bool> done) {
+  // The first event after the position just before the id is the event itself, if there is one.
+  ReadLog(principal, {investigation_id, core::EventIdBefore(event_id), 1, {}},
+          [event_id, done = std::move(done)](Result<EventPage> page) {
+            if (!page) return done(Fail(page.error()));
+            done(!page->events.empty() && page->events.front()->id() == event_id);
+          });
+}
+
 void Engine::ReadEvents(store::EventQuery query, Done<std::vector<core::Event>> done) {
   readers_.Post(
       [this, query = std::move(query), done = std::move(done)] { done(store_.ReadEvents(query)); });
-}
-
-void Engine::HasEvent(const std::string& investigation_id, core::EventId event_id,
-                      Done<bool> done) {
-  // The first event after the position just before the id is the event itself, if there is one.
-  const core::EventId before = core::EventIdBefore(event_id);
-  if (auto log = Recent(investigation_id)) {
-    bool more = false;
-    if (auto entries = log->Read(before, 1, {}, &more)) {
-      return done(!entries->empty() && entries->front()->id() == event_id);
-    }
-  }
-  store::EventQuery query{investigation_id, before, 1, {}, /*raw_data=*/true};
-  readers_.Post([this, query = std::move(query), event_id, done = std::move(done)] {
-    auto events = store_.ReadEvents(query);
-    if (!events) return done(Fail(events.error()));
-    done(!events->empty() && events->front().id == event_id);
-  });
 }
 
 void Engine::List(store::InvestigationQuery query,

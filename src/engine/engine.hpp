@@ -75,6 +75,19 @@ using CommitListener =
     std::function<void(const SnapshotPtr& snapshot, std::span<const core::Event> events,
                        std::span<const SharedEventPtr> shared)>;
 
+// What Engine::ReadLog reads: a page of one investigation's log.
+struct LogQuery {
+  std::string investigation_id;
+  core::EventId after;  // exclusive; zero reads from the start
+  size_t limit = 100;
+  std::vector<core::EventType> types;  // empty: every type
+};
+
+struct EventPage {
+  std::vector<SharedEventPtr> events;  // ascending ids
+  bool more = false;                   // further matching events follow the last one
+};
+
 class Engine {
  public:
   Engine(store::Store& store, const core::Clock& clock, EngineOptions options = {});
@@ -123,13 +136,18 @@ class Engine {
   // see it (the same answer as for an id that does not exist).
   void Get(const core::Principal& principal, const std::string& investigation_id,
            Done<SnapshotPtr> done);
-  // Reads events on the read pool.
+  // The one reader of "the events after X" for clients (/events pages, stream replays): the
+  // events of `query.investigation_id` after `query.after` (exclusive), of `query.types` (all
+  // when empty), at most `query.limit`, ascending. From the investigation's recent events in
+  // memory when they reach back that far (then `done` runs on the calling thread), from the
+  // store on the read pool otherwise. kNotFound when the principal may not see it.
+  void ReadLog(const core::Principal& principal, LogQuery query, Done<EventPage> done);
+  // Whether `event_id` is the id of an event in the log of `investigation_id` (ReadLog's rules).
+  void HasEvent(const core::Principal& principal, const std::string& investigation_id,
+                core::EventId event_id, Done<bool> done);
+  // Every field of stored events, as the store reads them, on the read pool: for tools and
+  // tests. Clients read through ReadLog.
   void ReadEvents(store::EventQuery query, Done<std::vector<core::Event>> done);
-  // Whether `event_id` is the id of an event in the log of `investigation_id`: from its recent
-  // events in memory when they reach back that far (then `done` runs on the calling thread),
-  // from the store on the read pool otherwise. The caller checks that the investigation may be
-  // seen.
-  void HasEvent(const std::string& investigation_id, core::EventId event_id, Done<bool> done);
   void List(store::InvestigationQuery query, Done<std::vector<store::InvestigationRow>> done);
 
   // Counters for /metrics and tests.

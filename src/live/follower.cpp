@@ -120,42 +120,11 @@ void Follower::Replay(std::vector<FollowItem>& out) {
       HandPage(std::move(**page), out);
       return;  // one page per Poll: the next is read once this one is written
     }
-    // In memory when the investigation's recent log reaches back far enough.
-    if (auto log = engine_.Recent(investigation_id_)) {
-      bool more = false;
-      if (auto entries = log->Read(replay_from_, options_.replay_page, {}, &more)) {
-        Page page;
-        page.more = more;
-        page.events.reserve(entries->size());
-        page.events = std::move(*entries);  // shared with the log: frames formatted once
-        HandPage(std::move(page), out);
-        return;
-      }
-    }
     reading_ = true;
-    store::EventQuery query{investigation_id_,
-                            replay_from_,
-                            options_.replay_page + 1,
-                            {},
-                            /*raw_data=*/true};
-    engine_.ReadEvents(std::move(query),
-                       Callback([limit = options_.replay_page](Follower& self,
-                                                               Result<std::vector<core::Event>> r) {
-                         if (!r) {
-                           self.page_ = Result<Page>(tl::unexpected(r.error()));
-                           return;
-                         }
-                         Page page;
-                         page.more = r->size() > limit;
-                         if (page.more) r->resize(limit);
-                         page.events.reserve(r->size());
-                         for (core::Event& e : *r) {
-                           page.events.push_back(std::make_shared<const SharedEvent>(
-                               self.investigation_id_, e.id, e.type, std::move(e.wire)));
-                         }
-                         self.page_ = std::move(page);
-                       }));
-    return;
+    engine_.ReadLog(
+        principal_, {investigation_id_, replay_from_, options_.replay_page, {}},
+        Callback([](Follower& self, Result<engine::EventPage> r) { self.page_ = std::move(r); }));
+    // From memory the page is there already; from the store the callback wakes us.
   }
 }
 

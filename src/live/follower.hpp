@@ -106,10 +106,7 @@ class Follower : public std::enable_shared_from_this<Follower> {
  private:
   enum class Phase { kStarting, kReplaying, kLive, kDone };
 
-  struct Page {
-    std::vector<SharedEventPtr> events;
-    bool more = false;
-  };
+  using Page = engine::EventPage;
 
   void Begin(engine::SnapshotPtr snapshot, std::vector<FollowItem>& out);
   // Starts at snapshot S: a snapshot or reset item, then live.

@@ -14,6 +14,7 @@
 #include "core/input.hpp"
 #include "engine/engine_test_util.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "support/result_matchers.hpp"
 
 namespace vigil::engine {
 namespace {
@@ -60,6 +61,21 @@ class EngineTest : public ::testing::Test {
     auto created = Await<SnapshotPtr>([&](auto done) { engine_->Create(who, *data, done); });
     EXPECT_TRUE(created) << created.error().message;
     return (*created)->id();
+  }
+
+  // alice's investigation with 30 reports after its creation (31 events), and its whole log.
+  void CreateWithThirtyReports(std::string& id, std::vector<core::Event>& log) {
+    id = Create(User("alice"));
+    for (int i = 0; i < 30; ++i) {
+      ASSERT_TRUE(Await<ReportOutcome>(
+          [&](auto done) { engine_->Report(User("alice"), id, {Risk(0.5)}, done); }));
+    }
+    auto all = Await<std::vector<core::Event>>([&](auto done) {
+      engine_->ReadEvents({id, {}, 100, {}}, done);
+    });
+    ASSERT_TRUE(all);
+    ASSERT_EQ(all->size(), 31u);
+    log = std::move(*all);
   }
 
   struct Published {
@@ -246,11 +262,9 @@ namespace {
 // A log longer than the in-memory tail, loaded cold: pages from the start come from the store,
 // pages inside the tail from memory, and together they are the whole log.
 TEST_F(EngineTest, ALoadedTailKnowsWhatItDoesNotHold) {
-  std::string id = Create(User("alice"));
-  for (int i = 0; i < 30; ++i) {
-    ASSERT_TRUE(Await<ReportOutcome>(
-        [&](auto done) { engine_->Report(User("alice"), id, {Risk(0.5)}, done); }));
-  }
+  std::string id;
+  std::vector<core::Event> all;
+  ASSERT_NO_FATAL_FAILURE(CreateWithThirtyReports(id, all));
   Close();
   EngineOptions options;
   options.recent_events = 10;
@@ -261,42 +275,30 @@ TEST_F(EngineTest, ALoadedTailKnowsWhatItDoesNotHold) {
   EXPECT_EQ(log->size(), 10u);
   bool more = false;
   EXPECT_FALSE(log->Read({}, 100, {}, &more).has_value());  // the start is only in the store
-  auto all = Await<std::vector<core::Event>>([&](auto done) {
-    engine_->ReadEvents({id, {}, 100, {}}, done);
-  });
-  ASSERT_TRUE(all);
-  ASSERT_EQ(all->size(), 31u);
-  auto tail = log->Read((*all)[20].id, 100, {}, &more);
+  auto tail = log->Read(all[20].id, 100, {}, &more);
   ASSERT_TRUE(tail.has_value());
   ASSERT_EQ(tail->size(), 10u);
   for (size_t i = 0; i < 10; ++i) {
-    EXPECT_EQ((*tail)[i]->id(), (*all)[21 + i].id);
-    EXPECT_EQ((*tail)[i]->wire(), (*all)[21 + i].wire);
+    EXPECT_EQ((*tail)[i]->id(), all[21 + i].id);
+    EXPECT_EQ((*tail)[i]->wire(), all[21 + i].wire);
   }
 }
 
 // What /events asks of an old cursor: is it an event of this log? Answered from memory when the
 // recent events reach back far enough, from the store otherwise, with the same answers.
 TEST_F(EngineTest, HasEventTellsEventsOfTheLogFromOtherPositions) {
-  std::string id = Create(User("alice"));
-  for (int i = 0; i < 30; ++i) {
-    ASSERT_TRUE(Await<ReportOutcome>(
-        [&](auto done) { engine_->Report(User("alice"), id, {Risk(0.5)}, done); }));
-  }
-  auto all = Await<std::vector<core::Event>>([&](auto done) {
-    engine_->ReadEvents({id, {}, 100, {}}, done);
-  });
-  ASSERT_TRUE(all);
-  ASSERT_EQ(all->size(), 31u);
+  std::string id;
+  std::vector<core::Event> all;
+  ASSERT_NO_FATAL_FAILURE(CreateWithThirtyReports(id, all));
   auto has = [&](core::EventId event) {
-    auto r = Await<bool>([&](auto done) { engine_->HasEvent(id, event, done); });
+    auto r = Await<bool>([&](auto done) { engine_->HasEvent(User("alice"), id, event, done); });
     EXPECT_TRUE(r) << r.error().message;
     return r.value_or(false);
   };
   auto check_all = [&](const char* where) {
-    for (const core::Event& e : *all)
+    for (const core::Event& e : all)
       EXPECT_TRUE(has(e.id)) << where << " " << core::FormatEventId(e.id);
-    const core::EventId first = all->front().id, last = all->back().id;
+    const core::EventId first = all.front().id, last = all.back().id;
     EXPECT_FALSE(has(core::EventIdBefore(first))) << where;
     EXPECT_FALSE(has({first.ts_ms - 86'400'000, 0})) << where;
     EXPECT_FALSE(has({last.ts_ms, last.seq + 1})) << where;
@@ -311,6 +313,56 @@ TEST_F(EngineTest, HasEventTellsEventsOfTheLogFromOtherPositions) {
   Open(options);
   ASSERT_TRUE(Await<SnapshotPtr>([&](auto done) { engine_->Get(User("alice"), id, done); }));
   check_all("mostly in the store");
+}
+
+// The one reader of "events after X": pages of 7 cover the whole log in order, whether a page
+// comes from memory or from the store, with the type filter and `more` alike; an investigation
+// the principal may not see is not found, hot or cold.
+TEST_F(EngineTest, ReadLogPagesTheLogFromMemoryAndStoreAlike) {
+  std::string id;
+  std::vector<core::Event> all;
+  ASSERT_NO_FATAL_FAILURE(CreateWithThirtyReports(id, all));
+  auto read_all = [&](std::vector<core::EventType> types) {
+    std::vector<SharedEventPtr> got;
+    core::EventId after;
+    for (int pages = 0; pages < 20; ++pages) {
+      auto page = Await<EventPage>([&](auto done) {
+        engine_->ReadLog(User("alice"), {id, after, 7, types}, done);
+      });
+      EXPECT_TRUE(page) << page.error().message;
+      if (!page) break;
+      got.insert(got.end(), page->events.begin(), page->events.end());
+      if (!page->events.empty()) after = page->events.back()->id();
+      if (!page->more) break;
+      EXPECT_EQ(page->events.size(), 7u) << "a page short of the limit says there is no more";
+    }
+    return got;
+  };
+  auto check = [&](const char* where) {
+    std::vector<SharedEventPtr> got = read_all({});
+    ASSERT_EQ(got.size(), all.size()) << where;
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i]->id(), all[i].id) << where;
+      EXPECT_EQ(got[i]->wire(), all[i].wire) << where;
+    }
+    std::vector<SharedEventPtr> risks = read_all({core::EventType::kRiskUpdated});
+    EXPECT_EQ(risks.size(), 30u) << where;
+    for (const auto& e : risks) EXPECT_EQ(e->type(), core::EventType::kRiskUpdated) << where;
+    auto other = Await<EventPage>([&](auto done) {
+      engine_->ReadLog(User("mallory"), {id, {}, 7, {}}, done);
+    });
+    EXPECT_TRUE(vigil::test::FailsWith(other, ErrorCode::kNotFound)) << where;
+  };
+  check("in memory");
+  Close();
+  EngineOptions options;
+  options.recent_events = 10;
+  Open(options);
+  auto cold = Await<EventPage>([&](auto done) {
+    engine_->ReadLog(User("mallory"), {id, {}, 7, {}}, done);
+  });
+  EXPECT_TRUE(vigil::test::FailsWith(cold, ErrorCode::kNotFound)) << "not in memory";
+  check("cold, then mostly in the store");
 }
 
 }  // namespace
