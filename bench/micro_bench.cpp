@@ -11,7 +11,7 @@
 #include "core/cursor.hpp"
 #include "core/input.hpp"
 #include "core/investigation.hpp"
-#include "core/json_text.hpp"
+#include "base/json_text.hpp"
 #include "engine/snapshot.hpp"
 #include "http/conditional.hpp"
 #include "http/router.hpp"

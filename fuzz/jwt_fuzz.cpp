@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "http/auth.hpp"
 #include "http/sessions.hpp"
 

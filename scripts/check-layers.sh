@@ -15,14 +15,15 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 declare -A USES=(
-  [core]="core"
-  [store]="core store"
-  [engine]="core store engine"
-  [live]="core store engine live"
-  [http]="core http"
-  [api]="core store engine live http api"
-  [runner]="core store engine runner"
-  [app]="core store engine live http api runner app"
+  [base]="base"
+  [core]="base core"
+  [store]="base core store"
+  [engine]="base core store engine"
+  [live]="base core store engine live"
+  [http]="base core http"
+  [api]="base core store engine live http api"
+  [runner]="base core store engine runner"
+  [app]="base core store engine live http api runner app"
 )
 
 # "regex on the included name|files that may include it (regex on the path below src/)"
@@ -33,7 +34,7 @@ LIBRARIES=(
   # Database clients: their backend's folder only.
   '^sqlite3\.h$|^store/sqlite/'
   '^(libpq-fe|libpq/.*)\.h$|^store/postgres/'
-  # Core never logs and never does I/O.
+  # Base and core never log and never do I/O.
   '^spdlog/|^(store|engine|live|http|api|runner|app)/'
   '^jwt\.h$|^http/'
   '^CLI/|^app/'
@@ -86,6 +87,7 @@ if [ "${1:-}" = "--self-test" ]; then
     'core/cursor.cpp|#include <boost/asio/io_context.hpp>'
     'core/cursor.cpp|#include "engine/engine.hpp"'
     'core/cursor.cpp|#include <spdlog/spdlog.h>'
+    'base/clock.cpp|#include "core/event.hpp"'
     'http/router.cpp|#include "store/store.hpp"'
     'api/events.cpp|#include <boost/beast/http/message.hpp>'
     'api/events.cpp|#include <sqlite3.h>'

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "core/input.hpp"
 #include "engine/engine.hpp"
 #include "http/auth.hpp"

@@ -7,7 +7,7 @@
 //   GET    /api/v1/auth/login?code=…   a one-time code → 303 to / with the cookie
 #include "api/api.hpp"
 #include "api/handler_util.hpp"
-#include "core/json_text.hpp"
+#include "base/json_text.hpp"
 #include "http/sessions.hpp"
 
 namespace vigil::api {

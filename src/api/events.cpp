@@ -5,7 +5,7 @@
 #include "api/handler_util.hpp"
 #include "core/cursor.hpp"
 #include "core/etag.hpp"
-#include "core/json_text.hpp"
+#include "base/json_text.hpp"
 #include "http/conditional.hpp"
 
 namespace vigil::api {

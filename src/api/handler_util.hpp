@@ -5,7 +5,7 @@
 #include <boost/json/value.hpp>
 #include <string>
 
-#include "core/result.hpp"
+#include "base/result.hpp"
 #include "http/message.hpp"
 #include "http/problem.hpp"
 

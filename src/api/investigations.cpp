@@ -3,8 +3,8 @@
 
 #include "api/api.hpp"
 #include "api/handler_util.hpp"
-#include "core/clock.hpp"
-#include "core/json_text.hpp"
+#include "base/clock.hpp"
+#include "base/json_text.hpp"
 #include "core/lifecycle.hpp"
 #include "http/conditional.hpp"
 

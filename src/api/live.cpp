@@ -6,8 +6,8 @@
 #include "api/api.hpp"
 #include "api/handler_util.hpp"
 #include "api/live_frames.hpp"
-#include "core/json_text.hpp"
-#include "core/strict_json.hpp"
+#include "base/json_text.hpp"
+#include "base/strict_json.hpp"
 
 namespace vigil::api {
 

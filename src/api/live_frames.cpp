@@ -1,7 +1,7 @@
 #include "api/live_frames.hpp"
 
-#include "core/clock.hpp"
-#include "core/json_text.hpp"
+#include "base/clock.hpp"
+#include "base/json_text.hpp"
 
 namespace vigil::api {
 

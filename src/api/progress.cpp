@@ -2,7 +2,7 @@
 
 #include "api/api.hpp"
 #include "api/handler_util.hpp"
-#include "core/json_text.hpp"
+#include "base/json_text.hpp"
 #include "http/conditional.hpp"
 
 namespace vigil::api {

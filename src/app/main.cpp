@@ -15,7 +15,7 @@
 #include "api/api.hpp"
 #include "app/config.hpp"
 #include "app/tail.hpp"
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "engine/engine.hpp"
 #include "http/auth.hpp"
 #include "http/router.hpp"

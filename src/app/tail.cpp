@@ -28,7 +28,7 @@
 #include <thread>
 
 #include "core/cursor.hpp"
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 namespace vigil::app {
 namespace {

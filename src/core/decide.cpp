@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "core/json_util.hpp"
+#include "base/json_util.hpp"
 #include "core/lifecycle.hpp"
 
 namespace vigil::core {

@@ -21,7 +21,7 @@
 #include "core/event.hpp"
 #include "core/input.hpp"
 #include "core/investigation.hpp"
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 namespace vigil::core {
 

@@ -2,8 +2,8 @@
 
 #include <boost/json/parse.hpp>
 
-#include "core/clock.hpp"
-#include "core/json_text.hpp"
+#include "base/clock.hpp"
+#include "base/json_text.hpp"
 
 namespace vigil::core {
 

@@ -4,9 +4,9 @@
 #include <set>
 
 #include "core/investigation.hpp"
-#include "core/json_text.hpp"
-#include "core/json_util.hpp"
-#include "core/strict_json.hpp"
+#include "base/json_text.hpp"
+#include "base/json_util.hpp"
+#include "base/strict_json.hpp"
 
 namespace vigil::core {
 

@@ -15,7 +15,7 @@
 
 #include "core/event.hpp"
 #include "core/lifecycle.hpp"
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 namespace vigil::core {
 

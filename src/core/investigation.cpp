@@ -4,9 +4,9 @@
 #include <boost/json/parse.hpp>
 #include <cmath>
 
-#include "core/clock.hpp"
-#include "core/json_text.hpp"
-#include "core/json_util.hpp"
+#include "base/clock.hpp"
+#include "base/json_text.hpp"
+#include "base/json_util.hpp"
 #include "core/known_tools.hpp"
 
 namespace vigil::core {

@@ -36,7 +36,7 @@
 #include "core/cursor.hpp"
 #include "core/event.hpp"
 #include "core/lifecycle.hpp"
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 namespace vigil::core {
 

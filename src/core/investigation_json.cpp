@@ -5,10 +5,10 @@
 #include <boost/json/parse.hpp>
 #include <cmath>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "core/investigation.hpp"
-#include "core/json_text.hpp"
-#include "core/json_util.hpp"
+#include "base/json_text.hpp"
+#include "base/json_util.hpp"
 #include "core/known_tools.hpp"
 
 namespace vigil::core {

@@ -7,7 +7,7 @@
 #include <future>
 #include <utility>
 
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 namespace vigil::engine {
 

@@ -8,7 +8,7 @@
 #include <optional>
 #include <random>
 
-#include "core/json_util.hpp"
+#include "base/json_util.hpp"
 
 namespace vigil::engine {
 

@@ -33,13 +33,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "core/decide.hpp"
 #include "core/event.hpp"
 #include "core/input.hpp"
 #include "core/investigation.hpp"
 #include "core/principal.hpp"
-#include "core/result.hpp"
+#include "base/result.hpp"
 #include "engine/hot_cache.hpp"
 #include "engine/recent_log.hpp"
 #include "engine/shared_event.hpp"

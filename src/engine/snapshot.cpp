@@ -1,7 +1,7 @@
 #include "engine/snapshot.hpp"
 
 #include "core/etag.hpp"
-#include "core/json_text.hpp"
+#include "base/json_text.hpp"
 
 namespace vigil::engine {
 

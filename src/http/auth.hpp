@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "core/principal.hpp"
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 namespace vigil::http {
 

@@ -13,7 +13,7 @@
 #include <functional>
 #include <mutex>
 
-#include "core/executor.hpp"
+#include "base/executor.hpp"
 
 namespace vigil::http::detail {
 

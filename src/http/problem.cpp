@@ -6,7 +6,7 @@
 #include <string>
 #include <utility>
 
-#include "core/json_text.hpp"
+#include "base/json_text.hpp"
 
 namespace vigil::http {
 namespace {

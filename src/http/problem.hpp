@@ -5,7 +5,7 @@
 
 #include <string_view>
 
-#include "core/result.hpp"
+#include "base/result.hpp"
 #include "http/message.hpp"
 
 namespace vigil::http {

@@ -41,7 +41,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "http/message.hpp"
 
 namespace vigil::http {

@@ -24,7 +24,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "http/message.hpp"
 #include "http/rate_limit.hpp"
 

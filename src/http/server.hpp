@@ -15,7 +15,7 @@
 #include <memory>
 #include <string>
 
-#include "core/result.hpp"
+#include "base/result.hpp"
 #include "http/message.hpp"
 
 namespace vigil::http {

@@ -20,7 +20,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 
 namespace vigil::http {
 

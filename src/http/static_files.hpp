@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/result.hpp"
+#include "base/result.hpp"
 #include "http/message.hpp"
 
 namespace vigil::http {

@@ -31,7 +31,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/executor.hpp"
+#include "base/executor.hpp"
 
 namespace vigil::http {
 

@@ -34,7 +34,7 @@
 #include <string>
 #include <vector>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "core/cursor.hpp"
 #include "core/principal.hpp"
 #include "engine/engine.hpp"

@@ -43,7 +43,7 @@
 
 #include "core/cursor.hpp"
 #include "core/event.hpp"
-#include "core/executor.hpp"
+#include "base/executor.hpp"
 #include "engine/engine.hpp"
 #include "live/metrics.hpp"
 

@@ -8,7 +8,7 @@
 #include <random>
 
 #include "core/input.hpp"
-#include "core/json_util.hpp"
+#include "base/json_util.hpp"
 #include "engine/await.hpp"
 
 namespace vigil::runner {

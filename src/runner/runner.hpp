@@ -24,7 +24,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "engine/engine.hpp"
 
 namespace vigil::runner {

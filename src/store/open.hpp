@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/result.hpp"
+#include "base/result.hpp"
 #include "store/store.hpp"
 
 namespace vigil::store {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "core/investigation.hpp"
 
 namespace vigil::api {

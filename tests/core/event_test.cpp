@@ -6,7 +6,7 @@
 #include <set>
 #include <string>
 
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 namespace vigil::core {
 namespace {

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "core/input.hpp"
 
 namespace vigil::core {

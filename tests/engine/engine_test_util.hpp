@@ -5,7 +5,7 @@
 
 #include "core/input.hpp"
 #include "core/principal.hpp"
-#include "core/result.hpp"
+#include "base/result.hpp"
 #include "engine/await.hpp"
 
 namespace vigil::engine::testing {

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "http/message.hpp"
 
 namespace vigil::http {

@@ -5,7 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <optional>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "http/auth.hpp"
 
 namespace vigil::http {

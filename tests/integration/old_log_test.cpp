@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "core/input.hpp"
 #include "engine/await.hpp"
 #include "engine/engine.hpp"

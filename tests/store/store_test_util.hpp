@@ -13,7 +13,7 @@
 #include "core/cursor.hpp"
 #include "core/event.hpp"
 #include "core/lifecycle.hpp"
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 namespace vigil::store::testing {
 

@@ -10,7 +10,7 @@
 
 #include <string_view>
 
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 namespace vigil::test {
 

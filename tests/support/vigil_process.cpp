@@ -18,7 +18,7 @@
 #include <sstream>
 #include <thread>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "http/auth.hpp"
 
 extern char** environ;

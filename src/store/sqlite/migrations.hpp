@@ -11,7 +11,7 @@
 #include <span>
 #include <string>
 
-#include "core/result.hpp"
+#include "base/result.hpp"
 #include "store/sqlite/sqlite_db.hpp"
 
 namespace vigil::store::sqlite {

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;

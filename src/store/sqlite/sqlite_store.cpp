@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/json_text.hpp"
+#include "base/json_text.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/sqlite_db.hpp"
 

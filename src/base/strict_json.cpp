@@ -1,4 +1,4 @@
-#include "core/strict_json.hpp"
+#include "base/strict_json.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value_stack.hpp>

@@ -16,7 +16,7 @@
 #include <cstddef>
 #include <string_view>
 
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 namespace vigil::core {
 

@@ -1,4 +1,4 @@
-#include "core/strict_json.hpp"
+#include "base/strict_json.hpp"
 
 #include <gtest/gtest.h>
 

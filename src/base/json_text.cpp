@@ -1,11 +1,11 @@
-#include "core/json_text.hpp"
+#include "base/json_text.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <type_traits>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 
 namespace vigil::core {
 

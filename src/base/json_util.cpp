@@ -1,6 +1,6 @@
-#include "core/json_util.hpp"
+#include "base/json_util.hpp"
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 
 namespace vigil::core {
 
