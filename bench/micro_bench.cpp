@@ -8,10 +8,10 @@
 #include <filesystem>
 #include <string>
 
+#include "base/json_text.hpp"
 #include "core/cursor.hpp"
 #include "core/input.hpp"
 #include "core/investigation.hpp"
-#include "base/json_text.hpp"
 #include "engine/snapshot.hpp"
 #include "http/conditional.hpp"
 #include "http/router.hpp"

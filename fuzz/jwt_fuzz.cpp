@@ -8,7 +8,7 @@
 #include "http/sessions.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static vigil::core::ManualClock clock(1'700'000'000'000);
+  static vigil::ManualClock clock(1'700'000'000'000);
   static vigil::http::Authenticator auth("fuzz-secret-0123456789abcdefghijklmnopqrstuv", clock);
   std::string_view input(reinterpret_cast<const char*>(data), size);
   auto principal = auth.Verify(input);

@@ -38,7 +38,7 @@ struct ApiOptions {
 
 struct ApiContext {
   engine::Engine& engine;
-  const core::Clock& clock;
+  const Clock& clock;
   ApiOptions options;
   live::Hub& hub;
   // Open SSE streams and WebSockets, in all and per user.

@@ -27,7 +27,7 @@ std::string SessionCookie(const ApiContext& ctx, const std::string& id, int64_t 
 
 std::string WhoAmI(const core::Principal& p, std::string_view via) {
   std::string body;
-  core::JsonWriter w(body);
+  JsonWriter w(body);
   w.BeginObject();
   w.Key("user").String(p.subject);
   w.Key("roles").BeginArray();
@@ -94,7 +94,7 @@ void Login(const ApiContext& ctx, const Request& req, Responder respond) {
 // The caller's own budgets, without spending any.
 void RateLimitStatus(const ApiContext& ctx, const Request& req, Responder respond) {
   std::string body;
-  core::JsonWriter w(body);
+  JsonWriter w(body);
   w.BeginObject();
   const http::RateLimiter* limiter = ctx.rate_limiter.get();
   const bool enabled = limiter && limiter->options().enabled;

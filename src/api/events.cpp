@@ -3,9 +3,9 @@
 
 #include "api/api.hpp"
 #include "api/handler_util.hpp"
+#include "base/json_text.hpp"
 #include "core/cursor.hpp"
 #include "core/etag.hpp"
-#include "base/json_text.hpp"
 #include "http/conditional.hpp"
 
 namespace vigil::api {
@@ -41,7 +41,7 @@ void Report(const ApiContext& ctx, const Request& req, Responder respond) {
                          {"appended", r->items.size() - duplicates},
                          {"duplicates", duplicates},
                          {"events", std::move(items)}};
-        respond(Json(200, core::ToJsonText(out)));
+        respond(Json(200, ToJsonText(out)));
       });
 }
 
@@ -108,7 +108,7 @@ http::Response FeedPage(const std::vector<engine::SharedEventPtr>& events, bool 
   size_t size = 256;
   for (const auto& e : events) size += e->wire().size() + 1;
   body.reserve(size);
-  core::JsonWriter w(body);
+  JsonWriter w(body);
   w.BeginObject().Key("items").BeginArray();
   for (const auto& e : events) w.Raw(e->wire());
   w.EndArray();

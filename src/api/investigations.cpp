@@ -61,8 +61,8 @@ json::object RowToJson(const store::InvestigationRow& row) {
       {"last_event_id", row.last_event_id.IsZero()
                             ? json::value(nullptr)
                             : json::value(core::FormatEventId(row.last_event_id))},
-      {"created_at", core::FormatIsoMs(row.created_at_ms)},
-      {"updated_at", core::FormatIsoMs(row.updated_at_ms)},
+      {"created_at", FormatIsoMs(row.created_at_ms)},
+      {"updated_at", FormatIsoMs(row.updated_at_ms)},
   };
 }
 
@@ -115,7 +115,7 @@ void List(const ApiContext& ctx, const Request& req, Responder respond) {
                           {"next_cursor",
                            has_more ? json::value(ListCursor(rows->back())) : json::value(nullptr)},
                           {"has_more", has_more}};
-        respond(Json(200, core::ToJsonText(body)));
+        respond(Json(200, ToJsonText(body)));
       });
 }
 

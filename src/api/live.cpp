@@ -102,7 +102,7 @@ class SseStream : public http::Stream {
 
   Kind kind() const override { return Kind::kServerSentEvents; }
 
-  void Start(std::function<void()> wake, core::Executor* executor) override {
+  void Start(std::function<void()> wake, Executor* executor) override {
     auto& m = ctx_.hub.metrics();
     m.sse_open.fetch_add(1, std::memory_order_relaxed);
     m.sse_opened.fetch_add(1, std::memory_order_relaxed);
@@ -249,7 +249,7 @@ class WsSession : public http::Stream {
 
   Kind kind() const override { return Kind::kWebSocket; }
 
-  void Start(std::function<void()> wake, core::Executor* executor) override {
+  void Start(std::function<void()> wake, Executor* executor) override {
     wake_ = std::move(wake);
     executor_ = executor;
     ctx_.hub.metrics().ws_open.fetch_add(1, std::memory_order_relaxed);
@@ -263,7 +263,7 @@ class WsSession : public http::Stream {
       overloaded_ = true;
       return;
     }
-    Result<boost::json::value> message = core::ParseStrictJson(text);
+    Result<boost::json::value> message = ParseStrictJson(text);
     if (!message) {
       return Reply("error", nullptr,
                    WsErrorData(ErrorCode::kInvalidArgument,
@@ -391,7 +391,7 @@ class WsSession : public http::Stream {
   const std::string rate_key_;  // whom each subscribe is charged to
   std::unique_ptr<live::ConnectionLimits::Ticket> ticket_;
   std::function<void()> wake_;
-  core::Executor* executor_ = nullptr;
+  Executor* executor_ = nullptr;
   std::vector<std::shared_ptr<live::Follower>> followers_;
   static constexpr size_t kMaxPendingReplies = 1024;
   std::vector<Frame> replies_;

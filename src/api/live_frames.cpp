@@ -32,7 +32,7 @@ std::string WsText(std::string_view type, const std::string* investigation_id,
                    std::optional<core::EventId> id, std::string_view data) {
   std::string text;
   text.reserve(data.size() + (investigation_id ? investigation_id->size() : 0) + 96);
-  core::JsonWriter w(text);
+  JsonWriter w(text);
   w.BeginObject();
   w.Key("type").String(type);
   w.Key("investigation_id");
@@ -64,7 +64,7 @@ Frame ProgressOf(const live::FollowItem& item) {
   return Frame(item.snapshot, &item.snapshot->progress_json());
 }
 
-void WriteLastEventId(core::JsonWriter& w, core::EventId id) {
+void WriteLastEventId(JsonWriter& w, core::EventId id) {
   w.Key("last_event_id");
   id.IsZero() ? w.Null() : w.String(core::FormatEventId(id));
 }
@@ -116,7 +116,7 @@ bool Bare(const live::FollowItem& item) {
 // The data of an item that is neither an event nor a bare snapshot.
 std::string SmallData(const live::FollowItem& item) {
   std::string data;
-  core::JsonWriter w(data);
+  JsonWriter w(data);
   w.BeginObject();
   switch (item.kind) {
     case Kind::kCaughtUp:
@@ -180,12 +180,12 @@ Frame SseRetry(int milliseconds) {
 
 Frame SseHeartbeat(int64_t now_ms) {
   return Shared(
-      SseText("heartbeat", std::nullopt, "{\"timestamp\":\"" + core::FormatIsoMs(now_ms) + "\"}"));
+      SseText("heartbeat", std::nullopt, "{\"timestamp\":\"" + FormatIsoMs(now_ms) + "\"}"));
 }
 
 Frame SseReconnect(std::string_view reason, core::EventId last_event_id) {
   std::string data;
-  core::JsonWriter w(data);
+  JsonWriter w(data);
   w.BeginObject();
   w.Key("reason").String(reason);
   WriteLastEventId(w, last_event_id);
@@ -199,7 +199,7 @@ Frame WsControl(std::string_view type, const std::string* investigation_id, std:
 
 std::string WsErrorData(ErrorCode code, std::string_view message, std::string_view field) {
   std::string data;
-  core::JsonWriter w(data);
+  JsonWriter w(data);
   w.BeginObject();
   w.Key("code").String(ErrorCodeName(code));
   w.Key("message").String(message);

@@ -67,7 +67,7 @@ void Tools(const ApiContext& ctx, const Request& req, Responder respond) {
                    if (!r) return RespondError(req, respond, r.error());
                    const core::Investigation& inv = (*r)->investigation();
                    std::string body;
-                   core::JsonWriter w(body);
+                   JsonWriter w(body);
                    w.BeginObject();
                    w.Key("investigation_id").String(inv.id);
                    w.Key("run_id").String(inv.run_id);

@@ -88,7 +88,7 @@ int Serve(ServeConfig& config) {
     log->error("{}", Describe(store.error()));
     return 1;
   }
-  core::SystemClock clock;
+  SystemClock clock;
   engine::Engine engine(**store, clock, config.engine);
   std::unique_ptr<runner::Runner> runner;
   runner::RunnerOptions runner_options;
@@ -221,7 +221,7 @@ int Token(const std::string& user, const std::string& roles_text, const std::str
     }
     roles.push_back(role);
   }
-  core::SystemClock clock;
+  SystemClock clock;
   auto token = http::MintToken(secret, user, roles, *seconds, clock.NowMs());
   if (!token) {
     std::fprintf(stderr, "vigil token: %s\n", token.error().message.c_str());

@@ -27,8 +27,8 @@
 #include <string_view>
 #include <thread>
 
-#include "core/cursor.hpp"
 #include "base/result.hpp"
+#include "core/cursor.hpp"
 
 namespace vigil::app {
 namespace {

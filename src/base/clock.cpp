@@ -3,7 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
-namespace vigil::core {
+namespace vigil {
 
 int64_t SystemClock::NowMs() const {
   using namespace std::chrono;
@@ -93,4 +93,4 @@ std::optional<int64_t> ParseIsoMs(std::string_view t) {
          int64_t{h} * 3'600'000 + int64_t{mi} * 60'000 + int64_t{s} * 1000 + ms;
 }
 
-}  // namespace vigil::core
+}  // namespace vigil

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace vigil::core {
+namespace vigil {
 
 class Clock {
  public:
@@ -38,4 +38,4 @@ std::string FormatIsoMs(int64_t epoch_ms);
 // Parses the same format (also without milliseconds, and with "+00:00" for "Z").
 std::optional<int64_t> ParseIsoMs(std::string_view text);
 
-}  // namespace vigil::core
+}  // namespace vigil

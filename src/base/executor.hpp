@@ -5,7 +5,7 @@
 
 #include <functional>
 
-namespace vigil::core {
+namespace vigil {
 
 class Executor {
  public:
@@ -15,4 +15,4 @@ class Executor {
   virtual void Post(std::function<void()> task) = 0;
 };
 
-}  // namespace vigil::core
+}  // namespace vigil

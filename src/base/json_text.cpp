@@ -7,7 +7,7 @@
 
 #include "base/clock.hpp"
 
-namespace vigil::core {
+namespace vigil {
 
 namespace {
 
@@ -128,9 +128,9 @@ std::string ToJsonText(const boost::json::value& value) {
   return out;
 }
 
-}  // namespace vigil::core
+}  // namespace vigil
 
-namespace vigil::core {
+namespace vigil {
 
 JsonWriter& JsonWriter::Key(std::string_view key) {
   Separate();
@@ -199,4 +199,4 @@ JsonWriter& JsonWriter::IsoOrNull(std::optional<int64_t> epoch_ms) {
   return epoch_ms ? Iso(*epoch_ms) : Null();
 }
 
-}  // namespace vigil::core
+}  // namespace vigil

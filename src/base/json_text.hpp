@@ -13,14 +13,14 @@
 #include <string>
 #include <string_view>
 
-namespace vigil::core {
+namespace vigil {
 
 std::string ToJsonText(const boost::json::value& value);
 void AppendJsonText(const boost::json::value& value, std::string& out);
 
-}  // namespace vigil::core
+}  // namespace vigil
 
-namespace vigil::core {
+namespace vigil {
 
 // Writes JSON text straight into a string, without building a tree first: the public views of
 // an investigation are written this way on every commit. Commas are placed by the writer; the
@@ -65,4 +65,4 @@ class JsonWriter {
   bool need_comma_ = false;
 };
 
-}  // namespace vigil::core
+}  // namespace vigil

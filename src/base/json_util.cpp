@@ -2,7 +2,7 @@
 
 #include "base/clock.hpp"
 
-namespace vigil::core {
+namespace vigil {
 
 std::string_view StringOr(const boost::json::object& o, std::string_view key,
                           std::string_view fallback) {
@@ -51,4 +51,4 @@ boost::json::value IsoOrNull(std::optional<int64_t> ms) {
   return boost::json::value(FormatIsoMs(*ms));
 }
 
-}  // namespace vigil::core
+}  // namespace vigil

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace vigil::core {
+namespace vigil {
 
 std::string_view StringOr(const boost::json::object& o, std::string_view key,
                           std::string_view fallback = {});
@@ -23,4 +23,4 @@ const boost::json::object& ObjectOr(const boost::json::object& o, std::string_vi
 // A timestamp as JSON: ISO-8601 string, or null.
 boost::json::value IsoOrNull(std::optional<int64_t> ms);
 
-}  // namespace vigil::core
+}  // namespace vigil

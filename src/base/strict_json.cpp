@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace vigil::core {
+namespace vigil {
 namespace {
 
 namespace json = boost::json;
@@ -194,4 +194,4 @@ Result<json::value> ParseStrictJson(std::string_view text, size_t max_depth) {
   return parser.handler().st.release();
 }
 
-}  // namespace vigil::core
+}  // namespace vigil

@@ -18,10 +18,10 @@
 
 #include "base/result.hpp"
 
-namespace vigil::core {
+namespace vigil {
 
 // The document in `text`, or kInvalidArgument: not JSON, nested deeper than `max_depth`, a
 // duplicate member name, or a number out of range (with the path in Error::field).
 Result<boost::json::value> ParseStrictJson(std::string_view text, size_t max_depth = 32);
 
-}  // namespace vigil::core
+}  // namespace vigil

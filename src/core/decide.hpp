@@ -17,11 +17,11 @@
 #include <variant>
 #include <vector>
 
+#include "base/result.hpp"
 #include "core/cursor.hpp"
 #include "core/event.hpp"
 #include "core/input.hpp"
 #include "core/investigation.hpp"
-#include "base/result.hpp"
 
 namespace vigil::core {
 

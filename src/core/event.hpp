@@ -40,6 +40,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/json_text.hpp"
 #include "core/cursor.hpp"
 
 namespace vigil::core {
@@ -85,7 +86,6 @@ struct Event {
 // refused when reported (core/input.cpp) and never reach the log. Rewrites `findings` so.
 void NormalizeFindings(boost::json::array& findings);
 
-class JsonWriter;
 // The wire form described above (the key is not part of it). Uses e.wire when it is set.
 void WriteEvent(const Event& e, JsonWriter& w);
 // The wire form as text: e.wire, or written now when it is empty.

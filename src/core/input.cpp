@@ -3,10 +3,10 @@
 #include <initializer_list>
 #include <set>
 
-#include "core/investigation.hpp"
 #include "base/json_text.hpp"
 #include "base/json_util.hpp"
 #include "base/strict_json.hpp"
+#include "core/investigation.hpp"
 
 namespace vigil::core {
 

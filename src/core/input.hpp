@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "base/result.hpp"
 #include "core/event.hpp"
 #include "core/lifecycle.hpp"
-#include "base/result.hpp"
 
 namespace vigil::core {
 

@@ -33,10 +33,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/json_text.hpp"
+#include "base/result.hpp"
 #include "core/cursor.hpp"
 #include "core/event.hpp"
 #include "core/lifecycle.hpp"
-#include "base/result.hpp"
 
 namespace vigil::core {
 
@@ -193,7 +194,6 @@ void Apply(Investigation& inv, const Event& event);
 // They are written straight to text because every commit writes them.
 std::string ProgressText(const Investigation& inv);
 std::string InvestigationText(const Investigation& inv);
-class JsonWriter;
 void WriteToolExecution(const ToolExecution& t, JsonWriter& w);
 
 // The same as trees, parsed back from the text (for tests and tools; not on hot paths).

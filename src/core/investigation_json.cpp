@@ -6,9 +6,9 @@
 #include <cmath>
 
 #include "base/clock.hpp"
-#include "core/investigation.hpp"
 #include "base/json_text.hpp"
 #include "base/json_util.hpp"
+#include "core/investigation.hpp"
 #include "core/known_tools.hpp"
 
 namespace vigil::core {

@@ -151,7 +151,7 @@ class Engine::WriteContext {
   bool stale_base_ = false;
 };
 
-Engine::Engine(store::Store& store, const core::Clock& clock, EngineOptions options)
+Engine::Engine(store::Store& store, const Clock& clock, EngineOptions options)
     : store_(store),
       clock_(clock),
       options_(options),

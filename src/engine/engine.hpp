@@ -34,12 +34,12 @@
 #include <vector>
 
 #include "base/clock.hpp"
+#include "base/result.hpp"
 #include "core/decide.hpp"
 #include "core/event.hpp"
 #include "core/input.hpp"
 #include "core/investigation.hpp"
 #include "core/principal.hpp"
-#include "base/result.hpp"
 #include "engine/hot_cache.hpp"
 #include "engine/recent_log.hpp"
 #include "engine/shared_event.hpp"
@@ -90,7 +90,7 @@ struct EventPage {
 
 class Engine {
  public:
-  Engine(store::Store& store, const core::Clock& clock, EngineOptions options = {});
+  Engine(store::Store& store, const Clock& clock, EngineOptions options = {});
   ~Engine();  // finishes the queued jobs, then stops
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -194,7 +194,7 @@ class Engine {
                         std::span<const SharedEventPtr> shared);
 
   store::Store& store_;
-  const core::Clock& clock_;
+  const Clock& clock_;
   const EngineOptions options_;
   std::vector<CommitListener> listeners_;  // fixed after Start
 

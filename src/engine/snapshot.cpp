@@ -1,7 +1,7 @@
 #include "engine/snapshot.hpp"
 
-#include "core/etag.hpp"
 #include "base/json_text.hpp"
+#include "core/etag.hpp"
 
 namespace vigil::engine {
 

@@ -158,7 +158,7 @@ class Authenticator::TokenCache {
   std::array<Shard, kShards> shards_;
 };
 
-Authenticator::Authenticator(std::string secret, const core::Clock& clock, int leeway_seconds)
+Authenticator::Authenticator(std::string secret, const Clock& clock, int leeway_seconds)
     : secret_(std::move(secret)),
       clock_(clock),
       leeway_seconds_(leeway_seconds),

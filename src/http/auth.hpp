@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "base/clock.hpp"
-#include "core/principal.hpp"
 #include "base/result.hpp"
+#include "core/principal.hpp"
 
 namespace vigil::http {
 
@@ -30,7 +30,7 @@ std::optional<TokenAlgorithm> ParseTokenAlgorithm(std::string_view name);
 class Authenticator {
  public:
   // `secret` must be at least 32 bytes (checked by the configuration).
-  Authenticator(std::string secret, const core::Clock& clock, int leeway_seconds = 30);
+  Authenticator(std::string secret, const Clock& clock, int leeway_seconds = 30);
   ~Authenticator();
 
   // kUnauthenticated with a reason when the token is malformed, forged, expired or not yet valid.
@@ -55,7 +55,7 @@ class Authenticator {
   class TokenCache;
 
   std::string secret_;
-  const core::Clock& clock_;
+  const Clock& clock_;
   int leeway_seconds_;
   std::unique_ptr<TokenCache> cache_;
   std::shared_ptr<const Sessions> sessions_;

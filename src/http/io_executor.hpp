@@ -1,4 +1,4 @@
-// IoExecutor: one I/O thread of the server as a core::Executor, for the live hub and the stream
+// IoExecutor: one I/O thread of the server as a Executor, for the live hub and the stream
 // sessions to run work on a connection's thread.
 //
 // Owned by the server core (http/server_core.hpp): one per io_context, created with it, closed
@@ -17,9 +17,9 @@
 
 namespace vigil::http::detail {
 
-// An I/O thread as a core::Executor: what the live hub posts its deliveries to. Post is dropped
+// An I/O thread as a Executor: what the live hub posts its deliveries to. Post is dropped
 // once the server closed it (before its io_context is destroyed).
-class IoExecutor final : public core::Executor {
+class IoExecutor final : public Executor {
  public:
   explicit IoExecutor(boost::asio::io_context& io) : io_(&io) {}
   void Post(std::function<void()> task) override;

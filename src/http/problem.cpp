@@ -113,7 +113,7 @@ Response Problem(const Error& error, const Request& request) {
   if (status == 503) {
     response.headers.emplace_back("Retry-After", std::to_string(kUnavailableRetryAfterSeconds));
   }
-  response.body = core::ToJsonText(body);
+  response.body = ToJsonText(body);
   return response;
 }
 

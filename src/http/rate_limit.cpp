@@ -243,7 +243,7 @@ std::optional<Response> AdmitRequest(RateLimiter& limiter, Budget budget, bool c
   return std::nullopt;
 }
 
-AnswerHook ChargeOnAnswer(std::shared_ptr<RateLimiter> limiter, const core::Clock& clock) {
+AnswerHook ChargeOnAnswer(std::shared_ptr<RateLimiter> limiter, const Clock& clock) {
   return [limiter = std::move(limiter), &clock](RateLimitState& rate, const Request& request,
                                                 Response& response) {
     if (rate.conditional && response.status == 304) return;  // paid when it was admitted

@@ -157,7 +157,7 @@ std::optional<Response> AdmitRequest(RateLimiter& limiter, Budget budget, bool c
 // the 429 instead, so that a made-up If-None-Match buys no more bodies than the budget allows.
 using AnswerHook =
     std::function<void(RateLimitState& rate, const Request& request, Response& response)>;
-AnswerHook ChargeOnAnswer(std::shared_ptr<RateLimiter> limiter, const core::Clock& clock);
+AnswerHook ChargeOnAnswer(std::shared_ptr<RateLimiter> limiter, const Clock& clock);
 
 // X-RateLimit-Limit, -Remaining and -Reset.
 void SetRateLimitHeaders(const RateLimiter::Decision& d, Response& response);

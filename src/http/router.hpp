@@ -59,7 +59,7 @@ class Router {
   // none by default. Before Dispatch.
   void AllowOrigins(std::vector<std::string> origins) { cors_origins_ = std::move(origins); }
   // Limits every route by its budget (before the handler runs; 429 when spent). Before Dispatch.
-  void UseRateLimiter(std::shared_ptr<RateLimiter> limiter, const core::Clock& clock) {
+  void UseRateLimiter(std::shared_ptr<RateLimiter> limiter, const Clock& clock) {
     limiter_ = std::move(limiter);
     clock_ = &clock;
   }
@@ -90,7 +90,7 @@ class Router {
   Fallback fallback_;
   std::vector<std::string> cors_origins_;
   std::shared_ptr<RateLimiter> limiter_;
-  const core::Clock* clock_ = nullptr;
+  const Clock* clock_ = nullptr;
 };
 
 }  // namespace vigil::http

@@ -31,7 +31,7 @@ inline constexpr std::string_view kCsrfHeader = "x-requested-with";
 
 class Sessions {
  public:
-  Sessions(const core::Clock& clock, size_t max_sessions = 100'000)
+  Sessions(const Clock& clock, size_t max_sessions = 100'000)
       : clock_(clock), max_sessions_(max_sessions) {}
 
   // A new session for `token`, valid until `expires_at_s`; returns its id.
@@ -55,7 +55,7 @@ class Sessions {
   // Requires mu_. Drops expired entries when the map is full.
   void Prune(std::unordered_map<std::string, Entry>& map);
 
-  const core::Clock& clock_;
+  const Clock& clock_;
   const size_t max_sessions_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> sessions_;  // Guarded by mu_

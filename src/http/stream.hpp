@@ -53,7 +53,7 @@ class Stream {
 
   virtual ~Stream() = default;
   virtual Kind kind() const = 0;
-  virtual void Start(std::function<void()> wake, core::Executor* executor) = 0;
+  virtual void Start(std::function<void()> wake, Executor* executor) = 0;
   virtual void Poll(SteadyTime now, Output& out) = 0;
   virtual void Sent(SteadyTime /*now*/) {}
   virtual void OnMessage(std::string_view /*text*/) {}

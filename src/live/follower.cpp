@@ -4,10 +4,10 @@
 
 namespace vigil::live {
 
-Follower::Follower(engine::Engine& engine, Hub& hub, const core::Clock& clock,
-                   core::Principal principal, std::string investigation_id, std::string run_id,
+Follower::Follower(engine::Engine& engine, Hub& hub, const Clock& clock, core::Principal principal,
+                   std::string investigation_id, std::string run_id,
                    std::optional<std::string> after, FollowOptions options,
-                   std::function<void()> wake, core::Executor* executor)
+                   std::function<void()> wake, Executor* executor)
     : engine_(engine),
       hub_(hub),
       clock_(clock),

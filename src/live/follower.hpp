@@ -82,9 +82,9 @@ class Follower : public std::enable_shared_from_this<Follower> {
   // `wake` is called when Poll has something new: on `executor`'s thread for what the hub
   // delivers when one is given (the follower then lives on that thread), and from any thread for
   // what the engine's read pool hands back.
-  Follower(engine::Engine& engine, Hub& hub, const core::Clock& clock, core::Principal principal,
+  Follower(engine::Engine& engine, Hub& hub, const Clock& clock, core::Principal principal,
            std::string investigation_id, std::string run_id, std::optional<std::string> after,
-           FollowOptions options, std::function<void()> wake, core::Executor* executor = nullptr);
+           FollowOptions options, std::function<void()> wake, Executor* executor = nullptr);
   ~Follower();
   Follower(const Follower&) = delete;
   Follower& operator=(const Follower&) = delete;
@@ -126,14 +126,14 @@ class Follower : public std::enable_shared_from_this<Follower> {
 
   engine::Engine& engine_;
   Hub& hub_;
-  const core::Clock& clock_;
+  const Clock& clock_;
   const core::Principal principal_;
   const std::string investigation_id_;
   const std::string run_id_;
   const std::optional<std::string> after_;
   const FollowOptions options_;
   const std::function<void()> wake_;
-  core::Executor* const executor_;
+  Executor* const executor_;
 
   SubscriberPtr subscriber_;
   Subscriber::Taken taken_;  // reused by every Take

@@ -52,7 +52,7 @@ void Hub::Attach(engine::Engine& engine) {
 }
 
 SubscriberPtr Hub::Subscribe(const std::string& investigation_id, std::function<void()> wake,
-                             core::Executor* executor) {
+                             Executor* executor) {
   auto subscriber =
       std::make_shared<Subscriber>(investigation_id, options_.max_queue, std::move(wake), executor);
   std::lock_guard lock(mu_);
@@ -86,7 +86,7 @@ void Hub::Unsubscribe(const SubscriberPtr& subscriber) {
   if (it == topics_.end()) return;
   Topic& topic = it->second;
   const size_t i = subscriber->index_;
-  if (core::Executor* executor = subscriber->executor()) {
+  if (Executor* executor = subscriber->executor()) {
     auto local = topic.locals.find(executor);
     if (local == topic.locals.end()) return;
     auto& list = local->second->subscribers;
@@ -112,7 +112,7 @@ void Hub::Unsubscribe(const SubscriberPtr& subscriber) {
 
 void Hub::Publish(const engine::SnapshotPtr& snapshot, std::span<const SharedEventPtr> events) {
   std::vector<SubscriberPtr> unbound;
-  std::vector<core::Executor*> to_post;
+  std::vector<Executor*> to_post;
   {
     std::lock_guard lock(mu_);
     auto it = topics_.find(snapshot->id());
@@ -132,7 +132,7 @@ void Hub::Publish(const engine::SnapshotPtr& snapshot, std::span<const SharedEve
     }
   }
   published_.fetch_add(events.size(), std::memory_order_relaxed);
-  for (core::Executor* executor : to_post) {
+  for (Executor* executor : to_post) {
     PostDeliver(executor, snapshot->id());
   }
   uint64_t cut = 0;
@@ -140,7 +140,7 @@ void Hub::Publish(const engine::SnapshotPtr& snapshot, std::span<const SharedEve
   Count(events.size(), unbound.size(), cut);
 }
 
-void Hub::Deliver(core::Executor* executor, const std::string& investigation_id) {
+void Hub::Deliver(Executor* executor, const std::string& investigation_id) {
   // Subscribers per task: ~1 ms of sends, after which the thread's other handlers get a turn.
   constexpr size_t kChunk = 128;
   Topic* topic = nullptr;
@@ -206,19 +206,19 @@ void Hub::Deliver(core::Executor* executor, const std::string& investigation_id)
   if (again) PostDeliver(executor, investigation_id);
 }
 
-void Hub::PostDeliver(core::Executor* executor, const std::string& investigation_id) {
+void Hub::PostDeliver(Executor* executor, const std::string& investigation_id) {
   // The task hands its Local back if it is destroyed without running (the executor shut down
   // and dropped it, or its thread stopped first): nothing is left waiting for a task that never
   // comes, and no Local is left behind for an executor that is gone.
   struct Task {
-    Task(Hub* h, core::Executor* e, std::string i) : hub(h), executor(e), id(std::move(i)) {}
+    Task(Hub* h, Executor* e, std::string i) : hub(h), executor(e), id(std::move(i)) {}
     Task(const Task&) = delete;
     Task& operator=(const Task&) = delete;
     ~Task() {
       if (!ran) hub->Abandon(executor, id);
     }
     Hub* const hub;
-    core::Executor* const executor;
+    Executor* const executor;
     const std::string id;
     bool ran = false;
   };
@@ -229,7 +229,7 @@ void Hub::PostDeliver(core::Executor* executor, const std::string& investigation
   });
 }
 
-void Hub::Abandon(core::Executor* executor, const std::string& investigation_id) {
+void Hub::Abandon(Executor* executor, const std::string& investigation_id) {
   std::vector<SubscriberPtr> released;  // released after the lock
   std::lock_guard lock(mu_);
   auto it = topics_.find(investigation_id);
@@ -246,7 +246,7 @@ void Hub::Abandon(core::Executor* executor, const std::string& investigation_id)
 }
 
 std::vector<SubscriberPtr> Hub::Tidy(const std::string& investigation_id, Topic& topic,
-                                     core::Executor* executor, Local& local) {
+                                     Executor* executor, Local& local) {
   std::vector<SubscriberPtr> released;
   if (!local.retired.empty()) {
     auto& list = local.subscribers;

@@ -41,9 +41,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/executor.hpp"
 #include "core/cursor.hpp"
 #include "core/event.hpp"
-#include "base/executor.hpp"
 #include "engine/engine.hpp"
 #include "live/metrics.hpp"
 
@@ -66,14 +66,14 @@ class Subscriber {
   };
 
   Subscriber(std::string investigation_id, size_t max_queue, std::function<void()> wake,
-             core::Executor* executor)
+             Executor* executor)
       : investigation_id_(std::move(investigation_id)),
         max_queue_(max_queue),
         wake_(std::move(wake)),
         executor_(executor) {}
 
   const std::string& investigation_id() const { return investigation_id_; }
-  core::Executor* executor() const { return executor_; }
+  Executor* executor() const { return executor_; }
   // Everything published since the last Take, into `into` (whose old contents are dropped and
   // whose buffer becomes the next queue, so a follower that takes into the same Taken each time
   // allocates nothing). Arms the wake-up: the next Push calls `wake`.
@@ -97,7 +97,7 @@ class Subscriber {
   const std::string investigation_id_;
   const size_t max_queue_;
   const std::function<void()> wake_;
-  core::Executor* const executor_;  // null: unbound
+  Executor* const executor_;  // null: unbound
   std::mutex mu_;
   std::vector<SharedEventPtr> queue_;  // Guarded by Lock()
   engine::SnapshotPtr snapshot_;       // Guarded by Lock()
@@ -125,7 +125,7 @@ class Hub {
   // on `executor`'s thread when one is given (call Subscribe there), on the publishing thread
   // otherwise; outside every hub lock either way. The executor must outlive the subscription.
   SubscriberPtr Subscribe(const std::string& investigation_id, std::function<void()> wake,
-                          core::Executor* executor = nullptr);
+                          Executor* executor = nullptr);
   // Idempotent.
   void Unsubscribe(const SubscriberPtr& subscriber);
 
@@ -170,21 +170,21 @@ class Hub {
   };
   struct Topic {
     std::vector<SubscriberPtr> unbound;
-    std::unordered_map<core::Executor*, std::unique_ptr<Local>> locals;
+    std::unordered_map<Executor*, std::unique_ptr<Local>> locals;
     size_t count = 0;  // subscribers, bound and unbound
   };
   // On `executor`'s thread: the next chunk of the pass under way through the investigation's
   // subscribers there, or a new pass with the commits in the inbox.
-  void Deliver(core::Executor* executor, const std::string& investigation_id);
+  void Deliver(Executor* executor, const std::string& investigation_id);
   // Posts Deliver to `executor`: the task of the investigation's Local there.
-  void PostDeliver(core::Executor* executor, const std::string& investigation_id);
+  void PostDeliver(Executor* executor, const std::string& investigation_id);
   // A task that will never run: the Local's pass and inbox are dropped, and it is tidied.
-  void Abandon(core::Executor* executor, const std::string& investigation_id);
+  void Abandon(Executor* executor, const std::string& investigation_id);
   // Under mu_, with no pass under way in `local`: closes the gaps left by the ones that left
   // meanwhile, and removes `local` (and the topic) when nobody is left. Hands back the retired
   // subscribers, to be released outside the lock.
   std::vector<SubscriberPtr> Tidy(const std::string& investigation_id, Topic& topic,
-                                  core::Executor* executor, Local& local);
+                                  Executor* executor, Local& local);
   void Count(size_t events, size_t subscribers, uint64_t cut);
   static void SwapRemove(std::vector<SubscriberPtr>& list, size_t i);
 

@@ -7,8 +7,8 @@
 #include <cmath>
 #include <random>
 
-#include "core/input.hpp"
 #include "base/json_util.hpp"
+#include "core/input.hpp"
 #include "engine/await.hpp"
 
 namespace vigil::runner {
@@ -90,7 +90,7 @@ struct Runner::Sim {
   bool Chance(double p) { return Uniform(0, 1) < p; }
 };
 
-Runner::Runner(engine::Engine& engine, const core::Clock& clock, RunnerOptions options)
+Runner::Runner(engine::Engine& engine, const Clock& clock, RunnerOptions options)
     : engine_(engine), clock_(clock), options_(options) {
   principal_.subject = "runner";
   principal_.can_read = principal_.can_write = principal_.is_admin = true;
@@ -382,7 +382,7 @@ void Runner::Step(Sim& sim, const engine::SnapshotPtr& snapshot) {
     if (core::IsFinished(t.status)) ++finished;
     if (t.status != core::ToolStatus::kCompleted || !t.result) continue;
     auto& [sum, n] = by_agent[t.agent_type];
-    sum += core::NumberOr(*t.result, "risk_score", 0);
+    sum += NumberOr(*t.result, "risk_score", 0);
     ++n;
   }
   json::object agents;

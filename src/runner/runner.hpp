@@ -39,7 +39,7 @@ struct RunnerOptions {
 
 class Runner {
  public:
-  Runner(engine::Engine& engine, const core::Clock& clock, RunnerOptions options);
+  Runner(engine::Engine& engine, const Clock& clock, RunnerOptions options);
   ~Runner();
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
@@ -60,7 +60,7 @@ class Runner {
   bool Move(Sim& sim, core::State to, std::string reason);
 
   engine::Engine& engine_;
-  const core::Clock& clock_;
+  const Clock& clock_;
   const RunnerOptions options_;
   core::Principal principal_;
 

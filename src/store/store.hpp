@@ -19,10 +19,10 @@
 #include <string>
 #include <vector>
 
+#include "base/result.hpp"
 #include "core/cursor.hpp"
 #include "core/event.hpp"
 #include "core/lifecycle.hpp"
-#include "base/result.hpp"
 
 namespace vigil::store {
 

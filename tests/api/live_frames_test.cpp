@@ -258,7 +258,7 @@ TEST(LiveFramesTest, TextIsEscapedInsideTheData) {
 TEST(LiveFramesTest, TheStreamsOwnFrames) {
   EXPECT_EQ(*SseRetry(2500), "retry: 2500\n\n");
 
-  const int64_t ms = core::ParseIsoMs("2026-11-22T05:55:54.503Z").value();
+  const int64_t ms = ParseIsoMs("2026-11-22T05:55:54.503Z").value();
   SseFrame heartbeat = ParseSse(*SseHeartbeat(ms));
   EXPECT_EQ(heartbeat.event, "heartbeat");
   EXPECT_FALSE(heartbeat.id);

@@ -170,7 +170,7 @@ class RaceTest : public ::testing::Test {
   }
 
   std::string dir_, path_;
-  core::SystemClock clock_;
+  SystemClock clock_;
   std::unique_ptr<HookedStore> store_;
   std::unique_ptr<Engine> engine_;
   std::mutex mu_;

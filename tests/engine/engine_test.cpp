@@ -84,7 +84,7 @@ class EngineTest : public ::testing::Test {
     int64_t version;
   };
 
-  core::SystemClock clock_;
+  SystemClock clock_;
   std::string dir_, path_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<Engine> engine_;

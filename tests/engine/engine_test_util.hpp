@@ -3,9 +3,9 @@
 
 #include <string>
 
+#include "base/result.hpp"
 #include "core/input.hpp"
 #include "core/principal.hpp"
-#include "base/result.hpp"
 #include "engine/await.hpp"
 
 namespace vigil::engine::testing {

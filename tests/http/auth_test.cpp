@@ -105,7 +105,7 @@ class AuthTest : public ::testing::Test {
     return principal.error().message;
   }
 
-  core::ManualClock clock_;
+  ManualClock clock_;
   Authenticator auth_;
 };
 

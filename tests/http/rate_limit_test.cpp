@@ -259,7 +259,7 @@ class RequestChargeTest : public ::testing::Test {
     return limiter_->Status(budget, kAlice, clock_.NowMs()).remaining;
   }
 
-  core::ManualClock clock_{kStartMs};
+  ManualClock clock_{kStartMs};
   std::shared_ptr<RateLimiter> limiter_ =
       std::make_shared<RateLimiter>(RateLimitOptions{.max_requests = 5, .window_seconds = 60});
   AnswerHook charge_ = ChargeOnAnswer(limiter_, clock_);

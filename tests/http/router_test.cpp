@@ -41,7 +41,7 @@ class RouterTest : public ::testing::Test {
     return answer.value_or(Response{});
   }
 
-  core::ManualClock clock_;
+  ManualClock clock_;
   std::shared_ptr<Authenticator> auth_;
   Router router_;
   RouteOptions open_{.auth = false};

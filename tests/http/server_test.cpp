@@ -79,7 +79,7 @@ class Worker {
 class OneFrameStream : public Stream {
  public:
   Kind kind() const override { return Kind::kServerSentEvents; }
-  void Start(std::function<void()>, core::Executor*) override {}
+  void Start(std::function<void()>, Executor*) override {}
   void Poll(SteadyTime, Output& out) override {
     out.frames.push_back(std::make_shared<const std::string>("data: one\n\n"));
     out.done = true;

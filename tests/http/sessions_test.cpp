@@ -22,7 +22,7 @@ bool IsHexId(const std::string& id) {
 
 class SessionsTest : public ::testing::Test {
  protected:
-  core::ManualClock clock_{kNowMs};
+  ManualClock clock_{kNowMs};
 };
 
 TEST_F(SessionsTest, AnOpenedSessionNamesItsToken) {

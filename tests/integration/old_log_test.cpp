@@ -45,7 +45,7 @@ std::pair<std::string, std::vector<std::string>> WriteOldLog(const std::string& 
   auto store = store::OpenStore(path);
   EXPECT_TRUE(store) << store.error().message;
   if (!store) return out;
-  core::ManualClock clock(core::SystemClock().NowMs() - age_ms);
+  ManualClock clock(SystemClock().NowMs() - age_ms);
   engine::Engine engine(**store, clock);
   engine.Start();
   auto data = core::ParseCreateRequest(json::parse(R"({"name": "an old case"})"), {});

@@ -120,7 +120,7 @@ FollowOptions Quiet(size_t replay_page = 3) {
 // One follower, driven on the test's thread as a connection's coroutine drives it.
 class Driven {
  public:
-  Driven(engine::Engine& engine, Hub& hub, const core::Clock& clock, std::string id,
+  Driven(engine::Engine& engine, Hub& hub, const Clock& clock, std::string id,
          std::optional<std::string> after, FollowOptions options, std::string run_id = "")
       : wake_(std::make_shared<Wake>()) {
     // The wake state is shared with the wake callback, which a read-pool thread may still be
@@ -305,7 +305,7 @@ class FollowerTest : public ::testing::Test {
     return d->items;
   }
 
-  core::ManualClock clock_{kLongAgo};
+  ManualClock clock_{kLongAgo};
   std::string dir_;
   std::unique_ptr<store::Store> store_;
   HubOptions hub_options_;  // a fixture may change it in its constructor

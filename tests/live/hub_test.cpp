@@ -97,7 +97,7 @@ TEST(HubTest, EmptyTopicsAreRemovedAtOnce) {
 }
 
 // An executor whose tasks run when the test says, on the test's thread.
-class ManualExecutor : public core::Executor {
+class ManualExecutor : public Executor {
  public:
   void Post(std::function<void()> task) override { tasks_.push_back(std::move(task)); }
   size_t pending() const { return tasks_.size(); }

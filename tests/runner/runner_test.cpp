@@ -185,7 +185,7 @@ class RunnerTest : public ::testing::Test {
     for (size_t i = 1; i < log.size(); ++i) EXPECT_LT(log[i - 1].id, log[i].id) << i;
   }
 
-  core::ManualClock clock_{kNowMs};
+  ManualClock clock_{kNowMs};
   std::string dir_, db_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<Commits> commits_ = std::make_unique<Commits>();

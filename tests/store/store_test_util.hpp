@@ -10,10 +10,10 @@
 #include <string>
 #include <system_error>
 
+#include "base/result.hpp"
 #include "core/cursor.hpp"
 #include "core/event.hpp"
 #include "core/lifecycle.hpp"
-#include "base/result.hpp"
 
 namespace vigil::store::testing {
 

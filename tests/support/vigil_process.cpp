@@ -160,7 +160,7 @@ std::string MakeTempDir() {
 }
 
 std::string TestToken(std::string user, std::vector<std::string> roles) {
-  auto token = http::MintToken(kTestJwtSecret, user, roles, 3600, core::SystemClock().NowMs());
+  auto token = http::MintToken(kTestJwtSecret, user, roles, 3600, SystemClock().NowMs());
   if (!token) {
     ADD_FAILURE() << "cannot mint a test token: " << token.error().message;
     return {};
