@@ -38,13 +38,11 @@ Result<std::unique_ptr<live::ConnectionLimits::Ticket>> AdmitStream(const ApiCon
                   : "the server has as many open streams as it allows; retry later");
 }
 
-int64_t SinceNs(int64_t committed_ns) { return live::MonotonicNs() - committed_ns; }
-
 // What a stream hands out, for the live metrics: items are counted as they are formatted, and
 // the delivery latency of events is observed once the frames holding them are written.
 class DeliveryTally {
  public:
-  explicit DeliveryTally(live::LiveMetrics& metrics) : m_(metrics) {}
+  DeliveryTally(live::LiveMetrics& metrics, const Clock& clock) : m_(metrics), clock_(clock) {}
 
   void Count(const live::FollowItem& item) {
     using Kind = live::FollowItem::Kind;
@@ -72,12 +70,14 @@ class DeliveryTally {
   void Sent() {
     m_.frames_sent.fetch_add(frames_, std::memory_order_relaxed);
     m_.events_sent.fetch_add(committed_.size(), std::memory_order_relaxed);
-    for (int64_t c : committed_) m_.delivery.Observe(SinceNs(c));
+    const int64_t now_ns = clock_.MonotonicNs();
+    for (int64_t c : committed_) m_.delivery.Observe(now_ns - c);
     committed_.clear();
   }
 
  private:
   live::LiveMetrics& m_;
+  const Clock& clock_;
   std::vector<int64_t> committed_;  // of the events in the frames being written
   size_t frames_ = 0;
 };
@@ -98,7 +98,7 @@ class SseStream : public http::Stream {
         after_(std::move(after)),
         progress_(progress),
         ticket_(std::move(ticket)),
-        tally_(ctx.hub.metrics()) {}
+        tally_(ctx.hub.metrics(), ctx.clock) {}
 
   Kind kind() const override { return Kind::kServerSentEvents; }
 
@@ -106,7 +106,7 @@ class SseStream : public http::Stream {
     auto& m = ctx_.hub.metrics();
     m.sse_open.fetch_add(1, std::memory_order_relaxed);
     m.sse_opened.fetch_add(1, std::memory_order_relaxed);
-    const SteadyTime now = std::chrono::steady_clock::now();
+    const SteadyTime now = ctx_.clock.SteadyNow();
     heartbeat_every_ = std::chrono::seconds(ctx_.options.sse_heartbeat_seconds);
     heartbeat_at_ = now + heartbeat_every_;
     deadline_ = now + std::chrono::seconds(ctx_.options.sse_max_duration_seconds);
@@ -245,7 +245,7 @@ class WsSession : public http::Stream {
         principal_(std::move(principal)),
         rate_key_(std::move(rate_key)),
         ticket_(std::move(ticket)),
-        tally_(ctx.hub.metrics()) {}
+        tally_(ctx.hub.metrics(), ctx.clock) {}
 
   Kind kind() const override { return Kind::kWebSocket; }
 

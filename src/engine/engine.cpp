@@ -282,7 +282,7 @@ void Engine::RunGroup(std::vector<Job>& jobs) {
 void Engine::PublishCommitted(std::span<Committed> commits) {
   // In commit order, each commit's events join the investigation's recent log before the
   // snapshot they lead to is installed: whoever sees a snapshot finds its events in memory.
-  const int64_t committed_ns = MonotonicNs();
+  const int64_t committed_ns = clock_.MonotonicNs();
   std::vector<std::vector<SharedEventPtr>> shared(commits.size());
   for (size_t i = 0; i < commits.size(); ++i) {
     shared[i].reserve(commits[i].events.size());

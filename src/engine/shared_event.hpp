@@ -18,9 +18,6 @@
 
 namespace vigil::engine {
 
-// Monotonic nanoseconds, the clock of SharedEvent::committed_ns.
-int64_t MonotonicNs();
-
 class SharedEvent {
  public:
   SharedEvent(std::string investigation_id, core::EventId id, core::EventType type,
@@ -38,7 +35,8 @@ class SharedEvent {
   core::EventId id() const { return id_; }
   core::EventType type() const { return type_; }
   const std::string& wire() const { return wire_; }
-  // MonotonicNs when it was committed in this process; 0 for events read back from the store.
+  // Clock::MonotonicNs when it was committed in this process; 0 for events read back from the
+  // store.
   int64_t committed_ns() const { return committed_ns_; }
 
   // What `make(*this)` returns, made once per slot and then shared: the first caller of a slot

@@ -55,6 +55,7 @@ void Follower::Stop() {
 }
 
 SteadyTime Follower::Poll(SteadyTime now, std::vector<FollowItem>& out) {
+  now_ = now;
   if (phase_ == Phase::kStarting) {
     std::optional<Result<engine::SnapshotPtr>> loaded;
     {
@@ -98,7 +99,7 @@ void Follower::StartAt(FollowItem::Kind kind, std::string reason, std::vector<Fo
   last_sent_ = latest_->investigation().last_event_id;
   Emit(out, kind, latest_, std::move(reason));
   progress_version_ = latest_->version();
-  progress_at_ = std::chrono::steady_clock::now();
+  progress_at_ = now_;
   phase_ = Phase::kLive;
 }
 

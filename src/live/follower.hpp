@@ -141,6 +141,7 @@ class Follower : public std::enable_shared_from_this<Follower> {
   engine::SnapshotPtr latest_;     // the newest snapshot known
   int64_t progress_version_ = -1;  // the version of the last snapshot handed out
   SteadyTime progress_at_{};       // when it was handed out
+  SteadyTime now_{};               // the time of the Poll under way: the follower reads no clock
   bool progress_now_ = false;      // a status change was handed out: progress without delay
   core::EventId last_sent_;        // the newest event handed out
   core::EventId replay_from_;      // the replay's next page starts after this

@@ -50,7 +50,6 @@
 namespace vigil::live {
 
 // An event as it is delivered live: shared with the engine's recent log, frames formatted once.
-using engine::MonotonicNs;
 using engine::SharedEvent;
 using engine::SharedEventPtr;
 

@@ -6,7 +6,7 @@
 #include <random>
 #include <string>
 
-namespace vigil::core {
+namespace vigil {
 namespace {
 
 struct Known {
@@ -99,16 +99,25 @@ TEST(ParseIsoMs, IsTheInverseOfFormatForRandomInstants) {
 TEST(ManualClock, MovesOnlyWhenTold) {
   ManualClock clock(1000);
   EXPECT_EQ(clock.NowMs(), 1000);
+  const Clock::SteadyTime start = clock.SteadyNow();
+  const int64_t start_ns = clock.MonotonicNs();
   clock.Advance(250);
   EXPECT_EQ(clock.NowMs(), 1250);
-  clock.Set(10);  // may step back
+  EXPECT_EQ(clock.SteadyNow() - start, std::chrono::milliseconds(250)) << "time passed for both";
+  EXPECT_EQ(clock.MonotonicNs() - start_ns, 250'000'000);
+  clock.Set(10);  // the wall clock may step back
   EXPECT_EQ(clock.NowMs(), 10);
+  EXPECT_EQ(clock.SteadyNow() - start, std::chrono::milliseconds(250)) << "monotonic time did not";
 }
 
-TEST(SystemClock, IsAfter2024) {
+TEST(SystemClock, IsAfter2024AndMonotonic) {
   SystemClock clock;
   EXPECT_GT(clock.NowMs(), 1704067200000);  // 2024-01-01
+  const Clock::SteadyTime a = clock.SteadyNow();
+  const int64_t a_ns = clock.MonotonicNs();
+  EXPECT_LE(a, clock.SteadyNow());
+  EXPECT_LE(a_ns, clock.MonotonicNs());
 }
 
 }  // namespace
-}  // namespace vigil::core
+}  // namespace vigil

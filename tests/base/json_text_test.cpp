@@ -5,7 +5,7 @@
 #include <boost/json.hpp>
 #include <limits>
 
-namespace vigil::core {
+namespace vigil {
 namespace {
 
 namespace json = boost::json;
@@ -36,4 +36,4 @@ TEST(JsonTextTest, RoundTripsWhatBoostWrites) {
 }
 
 }  // namespace
-}  // namespace vigil::core
+}  // namespace vigil

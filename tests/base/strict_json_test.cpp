@@ -5,7 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <string>
 
-namespace vigil::core {
+namespace vigil {
 namespace {
 
 // The refusal's field and message, or "ok".
@@ -83,4 +83,4 @@ TEST(StrictJsonTest, RefusesWhatIsNotJson) {
 }
 
 }  // namespace
-}  // namespace vigil::core
+}  // namespace vigil
