@@ -184,6 +184,31 @@ TEST_F(PostgresStoreTest, ALostConnectionFailsTheWriteQuicklyAndTheNextWriteReco
   EXPECT_EQ(after->size(), 1u);
 }
 
+// PostgreSQL's text cannot hold NUL, and libpq would cut a parameter at one: such text is
+// refused, not stored cut short (two keys that differ after a NUL must not collide), and the
+// transaction goes on.
+TEST_F(PostgresStoreTest, TextWithANulIsRefusedNotCutShort) {
+  auto store = MigrateAndOpen();
+  ASSERT_NE(store, nullptr);
+  auto tx = store->BeginWrite();
+  ASSERT_TRUE(IsOk(tx));
+  InvestigationRow named = Investigation("inv-1");
+  named.name = std::string("before\0after", 12);
+  EXPECT_TRUE(FailsWith((*tx)->InsertInvestigation(named), ErrorCode::kInvalidArgument));
+  ASSERT_TRUE(IsOk((*tx)->InsertInvestigation(Investigation("inv-1"))));
+  EXPECT_TRUE(FailsWith(
+      (*tx)->AppendEvents(std::vector{Event("inv-1", {1000, 0}, "k"),
+                                      Event("inv-1", {1000, 1}, std::string("k\0other", 7))}),
+      ErrorCode::kInvalidArgument));
+  ASSERT_TRUE(IsOk((*tx)->AppendEvents(std::vector{Event("inv-1", {1000, 0}, "k")})));
+  ASSERT_TRUE(IsOk((*tx)->Commit()));
+  tx->reset();
+  auto events = store->ReadEvents({.investigation_id = "inv-1"});
+  ASSERT_TRUE(IsOk(events));
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].key, "k");
+}
+
 // An append larger than one pipeline: all of it, in order; and a refusal far into it appends none
 // of it and leaves the transaction usable.
 TEST_F(PostgresStoreTest, ALongAppendIsAllOrNothing) {

@@ -23,6 +23,11 @@ bool IsUnavailable(std::string_view sqlstate) {
          sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" || sqlstate == "25006";
 }
 
+Error NulRefused() {
+  return Error(ErrorCode::kInvalidArgument,
+               "text with a NUL character (\\u0000) cannot be stored in this database");
+}
+
 }  // namespace
 
 Error PgError(const pg_result* result, pg_conn* conn, std::string_view what) {
@@ -72,6 +77,7 @@ bool Rows::Row::ColumnIsNull(int column) const { return PQgetisnull(result_, row
 // --- Params ---
 
 Params& Params::Bind(std::string_view text) {
+  has_nul_ = has_nul_ || text.find('\0') != std::string_view::npos;
   values_.emplace_back(text);
   null_.push_back(false);
   return *this;
@@ -194,6 +200,7 @@ Result<std::string> Connection::Prepared(std::string_view sql) {
 }
 
 Result<Rows> Connection::Run(std::string_view sql, const Params& params, Failure* failure) {
+  if (params.has_nul()) return Fail(NulRefused());
   auto name = Prepared(sql);
   if (!name) return Fail(std::move(name.error()));
   std::vector<const char*> values = params.Values();
@@ -209,6 +216,12 @@ Result<Rows> Connection::Exec(const char* sql, Failure* failure) {
 
 Result<void> Connection::RunPipelined(std::string_view sql, std::span<const Params> params,
                                       size_t chunk, size_t* failed_index, Failure* failure) {
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (params[i].has_nul()) {
+      *failed_index = i;
+      return Fail(NulRefused());
+    }
+  }
   auto name = Prepared(sql);  // outside pipeline mode, where PQprepare may wait for its answer
   if (!name) return Fail(std::move(name.error()));
   chunk = std::max<size_t>(chunk, 1);

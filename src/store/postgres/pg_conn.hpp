@@ -75,7 +75,9 @@ class Rows {
   std::unique_ptr<pg_result, Clear> result_;
 };
 
-// The text parameters of one statement, in order ($1, $2, ...).
+// The text parameters of one statement, in order ($1, $2, ...). PostgreSQL's text cannot hold a
+// NUL character, and libpq would cut a text parameter at the first one; a statement with such a
+// parameter is refused before it is sent (kInvalidArgument), never stored cut short.
 class Params {
  public:
   Params& Bind(std::string_view text);
@@ -86,8 +88,10 @@ class Params {
   std::vector<const char*> Values() const;
   std::vector<int> Lengths() const;
   int size() const { return static_cast<int>(values_.size()); }
+  bool has_nul() const { return has_nul_; }
 
  private:
+  bool has_nul_ = false;
   std::vector<std::string> values_;
   std::vector<bool> null_;
 };
