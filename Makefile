@@ -37,6 +37,7 @@ run: build
 	  --db $(DATA)/vigil.db --web-root web/dist
 
 test: build
+	scripts/install-deps.sh --postgres
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 	JOBS=$(JOBS) scripts/fuzz.sh --smoke
 	$(MAKE) --no-print-directory test-web

@@ -91,6 +91,7 @@ if [ "${1:-}" = "--self-test" ]; then
     'http/router.cpp|#include "store/store.hpp"'
     'api/events.cpp|#include <boost/beast/http/message.hpp>'
     'api/events.cpp|#include <sqlite3.h>'
+    'store/sqlite/sqlite_db.cpp|#include <libpq-fe.h>'
     'engine/engine.cpp|constexpr const char* kSql = "SELECT id FROM events WHERE 1";'
   )
   check "$ROOT/src" > /dev/null || { echo "self-test: the tree itself does not pass"; exit 1; }

@@ -14,6 +14,9 @@ packages=(
 case "${1:-}" in
   --bench) packages+=(wrk nginx libnginx-mod-nchan bc) ;;
   --browser) packages+=(chromium) ;;  # the UI's end-to-end tests drive Debian's Chromium
+  # The PostgreSQL store's tests start their own throwaway server (scripts/test-postgres.sh) from
+  # Debian's binaries in /usr/lib/postgresql/15/bin.
+  --postgres) packages+=(postgresql) ;;
 esac
 # The UI is built with Node.js and npm: the machine's own when it has them (Vite needs Node 20.19
 # or later), else Debian's.
@@ -26,6 +29,11 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  # The tests start their own PostgreSQL; the package's default cluster would only idle on 5432.
+  if [[ " ${missing[*]} " == *" postgresql "* ]] && [ ! -e /etc/postgresql-common/createcluster.d/vigil.conf ]; then
+    $SUDO mkdir -p /etc/postgresql-common/createcluster.d
+    echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.d/vigil.conf >/dev/null
+  fi
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi

@@ -17,7 +17,7 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
     return cmd.add_option(flag, var, help)->envname(env)->capture_default_str();
   };
   opt("--listen", c.listen, "VIGIL_LISTEN", "address and port to listen on (port 0: any free)");
-  opt("--db", c.db, "VIGIL_DB", "the database: a SQLite file path");
+  opt("--db", c.db, "VIGIL_DB", "the database: a SQLite file path, or a PostgreSQL URL");
   cmd.add_option("--port-file", c.port_file,
                  "write the bound port to this file once listening (for tests and scripts)");
   cmd.add_flag("--demo", c.demo, "run simulated demo investigations and print a login token")

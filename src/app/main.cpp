@@ -153,7 +153,8 @@ int Serve(ServeConfig& config) {
   std::string host = config.server.address.find(':') != std::string::npos
                          ? "[" + config.server.address + "]"
                          : config.server.address;
-  log->info("vigil listening on http://{}:{} (database {})", host, server->port(), config.db);
+  log->info("vigil listening on http://{}:{} (database {})", host, server->port(),
+            store::RedactedLocation(config.db));
   if (!config.port_file.empty() && !WritePortFile(config.port_file, server->port())) {
     log->error("cannot write the port file {}", config.port_file);
     return 1;
@@ -183,8 +184,9 @@ int Serve(ServeConfig& config) {
   return 0;
 }
 
-int Migrate(const std::string& db) {
-  auto report = store::MigrateStore(db);
+int Migrate(const std::string& location) {
+  auto report = store::MigrateStore(location);
+  const std::string db = store::RedactedLocation(location);  // a URL's password stays private
   if (!report) {
     std::fprintf(stderr, "vigil migrate: %s\n", Describe(report.error()).c_str());
     return 1;
@@ -245,7 +247,7 @@ int main(int argc, char** argv) {
 
   std::string migrate_db = "data/vigil.db";
   CLI::App* migrate = app.add_subcommand("migrate", "create or upgrade the database schema");
-  migrate->add_option("--db", migrate_db, "the database: a SQLite file path")
+  migrate->add_option("--db", migrate_db, "the database: a SQLite file path, or a PostgreSQL URL")
       ->envname("VIGIL_DB")
       ->capture_default_str();
 

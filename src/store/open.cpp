@@ -1,16 +1,18 @@
 #include "store/open.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
+#include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace vigil::store {
 
 Result<StoreLocation> ParseStoreLocation(std::string_view db) {
   if (db.empty()) {
-    return Fail(ErrorCode::kInvalidArgument, "--db / VIGIL_DB is empty: give a SQLite file path",
-                "db");
+    return Fail(ErrorCode::kInvalidArgument,
+                "--db / VIGIL_DB is empty: give a SQLite file path or a PostgreSQL URL", "db");
   }
   const size_t scheme_end = db.find("://");
   const bool sqlite_url = db.starts_with("sqlite:");
@@ -26,24 +28,50 @@ Result<StoreLocation> ParseStoreLocation(std::string_view db) {
   }
   const std::string_view scheme = db.substr(0, scheme_end);
   if (scheme == "postgresql" || scheme == "postgres") {
-    return Fail(ErrorCode::kInvalidArgument,
-                "--db / VIGIL_DB names a PostgreSQL database, which this build of vigil cannot "
-                "use yet; give a SQLite file path (e.g. data/vigil.db)",
-                "db");
+    StoreLocation location{Backend::kPostgres, std::string(db)};
+    if (auto checked = CheckPostgresUri(location.target); !checked) return Fail(checked.error());
+    return location;
   }
-  return Fail(
-      ErrorCode::kInvalidArgument,
-      "--db / VIGIL_DB: '" + std::string(scheme) +
-          "://' is not a database vigil knows; give a SQLite file path (e.g. data/vigil.db)",
-      "db");
+  return Fail(ErrorCode::kInvalidArgument,
+              "--db / VIGIL_DB: '" + std::string(scheme) +
+                  "://' is not a database vigil knows; give a SQLite file path (e.g. "
+                  "data/vigil.db) or a PostgreSQL URL (postgresql://...)",
+              "db");
 }
 
-Result<std::unique_ptr<Store>> OpenStore(std::string_view db) {
+std::string RedactedLocation(std::string_view db) {
+  const size_t scheme_end = db.find("://");
+  if (scheme_end == std::string_view::npos) return std::string(db);
+  std::string out(db);
+  // postgresql://user:password@host...: the userinfo ends at the last '@' before the path.
+  const size_t authority = scheme_end + 3;
+  const size_t path = std::min(out.find_first_of("/?", authority), out.size());
+  const size_t at = out.rfind('@', path);
+  if (at != std::string::npos && at >= authority) {
+    const size_t colon = out.find(':', authority);
+    if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+  }
+  // ...?password=secret&...
+  for (size_t key = out.find("password="); key != std::string::npos;
+       key = out.find("password=", key + 1)) {
+    if (key == 0 || (out[key - 1] != '?' && out[key - 1] != '&')) continue;
+    const size_t value = key + 9;
+    const size_t end = std::min(out.find('&', value), out.size());
+    out.replace(value, end - value, "***");
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Store>> OpenStore(std::string_view db, const OpenOptions& options) {
   auto location = ParseStoreLocation(db);
   if (!location) return Fail(location.error());
   switch (location->backend) {
     case Backend::kSqlite:
-      return OpenSqliteStore({.path = location->target});
+      return OpenSqliteStore(
+          {.path = location->target, .read_connections = options.read_connections});
+    case Backend::kPostgres:
+      return OpenPostgresStore(
+          {.uri = location->target, .read_connections = options.read_connections});
   }
   return Fail(ErrorCode::kInternal, "unknown backend");
 }
@@ -63,6 +91,8 @@ Result<MigrationReport> MigrateStore(std::string_view db) {
       }
       return MigrateSqlite(location->target);
     }
+    case Backend::kPostgres:
+      return MigratePostgres(location->target);
   }
   return Fail(ErrorCode::kInternal, "unknown backend");
 }

@@ -1,12 +1,13 @@
 // Store: where investigations and their event logs are kept. One interface, an implementation per
-// backend (sqlite/: the embedded default; a PostgreSQL one is planned for scale-out), opened from
-// its location by store/open.hpp, and one contract test suite that every implementation passes
-// (tests/store/store_contract_test.cpp).
+// backend (sqlite/: the embedded default; postgres/: PostgreSQL, for scale-out), opened from its
+// location by store/open.hpp, and one contract test suite that every implementation passes
+// (tests/store/store_contract_test.cpp; the PostgreSQL rows against a real server).
 //
 // Threading: reads may be called from any thread, concurrently with each other and with the
 // writer. Writes happen only inside a WriteTransaction, and at most one WriteTransaction exists at
 // a time: the engine's single writer thread owns it (group commit), so implementations need not
-// serialize writers themselves.
+// serialize writers themselves. Every call may block its thread on the database (a disk, a
+// network round trip): call them from the engine's writer and read threads, never an I/O thread.
 //
 // Nothing here is specific to one database: savepoints, keyset pagination and a unique key per
 // (investigation, idempotency key) exist in both.

@@ -71,16 +71,23 @@ TEST_F(ServeConfigTest, ListenSetsTheServersAddressAndPort) {
 }
 
 TEST_F(ServeConfigTest, ADatabaseThisBuildCannotOpenIsRefusedByName) {
-  for (const char* bad :
-       {"postgresql://x", "postgres://vigil@db/vigil", "mysql://x", "", "sqlite:", "sqlite://"}) {
+  for (const char* bad : {"postgresql://db:port/vigil", "postgres://vigil@db/vigil?nonsense=1",
+                          "mysql://x", "", "sqlite:", "sqlite://"}) {
     config_.db = bad;
     auto r = ValidateServeConfig(config_);
     EXPECT_TRUE(FailsWith(r, ErrorCode::kInvalidArgument, "db")) << bad;
   }
-  config_.db = "postgresql://x";
+  config_.db = "mysql://x";
   auto r = ValidateServeConfig(config_);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("PostgreSQL"), std::string::npos) << r.error().message;
+}
+
+TEST_F(ServeConfigTest, APostgresqlUrlIsADatabase) {
+  for (const char* good : {"postgresql://vigil:pw@db:5432/vigil", "postgres://db/vigil"}) {
+    config_.db = good;
+    EXPECT_TRUE(IsOk(ValidateServeConfig(config_))) << good;
+  }
 }
 
 TEST_F(ServeConfigTest, ASqliteFileMayBeAPathOrAUrl) {

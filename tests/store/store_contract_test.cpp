@@ -1,6 +1,6 @@
 // The Store contract (store/store.hpp), one suite for every backend, each opened the way vigil
 // opens it: from its location (store/open.hpp), migrated first. To add a backend, add its row to
-// kBackends at the bottom.
+// kBackends at the bottom. The PostgreSQL rows run against a real server (tests/CMakeLists.txt).
 
 #include <gtest/gtest.h>
 
@@ -25,6 +25,7 @@
 #include "store/open.hpp"
 #include "store/store.hpp"
 #include "store/store_test_util.hpp"
+#include "support/postgres/test_database.hpp"
 #include "support/result_matchers.hpp"
 
 namespace vigil::store {
@@ -804,6 +805,9 @@ TEST_P(ListTest, FiltersByOwnerAndStatesTogether) {
 
 const StoreImpl kBackends[] = {
     {"Sqlite", [](const std::string& dir) { return dir + "/vigil.db"; }},
+    // A database of its own per test on the test server (the ctest fixture "postgres"); without a
+    // server the test fails, saying how to start one.
+    {"Postgres", [](const std::string& dir) { return test::PostgresDatabaseFor(dir); }},
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::ValuesIn(kBackends),

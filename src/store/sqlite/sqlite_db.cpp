@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "store/common/rows.hpp"
+
 namespace vigil::store::sqlite {
 
 Error SqliteError(int rc, sqlite3* db, std::string_view what) {
@@ -36,21 +38,7 @@ Error SqliteError(int rc, sqlite3* db, std::string_view what) {
   } else {
     cause += sqlite3_errstr(rc);
   }
-  std::string message;
-  switch (code) {
-    case ErrorCode::kUnavailable:
-      message = "the database cannot take this request now; retry later";
-      break;
-    case ErrorCode::kConflict:
-      message = "the change conflicts with what is stored; read the resource again";
-      break;
-    default:
-      message = "the database failed";
-      break;
-  }
-  Error error(code, std::move(message));
-  error.cause = std::move(cause);
-  return error;
+  return common::DatabaseError(code, std::move(cause));
 }
 
 // --- Statement ---

@@ -4,24 +4,24 @@
 
 #include <algorithm>
 #include <atomic>
-#include <boost/json/parse.hpp>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
-#include <mutex>
 #include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
 
 #include "base/json_text.hpp"
+#include "store/common/pool.hpp"
+#include "store/common/rows.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/sqlite_db.hpp"
 
 namespace vigil::store {
 namespace {
 
+using common::Distinct;
 using sqlite::Connection;
 using sqlite::SqliteError;
 using sqlite::Statement;
@@ -51,90 +51,7 @@ std::string Placeholders(size_t n) {
   return out;
 }
 
-// Sorted and without repeats, so that the SQL built for a filter depends only on how many distinct
-// values it has: this bounds the number of statements each connection caches.
-template <typename Enum>
-std::vector<Enum> Distinct(std::vector<Enum> values) {
-  std::sort(values.begin(), values.end());
-  values.erase(std::unique(values.begin(), values.end()), values.end());
-  return values;
-}
-
 // --- Rows ---
-
-// Reads a row selected as
-//   id, owner, name, state, run_id, version, last_ts, last_seq, created_at_ms, updated_at_ms,
-//   completion_percent, snapshot
-Result<InvestigationRow> ReadInvestigation(const Statement& stmt) {
-  InvestigationRow row;
-  row.id = stmt.ColumnText(0);
-  row.owner = stmt.ColumnText(1);
-  row.name = stmt.ColumnText(2);
-  std::string_view state = stmt.ColumnText(3);
-  auto parsed = core::ParseState(state);
-  if (!parsed) {
-    return Fail(ErrorCode::kInternal,
-                "investigation " + row.id + " has an unknown state '" + std::string(state) + "'");
-  }
-  row.state = *parsed;
-  row.run_id = stmt.ColumnText(4);
-  row.version = stmt.ColumnInt64(5);
-  row.last_event_id.ts_ms = stmt.ColumnInt64(6);
-  row.last_event_id.seq = static_cast<int32_t>(stmt.ColumnInt64(7));
-  row.created_at_ms = stmt.ColumnInt64(8);
-  row.updated_at_ms = stmt.ColumnInt64(9);
-  row.completion_percent = static_cast<int>(stmt.ColumnInt64(10));
-  row.snapshot_json = stmt.ColumnText(11);
-  return row;
-}
-
-// Binds every column but the id, in the order
-//   owner, name, state, run_id, version, last_ts, last_seq, created_at_ms, updated_at_ms,
-//   completion_percent, snapshot
-void BindInvestigationFields(Statement& stmt, const InvestigationRow& row) {
-  stmt.Bind(row.owner)
-      .Bind(row.name)
-      .Bind(core::StateName(row.state))
-      .Bind(row.run_id)
-      .Bind(row.version)
-      .Bind(row.last_event_id.ts_ms)
-      .Bind(int64_t{row.last_event_id.seq})
-      .Bind(row.created_at_ms)
-      .Bind(row.updated_at_ms)
-      .Bind(int64_t{row.completion_percent})
-      .Bind(row.snapshot_json);
-}
-
-// Reads a row selected as ts_ms, seq, run_id, event_type, actor, item, idem_key.
-Result<core::Event> ReadEvent(const Statement& stmt, const std::string& investigation_id) {
-  core::Event event;
-  event.id.ts_ms = stmt.ColumnInt64(0);
-  event.id.seq = static_cast<int32_t>(stmt.ColumnInt64(1));
-  event.investigation_id = investigation_id;
-  event.run_id = stmt.ColumnText(2);
-  std::string_view type = stmt.ColumnText(3);
-  auto parsed = core::ParseEventType(type);
-  if (!parsed) {
-    return Fail(ErrorCode::kInternal, "event " + core::FormatEventId(event.id) +
-                                          " of investigation " + investigation_id +
-                                          " has an unknown type '" + std::string(type) + "'");
-  }
-  event.type = *parsed;
-  event.actor = stmt.ColumnText(4);
-  if (!stmt.ColumnIsNull(6)) event.key = stmt.ColumnText(6);
-  event.wire = stmt.ColumnText(5);
-  boost::system::error_code ec;
-  boost::json::value item = boost::json::parse(event.wire, ec);
-  boost::json::value* data =
-      ec || !item.is_object() ? nullptr : item.as_object().if_contains("data");
-  if (!data || !data->is_object()) {
-    return Fail(ErrorCode::kInternal, "event " + core::FormatEventId(event.id) +
-                                          " of investigation " + investigation_id +
-                                          " has a stored form without a data object");
-  }
-  event.data = std::move(data->as_object());
-  return event;
-}
 
 // --- Write transaction ---
 
@@ -202,11 +119,11 @@ class SqliteWriteTransaction final : public WriteTransaction {
     if (auto usable = CheckUsable(); !usable) return usable;
     auto stmt = db_->Prepare(kInsertInvestigation);
     if (!stmt) return Forward(stmt);
-    BindInvestigationFields(*stmt, row);
+    common::BindInvestigationFields(*stmt, row);
     stmt->Bind(row.id);
     auto done = stmt->Run();
     if (!done && (stmt->last_rc() & 0xff) == SQLITE_CONSTRAINT) {
-      return Fail(ErrorCode::kConflict, "investigation " + row.id + " already exists");
+      return Fail(common::InvestigationExists(row.id));
     }
     return done;
   }
@@ -224,7 +141,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
     if (auto usable = CheckUsable(); !usable) return usable;
     auto stmt = db_->Prepare(kUpdateInvestigation);
     if (!stmt) return Forward(stmt);
-    BindInvestigationFields(*stmt, row);
+    common::BindInvestigationFields(*stmt, row);
     stmt->Bind(row.id);
     if (expected_version) {
       stmt->Bind(*expected_version).Bind(*expected_version);
@@ -239,10 +156,9 @@ class SqliteWriteTransaction final : public WriteTransaction {
     read->Bind(row.id);
     auto found = read->Step();
     if (!found) return Forward(found);
-    if (!*found) return Fail(ErrorCode::kNotFound, "no investigation " + row.id);
-    return Fail(ErrorCode::kStaleVersion, "investigation " + row.id + " is at version " +
-                                              std::to_string(read->ColumnInt64(0)) + ", not " +
-                                              std::to_string(expected_version.value_or(0)));
+    std::optional<int64_t> stored;
+    if (*found) stored = read->ColumnInt64(0);
+    return Fail(common::UpdateRefused(row.id, stored, expected_version));
   }
 
   Result<void> AppendEvents(std::span<const core::Event> events) override {
@@ -296,18 +212,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
     for (const core::Event& event : events) {
       auto stmt = db_->Prepare(kInsertEvent);
       if (!stmt) return Forward(stmt);
-      stmt->Bind(event.investigation_id)
-          .Bind(event.id.ts_ms)
-          .Bind(int64_t{event.id.seq})
-          .Bind(event.run_id)
-          .Bind(core::EventTypeName(event.type))
-          .Bind(event.actor)
-          .Bind(core::WireText(event));
-      if (event.key.empty()) {
-        stmt->BindNull();
-      } else {
-        stmt->Bind(event.key);
-      }
+      common::BindEventFields(*stmt, event);
       auto done = stmt->Run();
       if (!done) return Fail(DescribeAppendFailure(event, stmt->last_rc(), done.error()));
     }
@@ -316,20 +221,16 @@ class SqliteWriteTransaction final : public WriteTransaction {
 
   // Says which rule of the events table an append broke, in the caller's terms.
   static Error DescribeAppendFailure(const core::Event& event, int rc, Error error) {
-    std::string id = core::FormatEventId(event.id);
+    using common::AppendRule;
     switch (rc) {
       case SQLITE_CONSTRAINT_PRIMARYKEY:
-        return Error(ErrorCode::kConflict,
-                     "event " + id + " already exists in investigation " + event.investigation_id);
+        return common::AppendRefused(AppendRule::kIdExists, event);
       case SQLITE_CONSTRAINT_UNIQUE:
-        return Error(ErrorCode::kConflict, "investigation " + event.investigation_id +
-                                               " already has an event with idempotency key '" +
-                                               event.key + "'");
+        return common::AppendRefused(AppendRule::kKeyExists, event);
       case SQLITE_CONSTRAINT_TRIGGER:
-        return Error(ErrorCode::kConflict, "event " + id + " is not after the last event of " +
-                                               "investigation " + event.investigation_id);
+        return common::AppendRefused(AppendRule::kIdNotAfterLast, event);
       case SQLITE_CONSTRAINT_FOREIGNKEY:
-        return Error(ErrorCode::kNotFound, "no investigation " + event.investigation_id);
+        return common::AppendRefused(AppendRule::kNoInvestigation, event);
       default:
         return error;
     }
@@ -367,7 +268,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
 class SqliteStore final : public Store {
  public:
   SqliteStore(std::unique_ptr<Connection> writer, std::vector<std::unique_ptr<Connection>> readers)
-      : writer_(std::move(writer)), idle_readers_(std::move(readers)) {}
+      : writer_(std::move(writer)), readers_(std::move(readers)) {}
 
   Result<std::unique_ptr<WriteTransaction>> BeginWrite() override {
     if (writer_in_use_.exchange(true, std::memory_order_acquire)) {
@@ -388,14 +289,14 @@ class SqliteStore final : public Store {
       " FROM investigations WHERE id = ?";
 
   Result<std::optional<InvestigationRow>> GetInvestigation(const std::string& id) override {
-    Reader reader(this);
+    auto reader = readers_.Borrow();
     auto stmt = reader->Prepare(kSelectInvestigation);
     if (!stmt) return Forward(stmt);
     stmt->Bind(id);
     auto row = stmt->Step();
     if (!row) return Forward(row);
     if (!*row) return std::optional<InvestigationRow>();
-    auto investigation = ReadInvestigation(*stmt);
+    auto investigation = common::ReadInvestigation(*stmt);
     if (!investigation) return Forward(investigation);
     return std::optional<InvestigationRow>(std::move(*investigation));
   }
@@ -424,7 +325,7 @@ class SqliteStore final : public Store {
     if (query.after) where(kListAfter);
     sql += kListOrder;
 
-    Reader reader(this);
+    auto reader = readers_.Borrow();
     auto stmt = reader->Prepare(sql);
     if (!stmt) return Forward(stmt);
     if (query.owner) stmt->Bind(*query.owner);
@@ -437,7 +338,7 @@ class SqliteStore final : public Store {
       auto row = stmt->Step();
       if (!row) return Forward(row);
       if (!*row) break;
-      auto investigation = ReadInvestigation(*stmt);
+      auto investigation = common::ReadInvestigation(*stmt);
       if (!investigation) return Forward(investigation);
       rows.push_back(std::move(*investigation));
     }
@@ -447,11 +348,11 @@ class SqliteStore final : public Store {
   // Built like the list above. The primary key (investigation_id, ts_ms, seq) serves the range and
   // the order; a type filter is applied while scanning it.
   static constexpr const char kReadEvents[] =
-      "SELECT ts_ms, seq, run_id, event_type, actor, item, idem_key"
+      "SELECT ts_ms, seq, event_type, item, run_id, actor, idem_key"
       " FROM events WHERE investigation_id = ? AND (ts_ms, seq) > (?, ?)";
   // A raw read copies events through: their ids and stored wire forms are all it needs.
   static constexpr const char kReadEventsRaw[] =
-      "SELECT ts_ms, seq, item, event_type FROM events WHERE investigation_id = ? AND "
+      "SELECT ts_ms, seq, event_type, item FROM events WHERE investigation_id = ? AND "
       "(ts_ms, seq) > (?, ?)";
   static constexpr const char kReadEventsOfTypes[] = " AND event_type IN (";  // + placeholders
   static constexpr const char kReadEventsOrder[] = " ORDER BY ts_ms, seq LIMIT ?";
@@ -462,7 +363,7 @@ class SqliteStore final : public Store {
     if (!types.empty()) sql.append(kReadEventsOfTypes).append(Placeholders(types.size())) += ")";
     sql += kReadEventsOrder;
 
-    Reader reader(this);
+    auto reader = readers_.Borrow();
     auto stmt = reader->Prepare(sql);
     if (!stmt) return Forward(stmt);
     stmt->Bind(query.investigation_id).Bind(query.after.ts_ms).Bind(int64_t{query.after.seq});
@@ -475,21 +376,7 @@ class SqliteStore final : public Store {
       auto row = stmt->Step();
       if (!row) return Forward(row);
       if (!*row) break;
-      if (query.raw_data) {
-        core::Event& e = events.emplace_back();
-        e.id.ts_ms = stmt->ColumnInt64(0);
-        e.id.seq = static_cast<int32_t>(stmt->ColumnInt64(1));
-        e.wire = stmt->ColumnText(2);
-        e.investigation_id = query.investigation_id;
-        std::optional<core::EventType> type = core::ParseEventType(stmt->ColumnText(3));
-        if (!type) {
-          return Fail(ErrorCode::kInternal,
-                      "unknown event type in the store: " + std::string(stmt->ColumnText(3)));
-        }
-        e.type = *type;
-        continue;
-      }
-      auto event = ReadEvent(*stmt, query.investigation_id);
+      auto event = common::ReadEvent(*stmt, query.investigation_id, query.raw_data);
       if (!event) return Forward(event);
       events.push_back(std::move(*event));
     }
@@ -497,33 +384,6 @@ class SqliteStore final : public Store {
   }
 
  private:
-  // A read connection on loan from the pool for the life of this object. Statements prepared on it
-  // must be destroyed first, i.e. be declared after it.
-  class Reader {
-   public:
-    explicit Reader(SqliteStore* store) : store_(store) {
-      std::unique_lock lock(store_->mu_);
-      store_->reader_returned_.wait(lock, [this] { return !store_->idle_readers_.empty(); });
-      connection_ = std::move(store_->idle_readers_.back());
-      store_->idle_readers_.pop_back();
-    }
-    Reader(const Reader&) = delete;
-    Reader& operator=(const Reader&) = delete;
-    ~Reader() {
-      {
-        std::lock_guard lock(store_->mu_);
-        store_->idle_readers_.push_back(std::move(connection_));
-      }
-      store_->reader_returned_.notify_one();
-    }
-
-    Connection* operator->() const { return connection_.get(); }
-
-   private:
-    SqliteStore* const store_;
-    std::unique_ptr<Connection> connection_;
-  };
-
   // Declared first so that it is closed last: the last connection to close checkpoints the WAL
   // into the database file and removes it, and only the writer may write the file.
   const std::unique_ptr<Connection> writer_;
@@ -531,9 +391,9 @@ class SqliteStore final : public Store {
   // transaction's destructor.
   std::atomic<bool> writer_in_use_{false};
 
-  std::mutex mu_;
-  std::condition_variable reader_returned_;  // signalled when a connection joins idle_readers_
-  std::vector<std::unique_ptr<Connection>> idle_readers_;  // Guarded by mu_
+  // In each read the statement is declared after the lease, so that it is reset before its
+  // connection goes back to the pool.
+  common::ConnectionPool<Connection> readers_;
 };
 
 }  // namespace
