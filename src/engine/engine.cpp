@@ -98,8 +98,11 @@ class Engine::WriteContext {
     return {};
   }
 
+  // The group's transaction, for a job that writes something else than an investigation.
+  store::WriteTransaction& transaction() { return txn_; }
+
   // The investigation as this job finds it: after the jobs before it in the group. Null for a
-  // new investigation.
+  // new investigation (and for a job that opened none).
   const SnapshotPtr& base() const { return base_; }
 
   // The id of a stored event of this investigation with this idempotency key, if any.
@@ -191,6 +194,15 @@ void Engine::Submit(std::function<Result<void>(WriteContext&)> run,
     }
   }
   finish(Fail(ErrorCode::kUnavailable, "vigil is shutting down"));
+}
+
+void Engine::SubmitWrite(std::function<Result<void>(store::WriteTransaction&)> write,
+                         std::function<void(Result<void>)> done) {
+  Submit([write = std::move(write)](WriteContext& ctx) { return write(ctx.transaction()); },
+         [done = std::move(done)](Result<SnapshotPtr> r) {
+           if (!r) return done(Fail(r.error()));
+           done({});
+         });
 }
 
 void Engine::SubmitFor(const std::string& investigation_id,

@@ -30,6 +30,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -123,6 +124,30 @@ class Engine {
   void Transition(const core::Principal& principal, std::string investigation_id,
                   core::TransitionInput transition, Done<SnapshotPtr> done);
 
+  // A write of anything but an investigation's log (templates, audit entries, ...): `write` runs
+  // on the writer thread inside a group's transaction, in a savepoint of its own, so that it is
+  // durable with the group and fails alone (what it wrote is rolled back; the group goes on).
+  // `done` gets its result once the group has committed, or the error.
+  template <typename T>
+  void Write(std::function<Result<T>(store::WriteTransaction&)> write, Done<T> done) {
+    if constexpr (std::is_void_v<T>) {
+      SubmitWrite(std::move(write), std::move(done));
+    } else {
+      auto value = std::make_shared<std::optional<T>>();
+      SubmitWrite(
+          [write = std::move(write), value](store::WriteTransaction& txn) -> Result<void> {
+            auto r = write(txn);
+            if (!r) return Fail(r.error());
+            value->emplace(std::move(*r));
+            return {};
+          },
+          [value, done = std::move(done)](Result<void> r) {
+            if (!r) return done(Fail(r.error()));
+            done(std::move(**value));
+          });
+    }
+  }
+
   // The snapshot if it is in memory; nullptr otherwise. Never blocks on I/O.
   SnapshotPtr Cached(const std::string& investigation_id) const;
   // The snapshot if it is in memory and `principal` may see it; nullptr otherwise (then Get
@@ -173,6 +198,9 @@ class Engine {
   void SubmitFor(const std::string& investigation_id,
                  std::function<Result<void>(WriteContext&)> run,
                  std::function<void(Result<SnapshotPtr>)> finish);
+  // Submit for a job that writes no investigation (Write).
+  void SubmitWrite(std::function<Result<void>(store::WriteTransaction&)> write,
+                   std::function<void(Result<void>)> done);
   void WriterLoop();
   void RunGroup(std::vector<Job>& jobs);
   // Answers every job of a group with `error` (its transaction is rolled back by its owner).

@@ -442,5 +442,59 @@ TEST_F(EngineTest, AWriteFromAStaleCopyRunsAgainOnTheStoredOne) {
   EXPECT_EQ(expected.error().extra.at("current_version").as_int64(), 4);
 }
 
+// The writer takes jobs for other aggregates than an investigation's log: what such a job
+// writes is durable with its group and answered with its value; one that fails is rolled back
+// alone, and the investigation writes beside it go on.
+TEST_F(EngineTest, AWriteOfAnotherAggregateCommitsWithItsGroupAndFailsAlone) {
+  std::string id = Create(User("alice"));
+  auto row_named = [](std::string name) {
+    store::InvestigationRow row;
+    row.id = name;
+    row.owner = "tools";
+    row.name = name;
+    row.version = 1;
+    row.snapshot_json = "{}";
+    return row;
+  };
+  std::vector<std::future<Result<std::string>>> writes;
+  std::vector<std::future<Result<ReportOutcome>>> reports;
+  for (int i = 0; i < 20; ++i) {
+    auto promise = std::make_shared<std::promise<Result<std::string>>>();
+    writes.push_back(promise->get_future());
+    engine_->Write<std::string>(
+        [i, row_named](store::WriteTransaction& txn) -> Result<std::string> {
+          const std::string name = "other_" + std::to_string(i);
+          if (auto r = txn.InsertInvestigation(row_named(name)); !r) return Fail(r.error());
+          // Every other one fails after it wrote: what it wrote must not stay.
+          if (i % 2) return Fail(ErrorCode::kConflict, "refused after writing");
+          return name;
+        },
+        [promise](Result<std::string> r) { promise->set_value(std::move(r)); });
+    auto reported = std::make_shared<std::promise<Result<ReportOutcome>>>();
+    reports.push_back(reported->get_future());
+    engine_->Report(User("alice"), id, {Risk(0.5)},
+                    [reported](Result<ReportOutcome> r) { reported->set_value(std::move(r)); });
+  }
+  for (int i = 0; i < 20; ++i) {
+    Result<std::string> r = writes[i].get();
+    const std::string name = "other_" + std::to_string(i);
+    auto stored = store_->GetInvestigation(name);
+    ASSERT_TRUE(stored);
+    if (i % 2) {
+      EXPECT_TRUE(vigil::test::FailsWith(r, ErrorCode::kConflict));
+      EXPECT_FALSE(stored->has_value()) << name << " was rolled back with its job alone";
+    } else {
+      ASSERT_TRUE(r) << r.error().message;
+      EXPECT_EQ(*r, name) << "the job's value reaches its caller";
+      EXPECT_TRUE(stored->has_value()) << name << " is durable";
+    }
+    EXPECT_TRUE(vigil::test::IsOk(reports[i].get())) << "the investigation's writes go on";
+  }
+  EXPECT_EQ(engine_->Cached(id)->version(), 21);
+  EXPECT_TRUE(vigil::test::IsOk(Await<void>([&](auto done) {
+    engine_->Write<void>([](store::WriteTransaction&) -> Result<void> { return {}; }, done);
+  }))) << "a job with no value";
+}
+
 }  // namespace
 }  // namespace vigil::engine
