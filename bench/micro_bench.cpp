@@ -115,7 +115,7 @@ void BM_IfNoneMatch(benchmark::State& state) {
 BENCHMARK(BM_IfNoneMatch);
 
 void BM_RouterMatch(benchmark::State& state) {
-  http::Router router(nullptr);
+  http::Router router;
   auto ok = [](const http::Request&, http::Responder r) { r(http::Response{}); };
   for (const char* p : {"/api/v1/investigations", "/api/v1/investigations/{id}",
                         "/api/v1/investigations/{id}/events", "/api/v1/investigations/{id}/tools",

@@ -11,7 +11,7 @@ namespace {
 
 vigil::http::Router& TheRouter() {
   static vigil::http::Router* router = [] {
-    auto* r = new vigil::http::Router(nullptr);
+    auto* r = new vigil::http::Router();
     using vigil::http::Method;
     const char* patterns[] = {"/healthz",
                               "/api/v1/investigations",

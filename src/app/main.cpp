@@ -22,6 +22,7 @@
 #include "http/server.hpp"
 #include "http/sessions.hpp"
 #include "http/static_files.hpp"
+#include "http/steps.hpp"
 #include "live/hub.hpp"
 #include "live/limits.hpp"
 #include "runner/runner.hpp"
@@ -125,7 +126,7 @@ int Serve(ServeConfig& config) {
   auth->RequireAudience(config.jwt_audience);
   auto sessions = std::make_shared<http::Sessions>(clock);
   auth->UseSessions(sessions);
-  http::Router router(auth);
+  http::Router router;
   api::ApiContext ctx{
       engine,
       clock,
@@ -136,7 +137,9 @@ int Serve(ServeConfig& config) {
       auth,
       std::make_shared<http::RateLimiter>(config.rate_limit),
       web_ui};
-  router.UseRateLimiter(ctx.rate_limiter, clock);
+  // The steps around every handler (http/steps.hpp), in order.
+  router.Use(http::Authenticate(auth));
+  router.Use(http::LimitRate(ctx.rate_limiter, clock));
   router.AllowOrigins(config.cors_origin_list);
   // The server charges each admitted request once its answer is known (http/rate_limit.hpp).
   config.server.on_answer = http::ChargeOnAnswer(ctx.rate_limiter, clock);

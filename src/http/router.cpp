@@ -7,9 +7,7 @@
 #include <string_view>
 #include <utility>
 
-#include "http/auth.hpp"
 #include "http/problem.hpp"
-#include "http/sessions.hpp"
 
 namespace vigil::http {
 namespace {
@@ -48,36 +46,6 @@ uint32_t Bit(Method m) { return 1u << static_cast<unsigned>(m); }
 
 namespace {
 
-// A request authenticated by the session cookie could have been sent by another site in the
-// browser's name. One that changes anything must carry a header no other site can add without a
-// CORS preflight; a WebSocket upgrade (which browsers send cross-site with cookies) must come from
-// a page of this origin. The header's presence is the proof, whatever its value: a page of another
-// site needs the preflight to add it even empty (it is not CORS-safelisted by name), and a form
-// cannot send it at all.
-Result<void> CheckSessionRequest(const Request& request, bool allowed_origin) {
-  const bool safe = request.method == Method::kGet || request.method == Method::kHead ||
-                    request.method == Method::kOptions;
-  if (!safe && !request.HasHeader(kCsrfHeader)) {
-    return Fail(ErrorCode::kPermissionDenied,
-                "a request authenticated by the session cookie that changes anything must carry "
-                "the header X-Requested-With");
-  }
-  if (EqualsIgnoreCase(request.Header("upgrade"), "websocket")) {
-    std::string_view origin = request.Header("origin");
-    std::string_view host = request.Header("host");
-    size_t scheme = origin.find("://");
-    std::string_view origin_host =
-        scheme == std::string_view::npos ? origin : origin.substr(scheme + 3);
-    // Browsers always send Origin with a WebSocket upgrade; one without it is not from a page.
-    if ((origin.empty() || origin_host != host) && !allowed_origin) {
-      return Fail(ErrorCode::kPermissionDenied,
-                  "a WebSocket authenticated by the session cookie must be opened by a page of "
-                  "this origin");
-    }
-  }
-  return {};
-}
-
 void SetCorsHeaders(std::string_view origin, Response& response) {
   response.Set("Access-Control-Allow-Origin", std::string(origin));
   response.Set("Access-Control-Allow-Credentials", "true");
@@ -98,11 +66,15 @@ bool Router::AllowsOrigin(std::string_view origin) const {
   return false;
 }
 
-Router::Router(std::shared_ptr<const Authenticator> auth) : auth_(std::move(auth)) {}
+void Router::Use(Step step) {
+  authenticates_ = authenticates_ || step.authenticates;
+  steps_.push_back(std::move(step));
+}
 
 void Router::Add(Method method, std::string pattern, Handler handler, RouteOptions options) {
-  if (options.auth && auth_ == nullptr) {
-    throw std::invalid_argument("route " + pattern + " needs auth but the router has none");
+  if (options.auth && !authenticates_) {
+    throw std::invalid_argument("route " + pattern +
+                                " needs a principal but no step authenticates");
   }
   std::array<std::string_view, kMaxSegments> parts;
   size_t n = SplitPath(pattern, parts);
@@ -239,28 +211,10 @@ void Router::Dispatch(Request& request, Responder respond) const {
     if (is_capture(*best, i)) request.path_params.emplace_back(parts[i]);
   }
 
-  if (best->options.auth) {
-    bool via_cookie = false;
-    Result<core::Principal> principal = auth_->Authenticate(request, &via_cookie);
-    if (!principal) {
-      Response response = Problem(principal.error(), request);
-      response.Set("WWW-Authenticate", "Bearer");
-      respond(std::move(response));
-      return;
-    }
-    request.principal = std::move(*principal);
-    request.via_session = via_cookie;
-    if (via_cookie) {
-      if (auto ok = CheckSessionRequest(request, cors); !ok) {
-        respond(Problem(ok.error(), request));
-        return;
-      }
-    }
-  }
-  if (limiter_) {
-    if (std::optional<Response> refused = AdmitRequest(
-            *limiter_, best->options.budget, best->options.conditional, clock_->NowMs(), request)) {
-      respond(std::move(*refused));
+  const Matched matched{best->options, cors};
+  for (const Step& step : steps_) {
+    if (std::optional<Response> answer = step.run(request, matched)) {
+      respond(std::move(*answer));
       return;
     }
   }

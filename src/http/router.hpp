@@ -7,6 +7,9 @@
 //   —           a path no route matches that the fallback owns (the web UI's files): served by it
 //   404         a path no route matches
 //   405         a path matched with another method, with `Allow` and an `allowed` member
+// Then the steps run, in the order they were added (Use), each of which may answer instead of
+// the handler: the cross-cutting checks are steps around every handler, not branches here.
+// vigil's steps (http/steps.hpp), in the order main adds them:
 //   401         a route that needs a principal, without a valid token or session cookie
 //               (WWW-Authenticate: Bearer)
 //   403         a change made with the session cookie without X-Requested-With, or a cookie
@@ -15,22 +18,20 @@
 // Everything after that (400, 403 for a read-only role, 404 of an investigation, 409, ...) is the
 // handler's.
 //
-// Not thread-safe to Add while Dispatch runs; build it before the server starts.
+// Not thread-safe to Add or Use while Dispatch runs; build it before the server starts.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "base/clock.hpp"
 #include "http/message.hpp"
 #include "http/rate_limit.hpp"
 
 namespace vigil::http {
-
-class Authenticator;
 
 // What serves paths no route matches: the web UI's files. `owns(path)` says whether it has
 // something at a path no route matches. GET and HEAD of such a path go to `handler`, without
@@ -49,26 +50,37 @@ struct RouteOptions {
   bool conditional = false;
 };
 
+// What a step knows of the route a request matched.
+struct Matched {
+  const RouteOptions& options;
+  bool allowed_origin;  // the request comes from an origin CORS allows (VIGIL_CORS_ORIGINS)
+};
+
+// A step around every route's handler: `run` lets the request go on (nullopt) or answers it
+// itself. It may fill in the request (its principal, whom it is charged to) for the steps and
+// the handler after it. `authenticates`: it sets the principal of every route whose options ask
+// for one, or answers 401 — a route that needs a principal can only be added after such a step.
+struct Step {
+  std::string name;
+  bool authenticates = false;
+  std::function<std::optional<Response>(Request& request, const Matched& route)> run;
+};
+
 class Router {
  public:
-  // `auth` may be null when no route needs it.
-  explicit Router(std::shared_ptr<const Authenticator> auth);
-
+  // Adds a step, after those added before. Before the routes that need it, and before Dispatch.
+  void Use(Step step);
+  // Throws std::invalid_argument on a malformed pattern, and for a route that needs a principal
+  // when no step authenticates.
   void Add(Method method, std::string pattern, Handler handler, RouteOptions options = {});
   // Origins (e.g. "https://ui.example.com") whose pages may call the API from a browser (CORS);
   // none by default. Before Dispatch.
   void AllowOrigins(std::vector<std::string> origins) { cors_origins_ = std::move(origins); }
-  // Limits every route by its budget (before the handler runs; 429 when spent). Before Dispatch.
-  void UseRateLimiter(std::shared_ptr<RateLimiter> limiter, const Clock& clock) {
-    limiter_ = std::move(limiter);
-    clock_ = &clock;
-  }
-
   // Serves what no route matches; none by default. Before Dispatch.
   void SetFallback(Fallback fallback) { fallback_ = std::move(fallback); }
 
-  // Matches, authenticates when the route asks for it, and calls the handler; or answers 401, 404
-  // or 405 itself. Thread-safe once built.
+  // Matches, runs the steps, and calls the handler; or answers the preflight, 404 or 405 itself,
+  // or a step answers. Thread-safe once built.
   void Dispatch(Request& request, Responder respond) const;
 
  private:
@@ -84,13 +96,12 @@ class Router {
     size_t capture_count = 0;
   };
   std::vector<Route> routes_;
-  std::shared_ptr<const Authenticator> auth_;
+  std::vector<Step> steps_;
+  bool authenticates_ = false;  // a step authenticates
   bool AllowsOrigin(std::string_view origin) const;
 
   Fallback fallback_;
   std::vector<std::string> cors_origins_;
-  std::shared_ptr<RateLimiter> limiter_;
-  const Clock* clock_ = nullptr;
 };
 
 }  // namespace vigil::http

@@ -7,6 +7,7 @@
 
 #include "base/clock.hpp"
 #include "http/auth.hpp"
+#include "http/steps.hpp"
 
 namespace vigil::http {
 namespace {
@@ -25,8 +26,9 @@ Handler Echo() {
 
 class RouterTest : public ::testing::Test {
  protected:
-  RouterTest()
-      : clock_(kNowMs), auth_(std::make_shared<Authenticator>(kSecret, clock_)), router_(auth_) {}
+  RouterTest() : clock_(kNowMs), auth_(std::make_shared<Authenticator>(kSecret, clock_)) {
+    router_.Use(Authenticate(auth_));
+  }
 
   Response Dispatch(Method method, std::string path, Request* seen = nullptr,
                     std::vector<std::pair<std::string, std::string>> headers = {}) {
@@ -215,7 +217,7 @@ TEST_F(RouterTest, RoutesAndPathsTheFallbackDoesNotOwnAreAnsweredAsBefore) {
 TEST_F(RouterTest, TheFallbackIsNotRateLimited) {
   int calls = 0;
   auto limiter = std::make_shared<RateLimiter>(RateLimitOptions{.max_requests = 1});
-  router_.UseRateLimiter(limiter, clock_);
+  router_.Use(LimitRate(limiter, clock_));
   router_.Add(Method::kGet, "/limited", Echo(), open_);
   router_.SetFallback(OwnAllButApi(&calls));
   Request limited;
@@ -233,7 +235,7 @@ TEST_F(RouterTest, TheFallbackIsNotRateLimited) {
 // conditional ceiling when the budget is spent; the server charges it by its answer.
 TEST_F(RouterTest, AConditionalRouteAdmitsAPollWhenTheBudgetIsSpent) {
   auto limiter = std::make_shared<RateLimiter>(RateLimitOptions{.max_requests = 1});
-  router_.UseRateLimiter(limiter, clock_);
+  router_.Use(LimitRate(limiter, clock_));
   router_.Add(Method::kGet, "/polled", Echo(), {.auth = false, .conditional = true});
   router_.Add(Method::kGet, "/plain", Echo(), open_);
   router_.Add(Method::kPost, "/polled", Echo(), {.auth = false, .conditional = true});
@@ -274,13 +276,57 @@ TEST_F(RouterTest, CorsAddsOriginToWhatTheAnswerVariesBy) {
 }
 
 TEST(RouterWithoutAuthTest, RefusesRoutesThatNeedAuth) {
-  Router router(nullptr);
+  Router router;
   EXPECT_THROW(router.Add(Method::kGet, "/secret", Echo()), std::invalid_argument);
   EXPECT_NO_THROW(router.Add(Method::kGet, "/open", Echo(), RouteOptions{.auth = false}));
+  router.Use({"not authenticating", false, [](Request&, const Matched&) { return std::nullopt; }});
+  EXPECT_THROW(router.Add(Method::kGet, "/secret", Echo()), std::invalid_argument)
+      << "a step that does not authenticate is no authentication";
+}
+
+// Steps run in the order they were added, after the route matched and before its handler; the
+// first that answers ends the request, and what a step sets in the request the next ones see.
+TEST(RouterStepsTest, RunInOrderAndTheFirstAnswerEndsTheRequest) {
+  Router router;
+  std::vector<std::string> ran;
+  router.Use({"first", false, [&ran](Request& request, const Matched& route) {
+                ran.push_back("first " + std::string(request.route));
+                request.principal.subject = "set by first";
+                EXPECT_FALSE(route.allowed_origin);
+                return std::optional<Response>();
+              }});
+  router.Use({"gate", false, [&ran](Request& request, const Matched& route) {
+                ran.push_back("gate " + request.principal.subject);
+                if (route.options.budget == Budget::kReport)
+                  return std::optional(JsonResponse(418, "{}"));
+                return std::optional<Response>();
+              }});
+  int handled = 0;
+  auto handler = [&handled](const Request&, Responder respond) {
+    ++handled;
+    respond(JsonResponse(200, "{}"));
+  };
+  router.Add(Method::kGet, "/open", handler, {.auth = false});
+  router.Add(Method::kPost, "/gated", handler, {.auth = false, .budget = Budget::kReport});
+  auto dispatch = [&router](Method method, std::string path) {
+    Request request;
+    request.method = method;
+    request.path = std::move(path);
+    int status = 0;
+    router.Dispatch(request, [&status](Response r) { status = r.status; });
+    return status;
+  };
+  EXPECT_EQ(dispatch(Method::kGet, "/open"), 200);
+  EXPECT_EQ(dispatch(Method::kPost, "/gated"), 418);
+  EXPECT_EQ(dispatch(Method::kGet, "/nowhere"), 404);
+  EXPECT_EQ(handled, 1);
+  EXPECT_EQ(ran, (std::vector<std::string>{"first /open", "gate set by first", "first /gated",
+                                           "gate set by first"}))
+      << "no step runs for a path no route matches";
 }
 
 TEST(RouterPatternTest, RefusesMalformedPatterns) {
-  Router router(nullptr);
+  Router router;
   RouteOptions open{.auth = false};
   EXPECT_THROW(router.Add(Method::kGet, "relative", Echo(), open), std::invalid_argument);
   EXPECT_THROW(router.Add(Method::kGet, "/a/{id", Echo(), open), std::invalid_argument);

@@ -191,7 +191,7 @@ class ServerTest : public ::testing::Test {
   Worker worker_;
   std::shared_ptr<const std::string> shared_ =
       std::make_shared<const std::string>("bytes loaded once, sent by every answer");
-  Router router_{nullptr};
+  Router router_;
   std::mutex held_mu_;
   Responder held_;
   std::promise<void> held_signal_;
