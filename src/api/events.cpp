@@ -45,8 +45,10 @@ void Report(const ApiContext& ctx, const Request& req, Responder respond) {
       });
 }
 
+// The code says `after` for a cursor everywhere (the position a read starts after); the query
+// parameter keeps the earlier system's name, `since`.
 struct FeedQuery {
-  core::EventId since;
+  core::EventId after;
   size_t limit = 100;
   std::vector<core::EventType> types;
   std::string types_text;
@@ -62,7 +64,7 @@ Result<FeedQuery> ParseFeedQuery(const ApiContext& ctx, const Request& req) {
                       "'; expected {timestamp_ms}_{sequence:06d}, e.g. 1730668800000_000127",
                   "since");
     }
-    q.since = *id;  // "0_000000" (zero) is the start of the log, like no `since`
+    q.after = *id;  // "0_000000" (zero) is the start of the log, like no `since`
   }
   auto limit =
       LimitParam(req, ctx.options.event_feed_default_limit, ctx.options.event_feed_max_limit);
@@ -95,7 +97,7 @@ Result<FeedQuery> ParseFeedQuery(const ApiContext& ctx, const Request& req) {
 // does, so the same tag is right for every page a client holds.
 std::string FeedETag(const engine::Snapshot& s, const FeedQuery& q) {
   core::TagHasher h;
-  h.Add(s.etag()).Add(core::FormatEventId(q.since)).Add(q.limit).Add(q.types_text);
+  h.Add(s.etag()).Add(core::FormatEventId(q.after)).Add(q.limit).Add(q.types_text);
   return core::StrongETag(h.Hash32(), {.prefix = "e", .version = s.version()});
 }
 
@@ -141,7 +143,7 @@ void Page(const ApiContext& ctx, const Request& req, Responder respond,
     headers(res);
     return respond(std::move(res));
   }
-  ctx.engine.ReadLog(req.principal, {snapshot->id(), q.since, q.limit, q.types},
+  ctx.engine.ReadLog(req.principal, {snapshot->id(), q.after, q.limit, q.types},
                      [respond, &req, headers, etag, interval](Result<engine::EventPage> page) {
                        if (!page) return RespondError(req, respond, page.error());
                        respond(FeedPage(page->events, page->more, interval, etag, headers));
@@ -157,18 +159,18 @@ void Feed(const ApiContext& ctx, const Request& req, Responder respond) {
                    const core::CursorExpiry expiry(
                        int64_t{ctx.options.event_feed_cursor_expiry_days} * 86'400'000);
                    const int64_t now = ctx.clock.NowMs();
-                   if (!expiry.MustNameEvent(q.since, now)) return Page(ctx, req, respond, *r, q);
+                   if (!expiry.MustNameEvent(q.after, now)) return Page(ctx, req, respond, *r, q);
                    // An old cursor is usable if vigil handed it out: the id of an event of this
                    // log. Only such cursors take this read; the investigation was found visible
                    // above.
                    engine::SnapshotPtr snapshot = *r;
                    std::string id = snapshot->id();
                    ctx.engine.HasEvent(
-                       req.principal, id, q.since,
+                       req.principal, id, q.after,
                        [&ctx, &req, respond, snapshot = std::move(snapshot), q = std::move(q),
                         expiry, now](Result<bool> found) {
                          if (!found) return RespondError(req, respond, found.error());
-                         if (auto usable = expiry.Check(q.since, *found, now, "since"); !usable) {
+                         if (auto usable = expiry.Check(q.after, *found, now, "since"); !usable) {
                            return RespondError(req, respond, usable.error());
                          }
                          Page(ctx, req, respond, snapshot, q);
