@@ -7,42 +7,10 @@
 #include <utility>
 
 #include "base/json_text.hpp"
+#include "http/response_head.hpp"
 
 namespace vigil::http {
 namespace {
-
-// The problem `title`: the status's reason phrase (RFC 9110), the same for every problem of
-// that status, so clients can show it without knowing the code.
-std::string_view Title(int status) {
-  switch (status) {
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 409:
-      return "Conflict";
-    case 413:
-      return "Content Too Large";
-    case 415:
-      return "Unsupported Media Type";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 429:
-      return "Too Many Requests";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Error";
-  }
-}
 
 constexpr std::string_view kInternalDetail =
     "internal error; the server's log has its cause under this request_id";
@@ -90,7 +58,7 @@ Response Problem(const Error& error, const Request& request) {
   const int status = HttpStatus(error.code);
   boost::json::object body;
   body["type"] = std::string("urn:vigil:problem:") + ErrorCodeName(error.code);
-  body["title"] = Title(status);
+  body["title"] = ReasonPhrase(status);  // the same for every problem of the status
   body["status"] = status;
   if (status >= 500) {
     HttpLog()->error("request {}: {} {} {} {}: {}", request.request_id, status,

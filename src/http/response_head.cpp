@@ -145,7 +145,7 @@ std::string_view ReasonPhrase(int status) {
     case 412:
       return "Precondition Failed";
     case 413:
-      return "Payload Too Large";
+      return "Content Too Large";  // RFC 9110's name (Beast still says "Payload Too Large")
     case 414:
       return "URI Too Long";
     case 415:
@@ -157,7 +157,7 @@ std::string_view ReasonPhrase(int status) {
     case 421:
       return "Misdirected Request";
     case 422:
-      return "Unprocessable Entity";
+      return "Unprocessable Content";  // RFC 9110's name (Beast: "Unprocessable Entity")
     case 423:
       return "Locked";
     case 424:
