@@ -38,14 +38,18 @@ Result<std::unique_ptr<live::ConnectionLimits::Ticket>> AdmitStream(const ApiCon
                   : "the server has as many open streams as it allows; retry later");
 }
 
-// What a stream hands out, for the live metrics: items are counted as they are formatted, and
-// the delivery latency of events is observed once the frames holding them are written.
+// What a stream hands out, for the live metrics and the log: items are counted as they are
+// formatted, the delivery latency of events is observed once the frames holding them are written,
+// and an internal error (whose client was told only ClientMessage) is logged once, under the
+// stream's request id.
 class DeliveryTally {
  public:
-  DeliveryTally(live::LiveMetrics& metrics, const Clock& clock) : m_(metrics), clock_(clock) {}
+  DeliveryTally(live::LiveMetrics& metrics, const Clock& clock, std::string request_id)
+      : m_(metrics), clock_(clock), request_id_(std::move(request_id)) {}
 
   void Count(const live::FollowItem& item) {
     using Kind = live::FollowItem::Kind;
+    if (!item.log.empty()) http::LogInternalError(request_id_, item.log);
     switch (item.kind) {
       case Kind::kEvent:
         // Commit to socket is measured for live deliveries; a replay's age is not a latency.
@@ -78,6 +82,7 @@ class DeliveryTally {
  private:
   live::LiveMetrics& m_;
   const Clock& clock_;
+  const std::string request_id_;
   std::vector<int64_t> committed_;  // of the events in the frames being written
   size_t frames_ = 0;
 };
@@ -88,9 +93,9 @@ class DeliveryTally {
 
 class SseStream : public http::Stream {
  public:
-  SseStream(const ApiContext& ctx, core::Principal principal, std::string investigation_id,
-            std::string run_id, std::optional<std::string> after, bool progress,
-            std::unique_ptr<live::ConnectionLimits::Ticket> ticket)
+  SseStream(const ApiContext& ctx, const std::string& request_id, core::Principal principal,
+            std::string investigation_id, std::string run_id, std::optional<std::string> after,
+            bool progress, std::unique_ptr<live::ConnectionLimits::Ticket> ticket)
       : ctx_(ctx),
         principal_(std::move(principal)),
         investigation_id_(std::move(investigation_id)),
@@ -98,7 +103,7 @@ class SseStream : public http::Stream {
         after_(std::move(after)),
         progress_(progress),
         ticket_(std::move(ticket)),
-        tally_(ctx.hub.metrics(), ctx.clock) {}
+        tally_(ctx.hub.metrics(), ctx.clock, request_id) {}
 
   Kind kind() const override { return Kind::kServerSentEvents; }
 
@@ -219,9 +224,9 @@ void Stream(const ApiContext& ctx, const Request& req, Responder respond) {
                    res.Set("Content-Type", "text/event-stream; charset=utf-8");
                    res.Set("Cache-Control", "no-cache");
                    res.Set("X-Accel-Buffering", "no");
-                   res.stream = std::make_shared<SseStream>(ctx, req.principal, req.path_params[0],
-                                                            std::move(run_id), std::move(after),
-                                                            progress, std::move(*ticket));
+                   res.stream = std::make_shared<SseStream>(
+                       ctx, req.request_id, req.principal, req.path_params[0], std::move(run_id),
+                       std::move(after), progress, std::move(*ticket));
                    respond(std::move(res));
                  });
 }
@@ -239,13 +244,13 @@ void Stream(const ApiContext& ctx, const Request& req, Responder respond) {
 
 class WsSession : public http::Stream {
  public:
-  WsSession(const ApiContext& ctx, core::Principal principal, std::string rate_key,
-            std::unique_ptr<live::ConnectionLimits::Ticket> ticket)
+  WsSession(const ApiContext& ctx, const std::string& request_id, core::Principal principal,
+            std::string rate_key, std::unique_ptr<live::ConnectionLimits::Ticket> ticket)
       : ctx_(ctx),
         principal_(std::move(principal)),
         rate_key_(std::move(rate_key)),
         ticket_(std::move(ticket)),
-        tally_(ctx.hub.metrics(), ctx.clock) {}
+        tally_(ctx.hub.metrics(), ctx.clock, request_id) {}
 
   Kind kind() const override { return Kind::kWebSocket; }
 
@@ -266,13 +271,13 @@ class WsSession : public http::Stream {
     Result<boost::json::value> message = ParseStrictJson(text);
     if (!message) {
       return Reply("error", nullptr,
-                   WsErrorData(ErrorCode::kInvalidArgument,
-                               "a message is a JSON object: " + message.error().message,
-                               message.error().field));
+                   WsErrorData(Error(ErrorCode::kInvalidArgument,
+                                     "a message is a JSON object: " + message.error().message,
+                                     message.error().field)));
     }
     if (!message->is_object()) {
       return Reply("error", nullptr,
-                   WsErrorData(ErrorCode::kInvalidArgument, "a message is a JSON object"));
+                   WsErrorData(Error(ErrorCode::kInvalidArgument, "a message is a JSON object")));
     }
     const boost::json::object& m = message->as_object();
     const boost::json::value* type = m.if_contains("type");
@@ -280,16 +285,16 @@ class WsSession : public http::Stream {
     if (kind == "ping") return Reply("pong", nullptr, "{}");
     if (kind != "subscribe" && kind != "unsubscribe") {
       return Reply("error", nullptr,
-                   WsErrorData(ErrorCode::kInvalidArgument,
-                               "'type' must be subscribe, unsubscribe or ping", "type"));
+                   WsErrorData(Error(ErrorCode::kInvalidArgument,
+                                     "'type' must be subscribe, unsubscribe or ping", "type")));
     }
     const boost::json::value* id_value = m.if_contains("investigation_id");
     if (!id_value || !id_value->is_string() || id_value->as_string().empty() ||
         id_value->as_string().size() > 200) {
       return Reply(
           "error", nullptr,
-          WsErrorData(ErrorCode::kInvalidArgument, "'investigation_id' must be a non-empty string",
-                      "investigation_id"));
+          WsErrorData(Error(ErrorCode::kInvalidArgument,
+                            "'investigation_id' must be a non-empty string", "investigation_id")));
     }
     std::string id(id_value->as_string());
     if (kind == "unsubscribe") {
@@ -300,8 +305,8 @@ class WsSession : public http::Stream {
     if (const boost::json::value* a = m.if_contains("after"); a && !a->is_null()) {
       if (!a->is_string()) {
         return Reply("error", &id,
-                     WsErrorData(ErrorCode::kInvalidArgument, "'after' must be an event id or null",
-                                 "after"));
+                     WsErrorData(Error(ErrorCode::kInvalidArgument,
+                                       "'after' must be an event id or null", "after")));
       }
       after = std::string(a->as_string());
     }
@@ -310,18 +315,19 @@ class WsSession : public http::Stream {
       http::RateLimiter::Decision d =
           ctx_.rate_limiter->Spend(http::Budget::kRead, rate_key_, ctx_.clock.NowMs());
       if (!d.allowed) {
-        return Reply(
-            "error", &id,
-            WsErrorData(ErrorCode::kRateLimited, "rate limit exceeded; retry after " +
-                                                     std::to_string(d.retry_after_s) + " s"));
+        return Reply("error", &id,
+                     WsErrorData(Error(ErrorCode::kRateLimited,
+                                       "rate limit exceeded; retry after " +
+                                           std::to_string(d.retry_after_s) + " s")));
       }
     }
     Unsubscribe(id);  // a second subscribe to the same investigation replaces the first
     if (followers_.size() >= ctx_.options.ws_max_subscriptions) {
-      return Reply("error", &id,
-                   WsErrorData(ErrorCode::kUnavailable,
-                               "at most " + std::to_string(ctx_.options.ws_max_subscriptions) +
-                                   " subscriptions per socket"));
+      return Reply(
+          "error", &id,
+          WsErrorData(Error(ErrorCode::kUnavailable,
+                            "at most " + std::to_string(ctx_.options.ws_max_subscriptions) +
+                                " subscriptions per socket")));
     }
     auto follower =
         std::make_shared<live::Follower>(ctx_.engine, ctx_.hub, ctx_.clock, principal_, id, "",
@@ -410,8 +416,8 @@ void WebSocket(const ApiContext& ctx, const Request& req, Responder respond) {
   if (!ticket) return RespondError(req, respond, ticket.error());
   http::Response res;
   res.status = 101;
-  res.stream =
-      std::make_shared<WsSession>(ctx, req.principal, http::RateLimitKey(req), std::move(*ticket));
+  res.stream = std::make_shared<WsSession>(ctx, req.request_id, req.principal,
+                                           http::RateLimitKey(req), std::move(*ticket));
   respond(std::move(res));
 }
 

@@ -197,13 +197,13 @@ Frame WsControl(std::string_view type, const std::string* investigation_id, std:
   return Shared(WsText(type, investigation_id, std::nullopt, data));
 }
 
-std::string WsErrorData(ErrorCode code, std::string_view message, std::string_view field) {
+std::string WsErrorData(const Error& error) {
   std::string data;
   JsonWriter w(data);
   w.BeginObject();
-  w.Key("code").String(ErrorCodeName(code));
-  w.Key("message").String(message);
-  if (!field.empty()) w.Key("field").String(field);
+  w.Key("code").String(ErrorCodeName(error.code));
+  w.Key("message").String(ClientMessage(error));
+  if (!error.field.empty()) w.Key("field").String(error.field);
   w.EndObject();
   return data;
 }

@@ -41,7 +41,7 @@ Frame SseReconnect(std::string_view reason, core::EventId last_event_id);
 
 // A WebSocket message that belongs to no follower: {"type", "investigation_id"?, "data"}.
 Frame WsControl(std::string_view type, const std::string* investigation_id, std::string data);
-// {"code", "message", "field"?} for a WebSocket error message.
-std::string WsErrorData(ErrorCode code, std::string_view message, std::string_view field = "");
+// {"code", "message" (ClientMessage), "field"?} for a WebSocket error message.
+std::string WsErrorData(const Error& error);
 
 }  // namespace vigil::api

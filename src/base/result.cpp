@@ -34,6 +34,13 @@ const char* ErrorCodeName(ErrorCode code) {
   return "internal";
 }
 
+std::string_view ClientMessage(const Error& error) {
+  if (error.code == ErrorCode::kInternal) {
+    return "internal error; the server's log has its cause under this request_id";
+  }
+  return error.message;
+}
+
 std::string Describe(const Error& error) {
   if (error.cause.empty()) return error.message;
   return error.message + " (" + error.cause + ")";

@@ -19,6 +19,7 @@
 
 #include <boost/json/object.hpp>
 #include <string>
+#include <string_view>
 #include <tl/expected.hpp>
 #include <utility>
 
@@ -48,7 +49,7 @@ struct Error;
 std::string Describe(const Error& error);
 
 // What the client is told and what only the log is: `message` is written for the client (it is
-// the problem's `detail`, except for a 500, whose detail is always the same); `cause` is what
+// the problem's `detail`, except for kInternal: see ClientMessage); `cause` is what
 // failed inside — a library's message, a file path, a table name — for the server's log and the
 // command line, and is never shown to an HTTP client.
 struct Error {
@@ -70,6 +71,11 @@ inline tl::unexpected<Error> Fail(ErrorCode code, std::string message, std::stri
   return tl::unexpected<Error>(Error(code, std::move(message), std::move(field)));
 }
 inline tl::unexpected<Error> Fail(Error e) { return tl::unexpected<Error>(std::move(e)); }
+
+// What a client is told of an error, over any transport (a problem's `detail`, a stream's error
+// frame): its message, except for kInternal, whose message is not written for clients: then a
+// fixed sentence, and whoever answers logs the error (Describe) under the request's id.
+std::string_view ClientMessage(const Error& error);
 
 // kInternal (a bug) with `cause` for the log; the client is told nothing of it.
 inline Error InternalError(std::string cause) {

@@ -12,9 +12,6 @@
 namespace vigil::http {
 namespace {
 
-constexpr std::string_view kInternalDetail =
-    "internal error; the server's log has its cause under this request_id";
-
 std::shared_ptr<spdlog::logger> HttpLog() {
   std::shared_ptr<spdlog::logger> logger = spdlog::get("http");
   return logger ? logger : spdlog::default_logger();
@@ -54,6 +51,10 @@ int HttpStatus(ErrorCode code) {
   return 500;
 }
 
+void LogInternalError(std::string_view request_id, std::string_view what) {
+  HttpLog()->error("request {}: {}", request_id, what);
+}
+
 Response Problem(const Error& error, const Request& request) {
   const int status = HttpStatus(error.code);
   boost::json::object body;
@@ -65,7 +66,7 @@ Response Problem(const Error& error, const Request& request) {
                      ErrorCodeName(error.code), MethodName(request.method), request.path,
                      Describe(error));
   }
-  body["detail"] = status == 500 ? kInternalDetail : std::string_view(error.message);
+  body["detail"] = ClientMessage(error);
   if (!error.field.empty()) body["field"] = error.field;
   body["instance"] = request.path;
   body["request_id"] = request.request_id;

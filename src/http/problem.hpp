@@ -25,4 +25,8 @@ inline constexpr int kUnavailableRetryAfterSeconds = 5;
 // a caller that knows better replaces it with Response::Set.
 Response Problem(const Error& error, const Request& request);
 
+// Logs an internal error once, under the id of the request it happened in (`what`: the error as
+// Describe tells it), for answers that are not a Problem (a stream's error frame).
+void LogInternalError(std::string_view request_id, std::string_view what);
+
 }  // namespace vigil::http

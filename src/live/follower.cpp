@@ -176,8 +176,9 @@ void Follower::Emit(std::vector<FollowItem>& out, FollowItem::Kind kind,
 }
 
 void Follower::EmitError(std::vector<FollowItem>& out, const Error& error) {
-  Emit(out, FollowItem::Kind::kError, nullptr, error.message);
+  Emit(out, FollowItem::Kind::kError, nullptr, std::string(ClientMessage(error)));
   out.back().code = error.code;
+  if (error.code == ErrorCode::kInternal) out.back().log = Describe(error);
 }
 
 bool Follower::IsOver(const engine::Snapshot& s) const {

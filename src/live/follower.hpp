@@ -64,7 +64,7 @@ struct FollowItem {
     kReset,     // snapshot, reason: the resume id was unusable; start again from here
     kEnd,       // snapshot, reason: the run reached a terminal state; nothing follows
     kCut,       // reason: the follower fell too far behind; resume from the last event
-    kError,     // reason: the investigation could not be read
+    kError,     // reason (ClientMessage), code: the investigation could not be read
   };
   Kind kind;
   SharedEventPtr event;
@@ -73,6 +73,7 @@ struct FollowItem {
   core::EventId last_event_id;  // the newest event handed out, this one included
   bool live = false;  // kEvent: it came from the hub as it was committed, not from a replay
   ErrorCode code = ErrorCode::kInternal;  // kError: what went wrong (kNotFound: not visible)
+  std::string log;  // kError of kInternal: the whole error, for the server's log only
 };
 
 class Follower : public std::enable_shared_from_this<Follower> {

@@ -280,11 +280,23 @@ TEST(LiveFramesTest, WebSocketControlMessages) {
       json::parse(*WsControl("pong", nullptr, "{}")),
       (json::value{{"type", "pong"}, {"investigation_id", nullptr}, {"data", json::object{}}}));
 
-  EXPECT_EQ(json::parse(WsErrorData(ErrorCode::kInvalidArgument, "bad", "after")),
+  EXPECT_EQ(json::parse(WsErrorData(Error(ErrorCode::kInvalidArgument, "bad", "after"))),
             (json::value{{"code", "invalid_argument"}, {"message", "bad"}, {"field", "after"}}));
-  EXPECT_EQ(json::parse(WsErrorData(ErrorCode::kUnavailable, "too many")),
+  EXPECT_EQ(json::parse(WsErrorData(Error(ErrorCode::kUnavailable, "too many"))),
             (json::value{{"code", "unavailable"}, {"message", "too many"}}))
       << "no field when none is named";
+}
+
+// An internal error's message is not written for clients: a stream tells them what a problem
+// tells them, whatever the message says.
+TEST(LiveFramesTest, AnInternalErrorShowsNothingOfItsMessage) {
+  const Error internal(ErrorCode::kInternal, "sqlite: /var/lib/vigil/vigil.db: disk I/O error");
+  const std::string expected(ClientMessage(internal));
+  EXPECT_EQ(expected.find("sqlite"), std::string::npos);
+  EXPECT_EQ(json::parse(WsErrorData(internal)),
+            (json::value{{"code", "internal"}, {"message", expected}}));
+  EXPECT_EQ(ClientMessage(Error(ErrorCode::kUnavailable, "retry later")), "retry later")
+      << "other messages are written for the client";
 }
 
 }  // namespace
