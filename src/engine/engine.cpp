@@ -216,6 +216,8 @@ void Engine::WriterLoop() {
     {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty() || !behind_.empty(); });
+      // Stopping: the jobs are answered, but catching up with other nodes is no one's wait.
+      if (stopping_) behind_.clear();
       if (queue_.empty() && behind_.empty()) return;  // stopping, and every job is done
       behind.swap(behind_);
       while (!queue_.empty() && jobs.size() < options_.max_group) {
@@ -232,6 +234,7 @@ void Engine::WriterLoop() {
 void Engine::CatchUp(std::vector<store::InvestigationHead> heads) {
   {
     std::lock_guard lock(queue_mu_);
+    if (stopping_) return;
     for (store::InvestigationHead& head : heads) {
       // Only what is in memory can be behind; the rest is read whole when next used.
       SnapshotPtr cached = Cached(head.id);
