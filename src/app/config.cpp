@@ -102,6 +102,13 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
       "events waiting for one subscriber before it is cut as too slow")
       ->check(CLI::Range(size_t{16}, size_t{10'000'000}));
   cmd.add_option_function<int>(
+         "--head-check-interval-ms",
+         [&c](int ms) { c.bridge.head_check_interval = std::chrono::milliseconds(ms); },
+         "several nodes on PostgreSQL: how often the investigations in memory are compared with "
+         "the store, in case a hint from another node was lost (default 1000)")
+      ->envname("HEAD_CHECK_INTERVAL_MS")
+      ->check(CLI::Range(50, 600000));
+  cmd.add_option_function<int>(
          "--stream-write-timeout",
          [&c](int s) { c.server.stream.write_timeout = std::chrono::seconds(s); },
          "seconds one write to a stream may take before the client is dropped (default 30)")

@@ -12,6 +12,7 @@
 #include "engine/engine.hpp"
 #include "http/rate_limit.hpp"
 #include "http/server.hpp"
+#include "live/bridge.hpp"
 #include "live/hub.hpp"
 
 namespace vigil::app {
@@ -41,6 +42,7 @@ struct ServeConfig {
   http::RateLimitOptions rate_limit;
   http::ServerOptions server;
   live::HubOptions hub;
+  live::BridgeOptions bridge;
   engine::EngineOptions engine;
   api::ApiOptions api;
 };

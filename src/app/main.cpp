@@ -23,6 +23,7 @@
 #include "http/sessions.hpp"
 #include "http/static_files.hpp"
 #include "http/steps.hpp"
+#include "live/bridge.hpp"
 #include "live/hub.hpp"
 #include "live/limits.hpp"
 #include "runner/runner.hpp"
@@ -103,6 +104,16 @@ int Serve(ServeConfig& config) {
   live::Hub hub(config.hub);
   hub.Attach(engine);
   engine.Start();
+  // Other nodes' commits on the same database, for a store that has other writers (PostgreSQL).
+  live::Bridge bridge(**store, engine, config.bridge,
+                      [log](const std::string& message, bool warning) {
+                        if (warning) {
+                          log->warn("{}", message);
+                        } else {
+                          log->info("{}", message);
+                        }
+                      });
+  bridge.Start();
   // Every way out from here stops the parts in this order: the producer, the server (no more
   // requests), then the engine (drains its queue, whose callbacks use the router's context).
   std::optional<http::Server> server;

@@ -67,6 +67,7 @@ store::InvestigationRow RowOf(const Snapshot& s) {
 }  // namespace
 
 struct Engine::Job {
+  std::string investigation_id;  // empty for a create
   std::function<Result<void>(WriteContext&)> run;
   // Called after the group commits (or fails) with the investigation's newest snapshot.
   std::function<void(Result<SnapshotPtr>)> finish;
@@ -183,12 +184,12 @@ void Engine::Stop() {
   readers_.Stop();
 }
 
-void Engine::Submit(std::function<Result<void>(WriteContext&)> run,
+void Engine::Submit(std::string investigation_id, std::function<Result<void>(WriteContext&)> run,
                     std::function<void(Result<SnapshotPtr>)> finish) {
   {
     std::lock_guard lock(queue_mu_);
     if (!stopping_) {
-      queue_.push_back(Job{std::move(run), std::move(finish)});
+      queue_.push_back(Job{std::move(investigation_id), std::move(run), std::move(finish)});
       queue_cv_.notify_one();
       return;
     }
@@ -198,40 +199,137 @@ void Engine::Submit(std::function<Result<void>(WriteContext&)> run,
 
 void Engine::SubmitWrite(std::function<Result<void>(store::WriteTransaction&)> write,
                          std::function<void(Result<void>)> done) {
-  Submit([write = std::move(write)](WriteContext& ctx) { return write(ctx.transaction()); },
-         [done = std::move(done)](Result<SnapshotPtr> r) {
-           if (!r) return done(Fail(r.error()));
-           done({});
-         });
+  // No investigation to lock: it writes other rows.
+  Submit(
+      "", [write = std::move(write)](WriteContext& ctx) { return write(ctx.transaction()); },
+      [done = std::move(done)](Result<SnapshotPtr> r) {
+        if (!r) return done(Fail(r.error()));
+        done({});
+      });
 }
 
 void Engine::SubmitFor(const std::string& investigation_id,
                        std::function<Result<void>(WriteContext&)> run,
                        std::function<void(Result<SnapshotPtr>)> finish) {
-  if (Cached(investigation_id)) return Submit(std::move(run), std::move(finish));
+  if (Cached(investigation_id)) {
+    return Submit(investigation_id, std::move(run), std::move(finish));
+  }
   // Cold: fold its log on the read pool first, so that the writer, which every investigation's
   // writes wait for, does not. (If it is dropped again before the job runs, the job loads it.)
   readers_.Post(
       [this, investigation_id, run = std::move(run), finish = std::move(finish)]() mutable {
         (void)LoadBlocking(investigation_id);  // a failure is found again, and answered, by the job
-        Submit(std::move(run), std::move(finish));
+        Submit(std::move(investigation_id), std::move(run), std::move(finish));
       });
 }
 
 void Engine::WriterLoop() {
   for (;;) {
     std::vector<Job> jobs;
+    std::unordered_map<std::string, int64_t> behind;
     {
       std::unique_lock lock(queue_mu_);
-      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and every job is done
+      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty() || !behind_.empty(); });
+      // Stopping: the jobs are answered, but catching up with other nodes is no one's wait.
+      if (stopping_) behind_.clear();
+      if (queue_.empty() && behind_.empty()) return;  // stopping, and every job is done
+      behind.swap(behind_);
       while (!queue_.empty() && jobs.size() < options_.max_group) {
         jobs.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
-    RunGroup(jobs);
+    // Other nodes' commits first: they were committed before anything this group will commit.
+    if (!behind.empty()) IngestCaughtUp(std::move(behind));
+    if (!jobs.empty()) RunGroup(jobs);
   }
+}
+
+void Engine::CatchUp(std::vector<store::InvestigationHead> heads) {
+  {
+    std::lock_guard lock(queue_mu_);
+    if (stopping_) return;
+    for (store::InvestigationHead& head : heads) {
+      // Only what is in memory can be behind; the rest is read whole when next used.
+      SnapshotPtr cached = Cached(head.id);
+      if (!cached || cached->version() >= head.version) continue;
+      auto [it, added] = behind_.try_emplace(std::move(head.id), head.version);
+      if (!added) it->second = std::max(it->second, head.version);
+    }
+    if (behind_.empty()) return;
+  }
+  queue_cv_.notify_one();
+}
+
+std::vector<store::InvestigationHead> Engine::HotHeads() const { return hot_.Heads(); }
+
+Result<Engine::Committed> Engine::ReadAhead(const SnapshotPtr& base) {
+  store::EventQuery query;
+  query.investigation_id = base->id();
+  query.after = base->investigation().last_event_id;
+  query.limit = std::numeric_limits<size_t>::max();
+  auto events = store_.ReadEvents(query);
+  if (!events) return Fail(events.error());
+  if (events->empty()) return Committed{base, {}};
+  core::Investigation inv = base->investigation();
+  for (const core::Event& e : *events) core::Apply(inv, e);
+  if (inv.version != base->version() + static_cast<int64_t>(events->size())) {
+    return Fail(InternalError("the stored log of " + base->id() + " does not follow version " +
+                              std::to_string(base->version())));
+  }
+  return Committed{std::make_shared<const Snapshot>(std::move(inv)), std::move(*events)};
+}
+
+void Engine::IngestCaughtUp(std::unordered_map<std::string, int64_t> heads) {
+  std::vector<Committed> caught_up;
+  size_t event_count = 0;
+  for (const auto& [id, version] : heads) {
+    SnapshotPtr cached = Cached(id);
+    if (!cached || cached->version() >= version) continue;  // caught up meanwhile
+    auto read = ReadAhead(cached);
+    // A copy that cannot be brought level is dropped: the next reader folds it from the store.
+    if (!read) {
+      Forget(id);
+      continue;
+    }
+    event_count += read->events.size();
+    if (!read->events.empty()) caught_up.push_back(std::move(*read));
+  }
+  if (caught_up.empty()) return;
+  {
+    std::lock_guard lock(stats_mu_);
+    stats_.caught_up += event_count;
+  }
+  PublishCommitted(caught_up);
+}
+
+Result<void> Engine::LockGroup(store::WriteTransaction& txn, const std::vector<Job>& jobs,
+                               WriteContext::Staged& staged, std::vector<Committed>& caught_up) {
+  std::vector<std::string> ids;
+  for (const Job& job : jobs) {
+    if (!job.investigation_id.empty()) ids.push_back(job.investigation_id);
+  }
+  if (ids.empty()) return {};
+  auto heads = txn.LockInvestigations(ids);
+  if (!heads) return Fail(heads.error());
+  for (const store::InvestigationHead& head : *heads) {
+    SnapshotPtr cached = Cached(head.id);
+    if (!cached || cached->version() == head.version) continue;
+    // Another node wrote since this copy was made. Whatever it committed is visible now that
+    // its lock is ours: fold it in, so the job decides on the head it holds, never on the copy.
+    // (A copy ahead of the store, or one that cannot be brought level, is dropped: the job folds
+    // the investigation from the store, WriteContext::Open.)
+    auto read = cached->version() < head.version
+                    ? ReadAhead(cached)
+                    : Result<Committed>(Fail(InternalError("ahead of the store")));
+    if (!read || read->snapshot->version() != head.version) {
+      Forget(head.id);
+      continue;
+    }
+    staged[head.id] = read->snapshot;
+    caught_up.push_back(std::move(*read));
+  }
+  return {};
 }
 
 void Engine::RunGroup(std::vector<Job>& jobs) {
@@ -241,11 +339,19 @@ void Engine::RunGroup(std::vector<Job>& jobs) {
     return;
   }
   WriteContext::Staged staged;
+  // Other nodes' commits to the group's investigations that this engine had not seen, then the
+  // group's own, in commit order.
+  std::vector<Committed> published;
+  if (auto locked = LockGroup(**txn, jobs, staged, published); !locked) {
+    return FailGroup(jobs, locked.error());
+  }
+  const size_t own_from = published.size();
+  size_t caught_up_events = 0;
+  for (const Committed& c : published) caught_up_events += c.events.size();
   // Each job's own outcome: the snapshot its events led to (the snapshot it started from when it
   // appended nothing), or its error. Jobs of one investigation in one group each keep their own
   // snapshot, so that each is installed and published with exactly its events.
   std::vector<Result<SnapshotPtr>> outcomes;
-  std::vector<Committed> published;
   size_t event_count = 0;
   for (Job& job : jobs) {
     // A job whose copy in memory turns out to be behind the store (another writer on the same
@@ -280,12 +386,23 @@ void Engine::RunGroup(std::vector<Job>& jobs) {
     }
   }
 
+  // Every other node hears of the new heads when, and only if, the group commits: one hint per
+  // investigation, at its last version.
+  std::unordered_map<std::string, int64_t> heads;
+  for (size_t i = own_from; i < published.size(); ++i) {
+    heads[published[i].snapshot->id()] = published[i].snapshot->version();
+  }
+  std::vector<store::InvestigationHead> announced;
+  announced.reserve(heads.size());
+  for (auto& [id, version] : heads) announced.push_back({id, version});
+  if (auto told = (*txn)->AnnounceHeads(announced); !told) return FailGroup(jobs, told.error());
   if (auto committed = (*txn)->Commit(); !committed) return FailGroup(jobs, committed.error());
   {
     std::lock_guard lock(stats_mu_);
     ++stats_.commits;
     stats_.jobs += jobs.size();
     stats_.events += event_count;
+    stats_.caught_up += caught_up_events;
   }
   PublishCommitted(published);
   for (size_t i = 0; i < jobs.size(); ++i) jobs[i].finish(std::move(outcomes[i]));
@@ -382,7 +499,7 @@ void Engine::Execute(const core::Principal& principal, std::string investigation
     outcome->snapshot = *r;
     done(std::move(*outcome));
   };
-  if (investigation_id.empty()) return Submit(std::move(run), std::move(finish));
+  if (investigation_id.empty()) return Submit("", std::move(run), std::move(finish));
   SubmitFor(investigation_id, std::move(run), std::move(finish));
 }
 

@@ -173,6 +173,15 @@ class Engine {
   // Every field of stored events, as the store reads them, on the read pool: for tools and
   // tests. Clients read through ReadLog.
   void ReadEvents(store::EventQuery query, Done<std::vector<core::Event>> done);
+
+  // Several nodes on one database. Another node committed to these investigations, reaching these
+  // heads: those held in memory behind them are brought level on the writer thread, before its
+  // next group — the events this engine lacks read from the store in one query each, and fed
+  // through the path of its own commits (recent log, snapshot, commit listeners). Ids not in
+  // memory, or not behind, cost nothing.
+  void CatchUp(std::vector<store::InvestigationHead> heads);
+  // The investigations in memory and their versions, for a periodic comparison with the store.
+  std::vector<store::InvestigationHead> HotHeads() const;
   void List(store::InvestigationQuery query, Done<std::vector<store::InvestigationRow>> done);
 
   // Counters for /metrics and tests.
@@ -184,6 +193,7 @@ class Engine {
     uint64_t evictions = 0;
     uint64_t hot = 0;               // investigations in memory now
     uint64_t recent_log_bytes = 0;  // bytes of their recent events
+    uint64_t caught_up = 0;         // events committed by other nodes, fed in by catch-ups
   };
   Stats stats() const;
 
@@ -191,7 +201,9 @@ class Engine {
   struct Job;
   class WriteContext;
 
-  void Submit(std::function<Result<void>(WriteContext&)> run,
+  // `investigation_id`: the investigation the job writes, locked before it runs; empty for a
+  // create.
+  void Submit(std::string investigation_id, std::function<Result<void>(WriteContext&)> run,
               std::function<void(Result<SnapshotPtr>)> finish);
   // Submit for a job on an existing investigation: loads it on the read pool first when it is
   // not in memory.
@@ -213,6 +225,19 @@ class Engine {
     SnapshotPtr snapshot;
     std::vector<core::Event> events;
   };
+  // Locks the investigations the group's jobs write (store::WriteTransaction::LockInvestigations)
+  // and stages, for each held in memory behind its locked head, the investigation caught up with
+  // the store, whose events go into `caught_up` to be published before the group's own.
+  Result<void> LockGroup(store::WriteTransaction& txn, const std::vector<Job>& jobs,
+                         std::unordered_map<std::string, SnapshotPtr>& staged,
+                         std::vector<Committed>& caught_up);
+  // `base` with the events stored after its last one folded in: the investigation as the store
+  // has it now, and those events. kUnavailable-style errors from the store; kInternal when what
+  // was read does not follow `base`.
+  Result<Committed> ReadAhead(const SnapshotPtr& base);
+  // On the writer thread: brings the investigations of `heads` held in memory behind them level
+  // with the store (CatchUp).
+  void IngestCaughtUp(std::unordered_map<std::string, int64_t> heads);
   // The one path of a committed change into memory and out to the listeners, in commit order:
   // each commit's events and snapshot installed, then the commit listeners told. Runs on the
   // writer thread.
@@ -231,6 +256,8 @@ class Engine {
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<Job> queue_;  // Guarded by queue_mu_
+  // Heads other nodes reached (CatchUp), the highest version per id. Guarded by queue_mu_.
+  std::unordered_map<std::string, int64_t> behind_;
   bool stopping_ = false;  // Guarded by queue_mu_
   std::thread writer_;
 

@@ -108,6 +108,16 @@ SnapshotPtr HotCache::InstallLoaded(SnapshotPtr snapshot, std::span<const core::
   return installed;
 }
 
+std::vector<store::InvestigationHead> HotCache::Heads() const {
+  std::shared_lock lock(mu_);
+  std::vector<store::InvestigationHead> heads;
+  heads.reserve(cache_.size());
+  for (const auto& [id, hot] : cache_) {
+    if (hot.snapshot) heads.push_back({id, hot.snapshot->version()});
+  }
+  return heads;
+}
+
 void HotCache::Forget(const std::string& id) {
   std::optional<Hot> dropped;  // destroyed after the lock is released
   std::unique_lock lock(mu_);

@@ -26,6 +26,7 @@
 #include "engine/recent_log.hpp"
 #include "engine/shared_event.hpp"
 #include "engine/snapshot.hpp"
+#include "store/store.hpp"
 
 namespace vigil::engine {
 
@@ -58,6 +59,8 @@ class HotCache {
   // answer with.
   SnapshotPtr InstallLoaded(SnapshotPtr snapshot, std::span<const core::Event> log,
                             uint64_t generation);
+  // The id and version of every investigation in memory.
+  std::vector<store::InvestigationHead> Heads() const;
   // Drops an investigation (found stale); it is folded again when next used.
   void Forget(const std::string& id);
 

@@ -13,6 +13,7 @@
 // (investigation, idempotency key) exist in both.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -44,6 +45,15 @@ struct InvestigationRow {
   std::string snapshot_json;
 };
 
+// Where an investigation's log ends, as stored: the number of events in it. What writers lock,
+// announce to other nodes after a commit, and what a node compares its copy in memory against.
+struct InvestigationHead {
+  std::string id;
+  int64_t version = 0;
+
+  friend bool operator==(const InvestigationHead&, const InvestigationHead&) = default;
+};
+
 struct EventQuery {
   std::string investigation_id;
   core::EventId after;                 // exclusive; zero reads from the start
@@ -66,6 +76,21 @@ struct InvestigationQuery {
 class WriteTransaction {
  public:
   virtual ~WriteTransaction() = default;
+
+  // Locks the rows of the investigations named in `ids` until the transaction ends, one after
+  // the other in ascending byte order of their ids whatever the order given (duplicates count
+  // once), so that writers locking overlapping sets on one database never deadlock; returns the
+  // stored head of each that exists, in that order. Every writer locks an investigation before it
+  // updates it or appends to it, so the heads returned stay the heads until this transaction
+  // writes or ends, and whatever committed before the lock was granted is visible to reads that
+  // start after it. Before any Savepoint: a lock outlives a rollback to a savepoint.
+  // A backend with a single writer (SQLite) only reads the rows.
+  virtual Result<std::vector<InvestigationHead>> LockInvestigations(
+      std::span<const std::string> ids) = 0;
+  // Tells the other nodes on the database (Store::ListenForHeads) that these investigations are
+  // at these heads once this transaction commits: delivered only if it does, and only to other
+  // stores than this one. Nothing for a backend with a single writer.
+  virtual Result<void> AnnounceHeads(std::span<const InvestigationHead> heads) = 0;
 
   // One level of savepoint, so that one job of a group commit can fail alone.
   virtual Result<void> Savepoint() = 0;
@@ -97,6 +122,24 @@ struct MigrationReport {
   int to_version = 0;
 };
 
+// Heads announced by other nodes' commits on the same database (WriteTransaction::AnnounceHeads).
+// Hints, not data: the events are read from the store. Not thread-safe: one thread waits on it.
+class HeadListener {
+ public:
+  virtual ~HeadListener() = default;
+
+  struct Batch {
+    std::vector<InvestigationHead> heads;  // in the order announced; an id may repeat
+    // The listener (re)connected during this wait: announcements made while it was not
+    // listening are lost, so every head the caller cares about must be read again.
+    bool resync = false;
+  };
+  // Waits at most `timeout` for announcements, and returns those that arrived (none when the
+  // time ran out). The first call connects. kUnavailable when the connection is lost or cannot
+  // be made; the next call connects again (and says resync).
+  virtual Result<Batch> Wait(std::chrono::milliseconds timeout) = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -109,6 +152,11 @@ class Store {
       const InvestigationQuery& query) = 0;
   // Events after `query.after`, ascending by id.
   virtual Result<std::vector<core::Event>> ReadEvents(const EventQuery& query) = 0;
+  // The stored heads of the investigations named in `ids` that exist, ascending by id.
+  virtual Result<std::vector<InvestigationHead>> ReadHeads(std::span<const std::string> ids) = 0;
+  // A listener for the heads other nodes announce, on a connection of its own; null when the
+  // backend has a single writer (SQLite), so nobody else commits.
+  virtual std::unique_ptr<HeadListener> ListenForHeads() { return nullptr; }
 };
 
 }  // namespace vigil::store

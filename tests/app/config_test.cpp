@@ -209,6 +209,24 @@ TEST_F(ServeConfigTest, AFlagOutOfItsRangeIsRefusedByTheParser) {
   EXPECT_THROW(app.parse(3, argv), CLI::ValidationError);
 }
 
+// Several nodes: the head check's interval, from its flag or its variable, within its range.
+TEST_F(ServeConfigTest, TheHeadCheckIntervalIsReadAndBounded) {
+  EXPECT_EQ(config_.bridge.head_check_interval, std::chrono::milliseconds(1000));
+  setenv("HEAD_CHECK_INTERVAL_MS", "250", 1);
+  {
+    CLI::App app;
+    AddServeOptions(app, config_);
+    const char* argv[] = {"serve"};
+    EXPECT_NO_THROW(app.parse(1, argv));
+  }
+  unsetenv("HEAD_CHECK_INTERVAL_MS");
+  EXPECT_EQ(config_.bridge.head_check_interval, std::chrono::milliseconds(250));
+  CLI::App app;
+  AddServeOptions(app, config_);
+  const char* argv[] = {"serve", "--head-check-interval-ms", "10"};
+  EXPECT_THROW(app.parse(3, argv), CLI::ValidationError);
+}
+
 TEST(ParseDurationTest, ReadsSecondsMinutesHoursAndDays) {
   EXPECT_EQ(ParseDuration("90s").value_or(-1), 90);
   EXPECT_EQ(ParseDuration("30m").value_or(-1), 1800);

@@ -44,6 +44,13 @@ class HookedTxn : public store::WriteTransaction {
                                    std::optional<int64_t> expected_version) override {
     return inner_->UpdateInvestigation(r, expected_version);
   }
+  Result<std::vector<store::InvestigationHead>> LockInvestigations(
+      std::span<const std::string> ids) override {
+    return inner_->LockInvestigations(ids);
+  }
+  Result<void> AnnounceHeads(std::span<const store::InvestigationHead> heads) override {
+    return inner_->AnnounceHeads(heads);
+  }
   Result<void> AppendEvents(std::span<const core::Event> e) override {
     return inner_->AppendEvents(e);
   }
@@ -92,6 +99,10 @@ class HookedStore : public store::Store {
     auto r = inner_->ReadEvents(q);
     if (after_read) after_read(q);
     return r;
+  }
+  Result<std::vector<store::InvestigationHead>> ReadHeads(
+      std::span<const std::string> ids) override {
+    return inner_->ReadHeads(ids);
   }
 
  private:

@@ -417,6 +417,13 @@ TEST_F(EngineTest, AWriteFromAStaleCopyRunsAgainOnTheStoredOne) {
       [&](auto done) { engine_->Report(User("alice"), id, {Risk(0.3)}, done); });
   ASSERT_TRUE(retried) << retried.error().message;
   EXPECT_EQ(retried->snapshot->version(), 3);
+  {
+    // What the other writer committed was published here too, before this engine's own event.
+    std::lock_guard lock(mu_);
+    ASSERT_EQ(published_.size(), 3u);
+    EXPECT_EQ(published_[1].version, 2);
+    EXPECT_EQ(published_[2].version, 3);
+  }
   auto events = Await<std::vector<core::Event>>([&](auto done) {
     engine_->ReadEvents({id, {}, 100, {}}, done);
   });
@@ -494,6 +501,69 @@ TEST_F(EngineTest, AWriteOfAnotherAggregateCommitsWithItsGroupAndFailsAlone) {
   EXPECT_TRUE(vigil::test::IsOk(Await<void>([&](auto done) {
     engine_->Write<void>([](store::WriteTransaction&) -> Result<void> { return {}; }, done);
   }))) << "a job with no value";
+}
+
+}  // namespace
+}  // namespace vigil::engine
+
+namespace vigil::engine {
+namespace {
+
+// Another node committed to an investigation this engine holds in memory: told of the head it
+// reached, the engine reads what it lacks and publishes it as if it had committed it, in order;
+// a head it is not behind, or an investigation it does not hold, changes nothing.
+TEST_F(EngineTest, CatchUpFeedsAnotherWritersEventsThroughThePublishPath) {
+  std::string id = Create(User("alice"));
+  std::string cold;
+  {
+    auto other_store = store::OpenSqliteStore({.path = path_});
+    ASSERT_TRUE(other_store);
+    Engine other(**other_store, clock_);
+    other.Start();
+    for (double risk : {0.2, 0.3, 0.4}) {
+      ASSERT_TRUE(Await<ReportOutcome>(
+          [&](auto done) { other.Report(User("alice"), id, {Risk(risk)}, done); }));
+    }
+    auto data = core::ParseCreateRequest(json::parse(R"({"name": "elsewhere"})"), {});
+    ASSERT_TRUE(data);
+    auto made = Await<SnapshotPtr>([&](auto done) { other.Create(User("alice"), *data, done); });
+    ASSERT_TRUE(made);
+    cold = (*made)->id();
+  }
+  ASSERT_EQ(engine_->Cached(id)->version(), 1);
+  engine_->CatchUp({{id, 3}, {cold, 1}, {"inv-unknown", 9}});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (engine_->Cached(id)->version() < 4 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  // Everything stored after the copy, not only up to the hinted head.
+  ASSERT_EQ(engine_->Cached(id)->version(), 4);
+  EXPECT_EQ(engine_->Cached(cold), nullptr);
+  {
+    std::lock_guard lock(mu_);
+    // The three events read together are published together, with the snapshot they lead to.
+    ASSERT_EQ(published_.size(), 4u);
+    for (size_t i = 1; i < published_.size(); ++i) {
+      EXPECT_EQ(published_[i].version, 4);
+      EXPECT_LT(published_[i - 1].id, published_[i].id);
+    }
+  }
+  auto recent = engine_->Recent(id);
+  ASSERT_NE(recent, nullptr);
+  bool more = false;
+  auto tail = recent->Read({}, 100, {}, &more);
+  ASSERT_TRUE(tail.has_value());
+  EXPECT_EQ(tail->size(), 4u);
+  EXPECT_EQ(engine_->stats().caught_up, 3u);
+  // Not behind: nothing more is published.
+  engine_->CatchUp({{id, 4}, {id, 2}});
+  auto heads = engine_->HotHeads();
+  ASSERT_EQ(heads.size(), 1u);
+  EXPECT_EQ(heads[0], (store::InvestigationHead{id, 4}));
+  ASSERT_TRUE(Await<ReportOutcome>(
+      [&](auto done) { engine_->Report(User("alice"), id, {Risk(0.5)}, done); }));
+  std::lock_guard lock(mu_);
+  EXPECT_EQ(published_.size(), 5u);
 }
 
 }  // namespace

@@ -3,8 +3,12 @@
 // (tests/CMakeLists.txt), each test in a database of its own.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <future>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/open.hpp"
@@ -249,6 +253,135 @@ TEST_F(PostgresStoreTest, ALongAppendIsAllOrNothing) {
     ASSERT_EQ((*events)[i].key, batch[i].key) << i;
   }
   EXPECT_EQ(events->back().id, (core::EventId{9000, 0}));
+}
+
+// --- Several nodes on one database ---
+
+// Two stores on the test's database, as two vigil nodes have.
+class PostgresNodesTest : public PostgresStoreTest {
+ protected:
+  void SetUp() override {
+    PostgresStoreTest::SetUp();
+    a_ = MigrateAndOpen();
+    b_ = MigrateAndOpen();
+    ASSERT_NE(a_, nullptr);
+    ASSERT_NE(b_, nullptr);
+  }
+
+  std::unique_ptr<Store> a_, b_;
+};
+
+// Two stores (two nodes) whose transactions lock the same investigations, each naming them in its
+// own order: the second waits for the first (no deadlock: both lock in id order), and when its
+// lock is granted it sees the head the first committed.
+TEST_F(PostgresNodesTest, WritersLockingTheSameInvestigationsTakeTurnsAndSeeTheNewHead) {
+  {
+    auto tx = a_->BeginWrite();
+    ASSERT_TRUE(IsOk(tx));
+    ASSERT_TRUE(IsOk((*tx)->InsertInvestigation(Investigation("inv-x"))));
+    ASSERT_TRUE(IsOk((*tx)->InsertInvestigation(Investigation("inv-y"))));
+    ASSERT_TRUE(IsOk((*tx)->Commit()));
+  }
+  auto first = a_->BeginWrite();
+  ASSERT_TRUE(IsOk(first));
+  auto held = (*first)->LockInvestigations(std::vector<std::string>{"inv-x", "inv-y"});
+  ASSERT_TRUE(IsOk(held));
+  ASSERT_EQ(held->size(), 2u);
+  auto second = std::async(std::launch::async, [this] {
+    auto tx = b_->BeginWrite();
+    if (!tx) return Result<std::vector<InvestigationHead>>(tl::unexpected(tx.error()));
+    auto heads = (*tx)->LockInvestigations(std::vector<std::string>{"inv-y", "inv-x"});
+    (void)(*tx)->Commit();
+    return heads;
+  });
+  // The second is waiting for a row lock, as the server sees it.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::string waiting = "0";
+  while (waiting == "0" && std::chrono::steady_clock::now() < deadline) {
+    waiting = RunAdminSql("SELECT count(*) FROM pg_stat_activity WHERE datname = '" + database_ +
+                          "' AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'")
+                  .value_or("0");
+  }
+  ASSERT_EQ(waiting, "1");
+  EXPECT_EQ(second.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  InvestigationRow x = Investigation("inv-x");
+  x.version = 2;
+  ASSERT_TRUE(IsOk((*first)->UpdateInvestigation(x, 1)));
+  ASSERT_TRUE(IsOk((*first)->Commit()));
+  auto seen = second.get();
+  ASSERT_TRUE(IsOk(seen));
+  EXPECT_EQ(*seen, (std::vector<InvestigationHead>{{"inv-x", 2}, {"inv-y", 1}}));
+}
+
+// Waits on `listener` until `want` heads arrived or 10 s passed; returns what arrived.
+std::vector<InvestigationHead> Collect(HeadListener& listener, size_t want) {
+  std::vector<InvestigationHead> got;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (got.size() < want && std::chrono::steady_clock::now() < deadline) {
+    auto batch = listener.Wait(std::chrono::milliseconds(100));
+    if (!batch) continue;
+    got.insert(got.end(), batch->heads.begin(), batch->heads.end());
+  }
+  return got;
+}
+
+// Announcements reach the listeners of other stores when, and only if, the transaction commits;
+// many heads are packed into notifications under the server's size limit; a store's own
+// listener skips its own store's.
+TEST_F(PostgresNodesTest, AnnouncedHeadsReachOtherStoresListenersOnCommitOnly) {
+  auto own = a_->ListenForHeads();
+  auto other = b_->ListenForHeads();
+  ASSERT_NE(own, nullptr);
+  ASSERT_NE(other, nullptr);
+  for (HeadListener* listener : {own.get(), other.get()}) {
+    auto first = listener->Wait(std::chrono::milliseconds(0));
+    ASSERT_TRUE(IsOk(first));
+    EXPECT_TRUE(first->resync);  // it has just begun listening
+  }
+  {
+    auto tx = a_->BeginWrite();
+    ASSERT_TRUE(IsOk(tx));
+    ASSERT_TRUE(IsOk((*tx)->AnnounceHeads(std::vector<InvestigationHead>{{"inv-rolled-back", 5}})));
+  }  // rolled back
+  std::vector<InvestigationHead> heads;
+  for (int i = 0; i < 1000; ++i) {
+    heads.push_back({"inv-" + std::string(40, 'a' + i % 26) + "-" + std::to_string(i), i + 1});
+  }
+  {
+    auto tx = a_->BeginWrite();
+    ASSERT_TRUE(IsOk(tx));
+    ASSERT_TRUE(IsOk((*tx)->AnnounceHeads(heads)));
+    ASSERT_TRUE(IsOk((*tx)->Commit()));
+  }
+  std::vector<InvestigationHead> got = Collect(*other, heads.size());
+  EXPECT_EQ(got, heads);  // in order, each once, none from the rolled-back transaction
+  auto mine = own->Wait(std::chrono::milliseconds(200));
+  ASSERT_TRUE(IsOk(mine));
+  EXPECT_TRUE(mine->heads.empty());
+  // More than one notification was needed, each under the limit: the server took them all.
+  EXPECT_GT(heads.size() * 45, 8000u);
+}
+
+// The server ends the listener's session: the next waits fail or reconnect, and the first that
+// listens again says resync, so that its caller reads every head again. It hears new hints.
+TEST_F(PostgresNodesTest, AListenerWhoseSessionEndsListensAgainAndSaysResync) {
+  auto listener = b_->ListenForHeads();
+  ASSERT_TRUE(IsOk(listener->Wait(std::chrono::milliseconds(0))));
+  ASSERT_GT(TerminateVigilSessions(), 0);
+  bool resynced = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!resynced && std::chrono::steady_clock::now() < deadline) {
+    auto batch = listener->Wait(std::chrono::milliseconds(100));
+    resynced = batch && batch->resync;
+  }
+  ASSERT_TRUE(resynced);
+  {
+    auto tx = a_->BeginWrite();  // its connection was ended too: BEGIN opens it again
+    ASSERT_TRUE(IsOk(tx));
+    ASSERT_TRUE(IsOk((*tx)->AnnounceHeads(std::vector<InvestigationHead>{{"inv-1", 3}})));
+    ASSERT_TRUE(IsOk((*tx)->Commit()));
+  }
+  EXPECT_EQ(Collect(*listener, 1), (std::vector<InvestigationHead>{{"inv-1", 3}}));
 }
 
 }  // namespace

@@ -430,6 +430,53 @@ TEST_P(StoreContractTest, LogsOfInvestigationsAreApart) {
   EXPECT_TRUE(Read("inv-c").empty());
 }
 
+// --- Heads and locks (several writers on one database) ---
+
+TEST_P(StoreContractTest, LockingGivesTheStoredHeadsInIdOrderOnceEach) {
+  InvestigationRow b = MakeInvestigation("inv-b");
+  b.version = 7;
+  Write({b, MakeInvestigation("inv-a"), MakeInvestigation("inv-c")}, {});
+  const std::vector<InvestigationHead> want = {{"inv-a", 1}, {"inv-b", 7}, {"inv-c", 1}};
+  const std::vector<std::string> asked = {"inv-c", "inv-missing", "inv-a", "inv-b", "inv-a"};
+  auto read = store_->ReadHeads(asked);
+  ASSERT_TRUE(IsOk(read));
+  EXPECT_EQ(*read, want);
+  auto tx = Begin();
+  ASSERT_NE(tx, nullptr);
+  auto locked = tx->LockInvestigations(asked);
+  ASSERT_TRUE(IsOk(locked));
+  EXPECT_EQ(*locked, want);
+  // Nothing to lock is no error, and the transaction goes on as usual.
+  auto none = tx->LockInvestigations({});
+  ASSERT_TRUE(IsOk(none));
+  EXPECT_TRUE(none->empty());
+  b.version = 8;
+  ASSERT_TRUE(IsOk(tx->UpdateInvestigation(b, 7)));
+  ASSERT_TRUE(IsOk(tx->AnnounceHeads(std::vector<InvestigationHead>{{"inv-b", 8}})));
+  ASSERT_TRUE(IsOk(tx->Commit()));
+  auto after = store_->ReadHeads(std::vector<std::string>{"inv-b"});
+  ASSERT_TRUE(IsOk(after));
+  EXPECT_EQ(*after, (std::vector<InvestigationHead>{{"inv-b", 8}}));
+}
+
+TEST_P(StoreContractTest, IdsThatNeedQuotingAreLockedAndReadLikeAnyOther) {
+  const std::vector<std::string> odd = {"inv \"quoted\"", "inv\\back", "inv,comma", "inv{}"};
+  std::vector<InvestigationRow> rows;
+  for (const std::string& id : odd) rows.push_back(MakeInvestigation(id));
+  Write(rows, {});
+  auto read = store_->ReadHeads(odd);
+  ASSERT_TRUE(IsOk(read));
+  ASSERT_EQ(read->size(), odd.size());
+  std::vector<std::string> sorted = odd;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < sorted.size(); ++i) EXPECT_EQ((*read)[i].id, sorted[i]);
+  auto tx = Begin();
+  ASSERT_NE(tx, nullptr);
+  auto locked = tx->LockInvestigations(odd);
+  ASSERT_TRUE(IsOk(locked));
+  EXPECT_EQ(*locked, *read);
+}
+
 TEST_P(StoreContractTest, AppendingAnExistingIdIsConflict) {
   Write({MakeInvestigation("inv-1")}, {MakeEvent("inv-1", {1000, 0})});
   auto tx = Begin();

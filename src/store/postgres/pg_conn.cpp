@@ -1,8 +1,11 @@
 #include "store/postgres/pg_conn.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <optional>
 #include <utility>
 
@@ -212,6 +215,35 @@ Result<Rows> Connection::Run(std::string_view sql, const Params& params, Failure
 
 Result<Rows> Connection::Exec(const char* sql, Failure* failure) {
   return Check(PQexec(conn_, sql), "database error", failure);
+}
+
+Result<std::vector<Notification>> Connection::WaitForNotifications(
+    std::chrono::milliseconds timeout) {
+  std::vector<Notification> out;
+  // Reads what the socket holds, then takes every notification libpq parsed from it.
+  auto consume = [this, &out]() -> Result<void> {
+    if (PQconsumeInput(conn_) != 1 || broken()) {
+      return Fail(PgError(nullptr, conn_, "listening for notifications"));
+    }
+    while (PGnotify* note = PQnotifies(conn_)) {
+      out.push_back({note->relname, note->extra});
+      PQfreemem(note);
+    }
+    return {};
+  };
+  if (auto read = consume(); !read) return Fail(std::move(read.error()));
+  if (!out.empty() || timeout.count() <= 0) return out;
+  pollfd fd{.fd = PQsocket(conn_), .events = POLLIN, .revents = 0};
+  const int ready = poll(&fd, 1, static_cast<int>(timeout.count()));
+  if (ready < 0 && errno != EINTR) {
+    return Fail(
+        common::DatabaseError(ErrorCode::kUnavailable,
+                              std::string("waiting for notifications: ") + std::strerror(errno)));
+  }
+  if (ready > 0) {
+    if (auto read = consume(); !read) return Fail(std::move(read.error()));
+  }
+  return out;
 }
 
 Result<void> Connection::RunPipelined(std::string_view sql, std::span<const Params> params,

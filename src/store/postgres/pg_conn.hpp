@@ -9,6 +9,7 @@
 // libpq's or the server's text for the log.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -96,6 +97,12 @@ class Params {
   std::vector<bool> null_;
 };
 
+// A notification (NOTIFY, pg_notify) received on a connection that LISTENs.
+struct Notification {
+  std::string channel;
+  std::string payload;
+};
+
 // Where and how long to wait: how a Connection (re)connects.
 struct ConnectOptions {
   std::string uri;         // a libpq URI (postgresql://...) or connection string
@@ -133,6 +140,10 @@ class Connection {
   // roll back.
   Result<void> RunPipelined(std::string_view sql, std::span<const Params> params, size_t chunk,
                             size_t* failed_index, Failure* failure);
+
+  // The notifications that have arrived, waiting at most `timeout` for the first when none has.
+  // For a connection that LISTENs and runs nothing else. kUnavailable when the connection is lost.
+  Result<std::vector<Notification>> WaitForNotifications(std::chrono::milliseconds timeout);
 
   enum class TransactionState { kIdle, kInTransaction, kFailed, kUnknown };
   // kFailed: a statement failed and the transaction can only be rolled back (to a savepoint).

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
+#include <random>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -47,6 +49,139 @@ std::string ArrayOf(const std::vector<Enum>& values, NameOf name_of) {
   return out + "}";
 }
 
+// A text[] literal of any strings: each element quoted, backslashes and quotes escaped.
+std::string QuotedArrayOf(std::span<const std::string> values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+// --- Heads, and the hints that announce them ---
+
+// The rows come back in the order of the primary key's collation, "C": byte order, the order in
+// which FOR UPDATE takes their locks one after the other.
+constexpr const char kReadHeads[] =
+    "SELECT id, version FROM investigations WHERE id = ANY($1::text[]) ORDER BY id";
+constexpr const char kLockHeads[] =
+    "SELECT id, version FROM investigations WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE";
+
+Result<std::vector<InvestigationHead>> ReadHeadsOn(Connection& db, const char* sql,
+                                                   std::span<const std::string> ids) {
+  std::vector<InvestigationHead> heads;
+  if (ids.empty()) return heads;
+  std::vector<std::string> sorted = Distinct(std::vector<std::string>(ids.begin(), ids.end()));
+  auto rows = db.Run(sql, Params().Bind(QuotedArrayOf(sorted)));
+  if (!rows) return Forward(rows);
+  heads.reserve(static_cast<size_t>(rows->size()));
+  for (int i = 0; i < rows->size(); ++i) {
+    heads.push_back({std::string((*rows)[i].ColumnText(0)), (*rows)[i].ColumnInt64(1)});
+  }
+  return heads;
+}
+
+// Hints go out on one channel, as "<store token>\n<id>:<version>\n<id>:<version>...", packed
+// into as few notifications as fit under kMaxHintBytes (the server's limit is 8000 bytes); the
+// token lets a store's listener skip its own store's hints without parsing them.
+constexpr const char kHintChannel[] = "vigil_heads";
+constexpr const char kListen[] = "LISTEN vigil_heads";
+constexpr const char kNotify[] = "SELECT pg_notify($1, $2)";
+constexpr size_t kMaxHintBytes = 7000;
+
+std::vector<std::string> HintPayloads(const std::string& token,
+                                      std::span<const InvestigationHead> heads) {
+  std::vector<std::string> payloads;
+  for (const InvestigationHead& head : heads) {
+    // Generated ids never hold a newline; one that did could not be framed, and is left to the
+    // listeners' periodic head check.
+    if (head.id.find('\n') != std::string::npos) continue;
+    std::string line = head.id + ':' + std::to_string(head.version);
+    if (line.size() + token.size() + 2 > kMaxHintBytes) continue;
+    if (payloads.empty() || payloads.back().size() + 1 + line.size() > kMaxHintBytes) {
+      payloads.push_back(token);
+    }
+    payloads.back().append(1, '\n').append(line);
+  }
+  return payloads;
+}
+
+// Appends the heads of a hint to `heads`, unless it came from the store with `own_token`.
+void ParseHint(std::string_view payload, std::string_view own_token,
+               std::vector<InvestigationHead>& heads) {
+  size_t end = payload.find('\n');
+  if (payload.substr(0, end) == own_token) return;
+  while (end != std::string_view::npos) {
+    const size_t start = end + 1;
+    end = payload.find('\n', start);
+    std::string_view line =
+        payload.substr(start, end == std::string_view::npos ? end : end - start);
+    const size_t colon = line.rfind(':');
+    if (colon == std::string_view::npos) continue;
+    int64_t version = 0;
+    std::string_view digits = line.substr(colon + 1);
+    if (digits.empty() || digits.size() > 18 ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      continue;
+    }
+    for (char c : digits) version = version * 10 + (c - '0');
+    heads.push_back({std::string(line.substr(0, colon)), version});
+  }
+}
+
+// A random token naming one store (one vigil node) in its hints.
+std::string NewStoreToken() {
+  std::random_device rd;
+  std::uniform_int_distribution<uint64_t> dist;
+  uint64_t a = dist(rd), b = dist(rd);
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(a),
+                static_cast<unsigned long long>(b));
+  return buf;
+}
+
+// LISTENs on a connection of its own, opened on the first Wait and again after it is lost.
+class PostgresHeadListener final : public HeadListener {
+ public:
+  PostgresHeadListener(std::string uri, std::string own_token)
+      : uri_(std::move(uri)), own_token_(std::move(own_token)) {}
+
+  Result<Batch> Wait(std::chrono::milliseconds timeout) override {
+    Batch batch;
+    if (!db_ || db_->broken()) {
+      if (!db_) {
+        auto opened = Connection::Open({.uri = uri_});
+        if (!opened) return Forward(opened);
+        db_ = std::move(*opened);
+      } else if (auto reopened = db_->Reconnect(); !reopened) {
+        return Forward(reopened);
+      }
+      if (auto listening = db_->Exec(kListen); !listening) return Forward(listening);
+      // What was announced while nobody listened is lost: the caller reads every head again now,
+      // so it does not wait for more first.
+      batch.resync = true;
+      timeout = std::chrono::milliseconds(0);
+    }
+    auto notes = db_->WaitForNotifications(timeout);
+    if (!notes) return Forward(notes);
+    for (const postgres::Notification& note : *notes) {
+      if (note.channel == kHintChannel) ParseHint(note.payload, own_token_, batch.heads);
+    }
+    return batch;
+  }
+
+ private:
+  const std::string uri_;
+  const std::string own_token_;
+  std::unique_ptr<Connection> db_;
+};
+
 // --- Write transaction ---
 
 // The caller's one savepoint level, and AppendEvents' own (nested inside it when both are open).
@@ -76,8 +211,9 @@ constexpr size_t kAppendChunk = 64;
 // transaction is destroyed. Not thread-safe; it must not outlive its store.
 class PostgresWriteTransaction final : public WriteTransaction {
  public:
-  PostgresWriteTransaction(Connection* db, std::atomic<bool>* writer_in_use)
-      : db_(db), writer_in_use_(writer_in_use) {}
+  PostgresWriteTransaction(Connection* db, std::atomic<bool>* writer_in_use,
+                           const std::string* token)
+      : db_(db), writer_in_use_(writer_in_use), token_(token) {}
 
   PostgresWriteTransaction(const PostgresWriteTransaction&) = delete;
   PostgresWriteTransaction& operator=(const PostgresWriteTransaction&) = delete;
@@ -132,10 +268,28 @@ class PostgresWriteTransaction final : public WriteTransaction {
     return {};
   }
 
-  // Several nodes on one database: this is where the row lock goes when event ids are assigned
-  // under it (SELECT ... FOR UPDATE on the investigation before deciding). Today one engine
-  // writes, assigns ids itself, and the version condition below refuses a write built on a stale
-  // copy.
+  // Row locks taken in byte order of the ids (kLockHeads), so that two nodes whose groups touch
+  // the same investigations wait for each other instead of deadlocking. In READ COMMITTED, FOR
+  // UPDATE returns each row as the writer it waited for committed it.
+  Result<std::vector<InvestigationHead>> LockInvestigations(
+      std::span<const std::string> ids) override {
+    if (auto usable = CheckUsable(); !usable) return tl::unexpected(usable.error());
+    return ReadHeadsOn(*db_, kLockHeads, ids);
+  }
+
+  // Queued by the server and delivered at COMMIT, to listeners only, in commit order.
+  Result<void> AnnounceHeads(std::span<const InvestigationHead> heads) override {
+    if (auto usable = CheckUsable(); !usable) return usable;
+    for (const std::string& payload : HintPayloads(*token_, heads)) {
+      if (auto done = db_->Run(kNotify, Params().Bind(kHintChannel).Bind(payload)); !done) {
+        return Forward(done);
+      }
+    }
+    return {};
+  }
+
+  // The version condition refuses a write built on a copy behind the store: a guard, since every
+  // writer locks the row (LockInvestigations) and writes on the head it locked.
   static constexpr const char kUpdateInvestigation[] =
       "UPDATE investigations SET owner = $1, name = $2, state = $3, run_id = $4, version = $5,"
       " last_ts = $6, last_seq = $7, created_at_ms = $8, updated_at_ms = $9,"
@@ -263,8 +417,9 @@ class PostgresWriteTransaction final : public WriteTransaction {
 
   Connection* const db_;
   std::atomic<bool>* const writer_in_use_;
-  bool finished_ = false;      // Commit() was called, or the transaction is known to be over
-  bool in_savepoint_ = false;  // between Savepoint() and its Release/RollbackTo
+  const std::string* const token_;  // the store's, in its hints
+  bool finished_ = false;           // Commit() was called, or the transaction is known to be over
+  bool in_savepoint_ = false;       // between Savepoint() and its Release/RollbackTo
 };
 
 // --- Store ---
@@ -274,9 +429,12 @@ class PostgresWriteTransaction final : public WriteTransaction {
 // statement, which PostgreSQL runs on one snapshot, so each result is one committed state.
 class PostgresStore final : public Store {
  public:
-  PostgresStore(std::unique_ptr<Connection> writer,
+  PostgresStore(std::string uri, std::unique_ptr<Connection> writer,
                 std::vector<std::unique_ptr<Connection>> readers)
-      : writer_(std::move(writer)), readers_(std::move(readers)) {}
+      : uri_(std::move(uri)),
+        token_(NewStoreToken()),
+        writer_(std::move(writer)),
+        readers_(std::move(readers)) {}
 
   Result<std::unique_ptr<WriteTransaction>> BeginWrite() override {
     if (writer_in_use_.exchange(true, std::memory_order_acquire)) {
@@ -295,7 +453,7 @@ class PostgresStore final : public Store {
       writer_in_use_.store(false, std::memory_order_release);
       return Forward(begun);
     }
-    return std::make_unique<PostgresWriteTransaction>(writer_.get(), &writer_in_use_);
+    return std::make_unique<PostgresWriteTransaction>(writer_.get(), &writer_in_use_, &token_);
   }
 
   static constexpr const char kSelectInvestigation[] =
@@ -401,6 +559,15 @@ class PostgresStore final : public Store {
     return events;
   }
 
+  Result<std::vector<InvestigationHead>> ReadHeads(std::span<const std::string> ids) override {
+    auto reader = readers_.Borrow();
+    return Retrying(*reader, [&](Connection& db) { return ReadHeadsOn(db, kReadHeads, ids); });
+  }
+
+  std::unique_ptr<HeadListener> ListenForHeads() override {
+    return std::make_unique<PostgresHeadListener>(uri_, token_);
+  }
+
  private:
   // Runs `call` on `db`, opening the connection again first when an earlier call lost it. When
   // `call` fails because a connection that had been sitting idle turns out to be lost (the server
@@ -416,6 +583,8 @@ class PostgresStore final : public Store {
     }
   }
 
+  const std::string uri_;    // for the listeners' connections
+  const std::string token_;  // names this store in its hints, so its own listeners skip them
   const std::unique_ptr<Connection> writer_;
   // Whether a PostgresWriteTransaction holds writer_. Set by BeginWrite, cleared by the
   // transaction's destructor.
@@ -508,7 +677,7 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options)
     if (!reader) return Forward(reader);
     readers.push_back(std::move(*reader));
   }
-  return std::make_unique<PostgresStore>(std::move(inspected->db), std::move(readers));
+  return std::make_unique<PostgresStore>(options.uri, std::move(inspected->db), std::move(readers));
 }
 
 Result<MigrationReport> MigratePostgres(const std::string& uri) {

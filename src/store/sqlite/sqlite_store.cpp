@@ -51,7 +51,25 @@ std::string Placeholders(size_t n) {
   return out;
 }
 
-// --- Rows ---
+// --- Heads ---
+
+constexpr const char kInvestigationVersion[] = "SELECT version FROM investigations WHERE id = ?";
+
+// The heads of the investigations in `ids` that exist, ascending by id: one indexed lookup each,
+// in-process.
+Result<std::vector<InvestigationHead>> ReadHeadsOn(Connection& db,
+                                                   std::span<const std::string> ids) {
+  std::vector<InvestigationHead> heads;
+  for (std::string& id : Distinct(std::vector<std::string>(ids.begin(), ids.end()))) {
+    auto stmt = db.Prepare(kInvestigationVersion);
+    if (!stmt) return Forward(stmt);
+    stmt->Bind(id);
+    auto found = stmt->Step();
+    if (!found) return Forward(found);
+    if (*found) heads.push_back({std::move(id), stmt->ColumnInt64(0)});
+  }
+  return heads;
+}
 
 // --- Write transaction ---
 
@@ -133,8 +151,6 @@ class SqliteWriteTransaction final : public WriteTransaction {
       " last_ts = ?, last_seq = ?, created_at_ms = ?, updated_at_ms = ?,"
       " completion_percent = ?, snapshot = ?"
       " WHERE id = ? AND (? IS NULL OR version = ?)";
-  static constexpr const char kInvestigationVersion[] =
-      "SELECT version FROM investigations WHERE id = ?";
 
   Result<void> UpdateInvestigation(const InvestigationRow& row,
                                    std::optional<int64_t> expected_version) override {
@@ -160,6 +176,17 @@ class SqliteWriteTransaction final : public WriteTransaction {
     if (*found) stored = read->ColumnInt64(0);
     return Fail(common::UpdateRefused(row.id, stored, expected_version));
   }
+
+  // One writer per database (BEGIN IMMEDIATE holds its write lock): nobody else can move a row
+  // on, so reading the heads is locking them.
+  Result<std::vector<InvestigationHead>> LockInvestigations(
+      std::span<const std::string> ids) override {
+    if (auto usable = CheckUsable(); !usable) return tl::unexpected(usable.error());
+    return ReadHeadsOn(*db_, ids);
+  }
+
+  // No other node to tell.
+  Result<void> AnnounceHeads(std::span<const InvestigationHead>) override { return CheckUsable(); }
 
   Result<void> AppendEvents(std::span<const core::Event> events) override {
     if (auto usable = CheckUsable(); !usable) return usable;
@@ -381,6 +408,11 @@ class SqliteStore final : public Store {
       events.push_back(std::move(*event));
     }
     return events;
+  }
+
+  Result<std::vector<InvestigationHead>> ReadHeads(std::span<const std::string> ids) override {
+    auto reader = readers_.Borrow();
+    return ReadHeadsOn(*reader, ids);
   }
 
  private:
