@@ -179,18 +179,16 @@ Frame SseRetry(int milliseconds) {
 }
 
 Frame SseHeartbeat(int64_t now_ms) {
-  return Shared(
-      SseText("heartbeat", std::nullopt, "{\"timestamp\":\"" + FormatIsoMs(now_ms) + "\"}"));
+  return Shared(SseText("heartbeat", std::nullopt, JsonWriter::Object([&](JsonWriter& w) {
+                          w.Key("timestamp").Iso(now_ms);
+                        })));
 }
 
 Frame SseReconnect(std::string_view reason, core::EventId last_event_id) {
-  std::string data;
-  JsonWriter w(data);
-  w.BeginObject();
-  w.Key("reason").String(reason);
-  WriteLastEventId(w, last_event_id);
-  w.EndObject();
-  return Shared(SseText("reconnect", std::nullopt, data));
+  return Shared(SseText("reconnect", std::nullopt, JsonWriter::Object([&](JsonWriter& w) {
+                          w.Key("reason").String(reason);
+                          WriteLastEventId(w, last_event_id);
+                        })));
 }
 
 Frame WsControl(std::string_view type, const std::string* investigation_id, std::string data) {
@@ -198,14 +196,11 @@ Frame WsControl(std::string_view type, const std::string* investigation_id, std:
 }
 
 std::string WsErrorData(const Error& error) {
-  std::string data;
-  JsonWriter w(data);
-  w.BeginObject();
-  w.Key("code").String(ErrorCodeName(error.code));
-  w.Key("message").String(ClientMessage(error));
-  if (!error.field.empty()) w.Key("field").String(error.field);
-  w.EndObject();
-  return data;
+  return JsonWriter::Object([&](JsonWriter& w) {
+    w.Key("code").String(ErrorCodeName(error.code));
+    w.Key("message").String(ClientMessage(error));
+    if (!error.field.empty()) w.Key("field").String(error.field);
+  });
 }
 
 }  // namespace vigil::api

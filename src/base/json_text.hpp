@@ -29,6 +29,18 @@ class JsonWriter {
  public:
   explicit JsonWriter(std::string& out) : out_(out) {}
 
+  // The text of one object whose members `fill` writes: JsonWriter::Object([&](JsonWriter& w) {
+  // w.Key("a").Int(1); }) is {"a":1}.
+  template <typename Fill>
+  static std::string Object(Fill&& fill) {
+    std::string text;
+    JsonWriter w(text);
+    w.BeginObject();
+    fill(w);
+    w.EndObject();
+    return text;
+  }
+
   JsonWriter& BeginObject() { return Open('{'); }
   JsonWriter& EndObject() { return Close('}'); }
   JsonWriter& BeginArray() { return Open('['); }
