@@ -3,6 +3,7 @@
 
 #include "api/api.hpp"
 #include "api/handler_util.hpp"
+#include "api/preconditions.hpp"
 #include "base/json_text.hpp"
 #include "core/cursor.hpp"
 #include "core/etag.hpp"
@@ -22,31 +23,35 @@ void Report(const ApiContext& ctx, const Request& req, Responder respond) {
   if (!body) return RespondError(req, respond, body.error());
   auto events = core::ParseEventBatch(*body, ctx.options.limits);
   if (!events) return RespondError(req, respond, events.error());
-  ctx.engine.Report(
-      req.principal, req.path_params[0], std::move(*events),
-      [&req, respond](Result<engine::ReportOutcome> r) {
-        if (!r) return RespondError(req, respond, r.error());
-        json::array items;
-        size_t duplicates = 0;
-        for (const auto& item : r->items) {
-          duplicates += item.duplicate;
-          items.push_back(json::object{{"index", item.index},
-                                       {"event_id", core::FormatEventId(item.event_id)},
-                                       {"duplicate", item.duplicate}});
-        }
-        const core::Investigation& inv = r->snapshot->investigation();
-        json::object out{{"investigation_id", inv.id},
-                         {"version", inv.version},
-                         {"last_event_id", core::FormatEventId(inv.last_event_id)},
-                         {"appended", r->items.size() - duplicates},
-                         {"duplicates", duplicates},
-                         {"events", std::move(items)}};
-        respond(Json(200, ToJsonText(out)));
+  WithIfMatch(
+      ctx, req, respond,
+      [&ctx, &req, respond, events = std::move(*events)](std::optional<int64_t> expected) mutable {
+        ctx.engine.Execute(
+            req.principal, req.path_params[0], core::ReportCommand{std::move(events)}, expected,
+            [&req, respond](Result<engine::CommandOutcome> r) {
+              if (!r) return RespondError(req, respond, WriteError(req, r.error()));
+              json::array items;
+              size_t duplicates = 0;
+              for (const auto& item : r->items) {
+                duplicates += item.duplicate;
+                items.push_back(json::object{{"index", item.index},
+                                             {"event_id", core::FormatEventId(item.event_id)},
+                                             {"duplicate", item.duplicate}});
+              }
+              const core::Investigation& inv = r->snapshot->investigation();
+              json::object out{{"investigation_id", inv.id},
+                               {"version", inv.version},
+                               {"last_event_id", core::FormatEventId(inv.last_event_id)},
+                               {"appended", r->items.size() - duplicates},
+                               {"duplicates", duplicates},
+                               {"events", std::move(items)}};
+              http::Response res = Json(200, ToJsonText(out));
+              res.Set("ETag", r->snapshot->etag());
+              respond(std::move(res));
+            });
       });
 }
 
-// The code says `after` for a cursor everywhere (the position a read starts after); the query
-// parameter keeps the earlier system's name, `since`.
 struct FeedQuery {
   core::EventId after;
   size_t limit = 100;

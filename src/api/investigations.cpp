@@ -3,6 +3,7 @@
 
 #include "api/api.hpp"
 #include "api/handler_util.hpp"
+#include "api/preconditions.hpp"
 #include "base/clock.hpp"
 #include "base/json_text.hpp"
 #include "core/lifecycle.hpp"
@@ -143,13 +144,17 @@ void Transition(const ApiContext& ctx, const Request& req, Responder respond,
   if (!body) return RespondError(req, respond, body.error());
   auto input = core::ParseTransition(*body, implied);
   if (!input) return RespondError(req, respond, input.error());
-  ctx.engine.Transition(req.principal, req.path_params[0], *input,
-                        [&req, respond](Result<engine::SnapshotPtr> r) {
-                          if (!r) return RespondError(req, respond, r.error());
-                          http::Response res = Json(200, (*r)->investigation_json());
-                          res.Set("ETag", (*r)->etag());
-                          respond(std::move(res));
-                        });
+  WithIfMatch(ctx, req, respond,
+              [&ctx, &req, respond, input = std::move(*input)](std::optional<int64_t> expected) {
+                ctx.engine.Execute(
+                    req.principal, req.path_params[0], core::TransitionCommand{input}, expected,
+                    [&req, respond](Result<engine::CommandOutcome> r) {
+                      if (!r) return RespondError(req, respond, WriteError(req, r.error()));
+                      http::Response res = Json(200, r->snapshot->investigation_json());
+                      res.Set("ETag", r->snapshot->etag());
+                      respond(std::move(res));
+                    });
+              });
 }
 
 }  // namespace

@@ -18,6 +18,8 @@ const char* ErrorCodeName(ErrorCode code) {
       return "conflict";
     case ErrorCode::kStaleVersion:
       return "stale_version";
+    case ErrorCode::kPreconditionFailed:
+      return "precondition_failed";
     case ErrorCode::kPayloadTooLarge:
       return "payload_too_large";
     case ErrorCode::kHeadersTooLarge:

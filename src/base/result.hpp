@@ -8,6 +8,7 @@
 //   kMethodNotAllowed  use another method on this path (405)
 //   kConflict          the request is illegal in the current state: re-read and decide (409)
 //   kStaleVersion      the resource changed since it was read: re-read and retry (409)
+//   kPreconditionFailed  the request's If-Match names no current version: re-read and retry (412)
 //   kPayloadTooLarge   send less (413)
 //   kHeadersTooLarge   send fewer or smaller header fields (431)
 //   kUnsupportedMedia  send JSON (415)
@@ -33,6 +34,7 @@ enum class ErrorCode {
   kMethodNotAllowed,
   kConflict,
   kStaleVersion,
+  kPreconditionFailed,
   kPayloadTooLarge,
   kHeadersTooLarge,
   kUnsupportedMedia,

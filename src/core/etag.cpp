@@ -60,4 +60,17 @@ std::string StrongETag(TagHash hash, const TagSpelling& spelling) {
   return tag;
 }
 
+std::optional<int64_t> TagVersion(std::string_view tag) {
+  if (tag.size() < 4 || tag.front() != '"' || tag.back() != '"') return std::nullopt;
+  tag = tag.substr(1, tag.size() - 2);
+  const size_t dash = tag.find('-');
+  if (dash == 0 || dash == std::string_view::npos || dash > 18) return std::nullopt;
+  int64_t version = 0;
+  for (char c : tag.substr(0, dash)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    version = version * 10 + (c - '0');
+  }
+  return version;
+}
+
 }  // namespace vigil::core

@@ -44,4 +44,8 @@ struct TagSpelling {
 // The strong tag, quotes included: "\"<prefix><version>-<hex><suffix>\"".
 std::string StrongETag(TagHash hash, const TagSpelling& spelling = {});
 
+// The version a tag of an investigation (no prefix: "\"62-9e64eed9\"") was made for; nullopt
+// for a tag of another spelling.
+std::optional<int64_t> TagVersion(std::string_view tag);
+
 }  // namespace vigil::core

@@ -35,6 +35,8 @@ int HttpStatus(ErrorCode code) {
       return 409;
     case ErrorCode::kStaleVersion:
       return 409;
+    case ErrorCode::kPreconditionFailed:
+      return 412;
     case ErrorCode::kPayloadTooLarge:
       return 413;
     case ErrorCode::kHeadersTooLarge:

@@ -70,5 +70,15 @@ TEST(ETagTest, ValuesAreStable) {
             "\"e16-6a74a513\"");
 }
 
+TEST(TagVersionTest, ReadsTheVersionOfAnInvestigationsTag) {
+  EXPECT_EQ(TagVersion(StrongETag({0x9e64eed9, 8}, {.version = 62})), 62);
+  EXPECT_EQ(TagVersion("\"0-00000000\""), 0);
+  EXPECT_EQ(TagVersion(StrongETag({1, 8}, {.prefix = "e", .version = 3})), std::nullopt)
+      << "an /events page's tag is not an investigation's";
+  EXPECT_EQ(TagVersion("\"0123456789abcdef\""), std::nullopt);
+  EXPECT_EQ(TagVersion("62-9e64eed9"), std::nullopt) << "unquoted";
+  EXPECT_EQ(TagVersion("\"-1\""), std::nullopt);
+}
+
 }  // namespace
 }  // namespace vigil::core

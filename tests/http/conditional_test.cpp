@@ -102,5 +102,18 @@ TEST(IfNoneMatchTest, ATrailingCommaIsHarmless) {
   EXPECT_FALSE(IfNoneMatchMatches("\"a\", ", kTag));
 }
 
+// If-Match compares strongly: a weak member never matches, even the same opaque tag.
+TEST(IfMatchTest, MatchesOnlyTheCurrentStrongTagOrAStar) {
+  EXPECT_TRUE(IfMatchMatches(kTag, kTag));
+  EXPECT_TRUE(IfMatchMatches("*", kTag));
+  EXPECT_TRUE(IfMatchMatches(std::string("\"other\", ").append(kTag), kTag));
+  EXPECT_FALSE(IfMatchMatches(std::string("W/").append(kTag), kTag));
+  EXPECT_FALSE(IfMatchMatches("\"other\"", kTag));
+  EXPECT_FALSE(IfMatchMatches(std::string(kTag).append(", garbage"), "\"x\"")) << "malformed";
+  EXPECT_EQ(FirstTag(std::string("W/\"a\", ").append(kTag)), "\"a\"");
+  EXPECT_EQ(FirstTag("*"), "");
+  EXPECT_EQ(FirstTag("nonsense"), "");
+}
+
 }  // namespace
 }  // namespace vigil::http

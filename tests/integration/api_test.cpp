@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/http_client.hpp"
@@ -708,6 +709,80 @@ TEST_F(ApiTest, ListIsNewestFirstFilteredAndPaged) {
   ASSERT_EQ(pending.Json().at("items").as_array().size(), 1u);
   EXPECT_EQ(pending.Json().at("items").as_array()[0].at("investigation_id").as_string(), ids[1]);
   ExpectProblem(client_->Get("/api/v1/investigations?status=sleepy", dave), 400, "status");
+}
+
+// If-Match on every write to an investigation: the current tag (of /progress) lets the write
+// through; any other is 412 with both versions, and nothing is written.
+TEST_F(ApiTest, IfMatchWritesOnlyAgainstTheCurrentVersion) {
+  const std::string id = Create(alice_);
+  const std::string base = "/api/v1/investigations/" + id;
+  auto progress = [&] {
+    HttpResult r = client_->Get(base + "/progress", alice_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return std::pair(r.Header("etag"), r.Json().at("version").as_int64());
+  };
+  const json::array one{
+      json::object{{"event_type", "risk_updated"}, {"data", json::object{{"overall", 0.5}}}}};
+  auto [tag, version] = progress();
+
+  HttpResult ok = Report(id, one, With(alice_, "If-Match", tag));
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_NE(ok.Header("etag"), tag) << "the answer names the version it made";
+  EXPECT_EQ(ok.Header("etag"), progress().first);
+
+  HttpResult stale = Report(id, one, With(alice_, "If-Match", tag));
+  ExpectProblem(stale, 412, "If-Match");
+  EXPECT_EQ(stale.Json().at("current_version").as_int64(), version + 1) << stale.body;
+  EXPECT_EQ(stale.Json().at("submitted_version").as_int64(), version) << stale.body;
+  EXPECT_EQ(progress().second, version + 1) << "nothing was written";
+
+  const std::string current = progress().first;
+  ExpectProblem(Report(id, one, With(alice_, "If-Match", "W/" + current)), 412, "If-Match");
+  HttpResult unknown = Report(id, one, With(alice_, "If-Match", "\"not-a-version\""));
+  ExpectProblem(unknown, 412, "If-Match");
+  EXPECT_TRUE(unknown.Json().at("submitted_version").is_null()) << unknown.body;
+  EXPECT_EQ(Report(id, one, With(alice_, "If-Match", "\"1-00000000\", " + current)).status, 200)
+      << "a list matches when one member is current";
+  EXPECT_EQ(Report(id, one, With(alice_, "If-Match", "*")).status, 200);
+
+  // Transitions too.
+  ExpectProblem(client_->Post(base + "/start", "{}", With(alice_, "If-Match", current)), 412,
+                "If-Match");
+  HttpResult started =
+      client_->Post(base + "/start", "{}", With(alice_, "If-Match", progress().first));
+  EXPECT_EQ(started.status, 200) << started.body;
+  EXPECT_EQ(started.Header("etag"), progress().first);
+  ExpectProblem(Report(id, one, With(bob_, "If-Match", "*")), 404);
+}
+
+// Two writers that read the same version and write with its tag at once: exactly one wins; the
+// check and the write are one step.
+TEST_F(ApiTest, OfWritersWithTheSameIfMatchExactlyOneWins) {
+  const std::string id = Create(alice_);
+  const std::string path = "/api/v1/investigations/" + id;
+  HttpResult read = client_->Get(path + "/progress", alice_);
+  ASSERT_EQ(read.status, 200);
+  const std::string tag = read.Header("etag");
+  const int64_t version = read.Json().at("version").as_int64();
+  constexpr int kWriters = 8;
+  std::vector<int> status(kWriters, 0);
+  std::vector<std::thread> writers;
+  for (int i = 0; i < kWriters; ++i) {
+    writers.emplace_back([&, i] {
+      HttpClient client("127.0.0.1", server_->port());
+      json::array one{json::object{{"event_type", "risk_updated"},
+                                   {"data", json::object{{"overall", 0.1 * i}}}}};
+      status[i] = client
+                      .Post(path + "/events", json::serialize(json::object{{"events", one}}),
+                            With(alice_, "If-Match", tag))
+                      .status;
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  EXPECT_EQ(std::count(status.begin(), status.end(), 200), 1);
+  EXPECT_EQ(std::count(status.begin(), status.end(), 412), kWriters - 1);
+  HttpResult after = client_->Get(path + "/progress", alice_);
+  EXPECT_EQ(after.Json().at("version").as_int64(), version + 1);
 }
 
 }  // namespace
