@@ -5,7 +5,7 @@ LISTEN   ?= 127.0.0.1:8080
 DATA     ?= data
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build web run test test-web bench bench-live fuzz screenshots clean
+.PHONY: all deps build web run cluster test test-web bench bench-live fuzz screenshots clean
 
 all: build
 
@@ -35,6 +35,11 @@ run: build
 	$(BUILD)/vigil migrate --db $(DATA)/vigil.db
 	VIGIL_JWT_SECRET="$$(cat $(DATA)/jwt-secret)" $(BUILD)/vigil serve --demo --listen $(LISTEN) \
 	  --db $(DATA)/vigil.db --web-root web/dist
+
+# PostgreSQL, three vigil nodes (the demo on one) and nginx in front, on this machine, in
+# $(DATA)/cluster; `scripts/cluster.sh stop` stops them (docs/deploy.md).
+cluster: build
+	CLUSTER_DIR=$(DATA)/cluster scripts/cluster.sh start
 
 test: build
 	scripts/install-deps.sh --postgres

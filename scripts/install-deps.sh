@@ -17,6 +17,10 @@ case "${1:-}" in
   # The PostgreSQL store's tests start their own throwaway server (scripts/test-postgres.sh) from
   # Debian's binaries in /usr/lib/postgresql/15/bin.
   --postgres) packages+=(postgresql) ;;
+  # A cluster on one machine (scripts/cluster.sh): PostgreSQL and nginx in front of the nodes.
+  --cluster) packages+=(postgresql nginx) ;;
+  '') ;;
+  *) echo "install-deps: unknown option $1 (--bench, --browser, --postgres, --cluster)" >&2; exit 2 ;;
 esac
 # The UI is built with Node.js and npm: the machine's own when it has them (Vite needs Node 20.19
 # or later), else Debian's.

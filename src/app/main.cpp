@@ -1,4 +1,4 @@
-// vigil: the command line. `serve`, `migrate`, `token`, `tail`.
+// vigil: the command line. `serve`, `migrate`, `copy`, `token`, `tail`.
 #include <pthread.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -14,6 +14,7 @@
 
 #include "api/api.hpp"
 #include "app/config.hpp"
+#include "app/copy.hpp"
 #include "app/tail.hpp"
 #include "base/clock.hpp"
 #include "engine/engine.hpp"
@@ -265,6 +266,10 @@ int main(int argc, char** argv) {
       ->envname("VIGIL_DB")
       ->capture_default_str();
 
+  CopyCommand copy_command;
+  AddCopyOptions(*app.add_subcommand("copy", "copy a whole store into a new, migrated, empty one"),
+                 copy_command);
+
   std::string user, roles = "read,dev", ttl = "8h";
   CLI::App* token =
       app.add_subcommand("token", "print a bearer token signed with VIGIL_JWT_SECRET");
@@ -295,6 +300,7 @@ int main(int argc, char** argv) {
   if (*serve) return Serve(serve_config);
   if (*migrate) return Migrate(migrate_db);
   if (*token) return Token(user, roles, ttl);
+  if (*app.get_subcommand("copy")) return Copy(copy_command);
   if (*tail) return Tail(tail_options);
   return 2;
 }
