@@ -335,6 +335,7 @@ Result<void> Engine::LockGroup(store::WriteTransaction& txn, const std::vector<J
 void Engine::RunGroup(std::vector<Job>& jobs) {
   auto txn = store_.BeginWrite();
   if (!txn) {
+    NoteWrite(&txn.error());
     for (Job& job : jobs) job.finish(Fail(txn.error()));
     return;
   }
@@ -397,6 +398,7 @@ void Engine::RunGroup(std::vector<Job>& jobs) {
   for (auto& [id, version] : heads) announced.push_back({id, version});
   if (auto told = (*txn)->AnnounceHeads(announced); !told) return FailGroup(jobs, told.error());
   if (auto committed = (*txn)->Commit(); !committed) return FailGroup(jobs, committed.error());
+  NoteWrite(nullptr);
   {
     std::lock_guard lock(stats_mu_);
     ++stats_.commits;
@@ -428,7 +430,32 @@ void Engine::PublishCommitted(std::span<Committed> commits) {
 }
 
 void Engine::FailGroup(std::vector<Job>& jobs, const Error& error) {
+  NoteWrite(&error);
   for (Job& job : jobs) job.finish(Fail(error));
+}
+
+void Engine::NoteWrite(const Error* error) {
+  if (error != nullptr && error->code != ErrorCode::kUnavailable) return;
+  std::lock_guard lock(health_mu_);
+  last_write_ns_ = std::max<int64_t>(clock_.MonotonicNs(), 1);
+  if (error == nullptr) {
+    last_write_error_.reset();
+  } else {
+    last_write_error_ = *error;
+  }
+}
+
+void Engine::CheckWritable(std::chrono::milliseconds fresh, Done<void> done) {
+  {
+    std::lock_guard lock(health_mu_);
+    const int64_t age_ns = clock_.MonotonicNs() - last_write_ns_;
+    if (last_write_ns_ != 0 && age_ns <= std::chrono::nanoseconds(fresh).count()) {
+      if (last_write_error_) return done(Fail(*last_write_error_));
+      return done({});
+    }
+  }
+  // Nothing recent to go by: begin and commit an empty transaction, as a group would.
+  SubmitWrite([](store::WriteTransaction&) -> Result<void> { return {}; }, std::move(done));
 }
 
 void Engine::InstallCommitted(const SnapshotPtr& snapshot, std::span<const core::Event> events,

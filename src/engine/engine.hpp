@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -184,6 +185,13 @@ class Engine {
   std::vector<store::InvestigationHead> HotHeads() const;
   void List(store::InvestigationQuery query, Done<std::vector<store::InvestigationRow>> done);
 
+  // Whether this node can write to the store now (/readyz). Answered at once from the outcome of
+  // the writer's last transaction when that is at most `fresh` old — no store call, so a busy
+  // node, or one whose store just failed, answers from memory; otherwise an empty write
+  // transaction (begin, commit) is queued like any job and its outcome answers. The error is the
+  // store's: kUnavailable when the database cannot be reached or written.
+  void CheckWritable(std::chrono::milliseconds fresh, Done<void> done);
+
   // Counters for /metrics and tests.
   struct Stats {
     uint64_t commits = 0;
@@ -218,6 +226,9 @@ class Engine {
   // Answers every job of a group with `error` (its transaction is rolled back by its owner).
   void FailGroup(std::vector<Job>& jobs, const Error& error);
   Result<SnapshotPtr> LoadBlocking(const std::string& investigation_id);
+  // Records the outcome of a transaction of the writer's (CheckWritable): success at a commit,
+  // an error when the store could not be written (kUnavailable; others are a job's own).
+  void NoteWrite(const Error* error);
   // Drops an investigation from memory (found stale); it is folded again when next used.
   void Forget(const std::string& investigation_id);
   // A change committed to the store: the investigation after it, and its events.
@@ -265,6 +276,12 @@ class Engine {
 
   mutable std::mutex stats_mu_;
   Stats stats_;  // Guarded by stats_mu_
+
+  // The outcome of the writer's last transaction: when (monotonic ns; 0 before the first), and
+  // its error when it failed.
+  mutable std::mutex health_mu_;
+  int64_t last_write_ns_ = 0;              // Guarded by health_mu_
+  std::optional<Error> last_write_error_;  // Guarded by health_mu_
 };
 
 }  // namespace vigil::engine

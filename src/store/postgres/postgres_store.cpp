@@ -644,9 +644,9 @@ struct Inspected {
   std::unique_ptr<Connection> db;
   postgres::SchemaState state;
 };
-Result<Inspected> ConnectAndInspect(const std::string& uri, Error foreign) {
-  if (auto checked = CheckPostgresUri(uri); !checked) return Forward(checked);
-  auto db = Connection::Open({.uri = uri});
+Result<Inspected> ConnectAndInspect(const postgres::ConnectOptions& options, Error foreign) {
+  if (auto checked = CheckPostgresUri(options.uri); !checked) return Forward(checked);
+  auto db = Connection::Open(options);
   if (!db) return Forward(db);
   auto state = postgres::ReadSchemaState(**db);
   if (!state) return Forward(state);
@@ -657,10 +657,14 @@ Result<Inspected> ConnectAndInspect(const std::string& uri, Error foreign) {
 }  // namespace
 
 Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options) {
+  // The connection inspected becomes the writer's.
   auto inspected = ConnectAndInspect(
-      options.uri, Error(ErrorCode::kUnavailable,
-                         "the PostgreSQL database has tables named like vigil's that vigil did not "
-                         "make: check --db, or give vigil a database of its own"));
+      {.uri = options.uri,
+       .lock_timeout_ms = options.lock_timeout_ms,
+       .statement_timeout_ms = options.statement_timeout_ms},
+      Error(ErrorCode::kUnavailable,
+            "the PostgreSQL database has tables named like vigil's that vigil did not "
+            "make: check --db, or give vigil a database of its own"));
   if (!inspected) return Forward(inspected);
   const int64_t version = inspected->state.version;
   const int needed = PostgresSchemaVersion();
@@ -682,9 +686,10 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options)
 
 Result<MigrationReport> MigratePostgres(const std::string& uri) {
   auto inspected = ConnectAndInspect(
-      uri, Error(ErrorCode::kInvalidArgument,
-                 "the PostgreSQL database has tables named like vigil's (investigations, events) "
-                 "that vigil did not make; refusing to migrate it"));
+      {.uri = uri},
+      Error(ErrorCode::kInvalidArgument,
+            "the PostgreSQL database has tables named like vigil's (investigations, events) "
+            "that vigil did not make; refusing to migrate it"));
   if (!inspected) return Forward(inspected);
   Connection& db = *inspected->db;
   const int target = PostgresSchemaVersion();
