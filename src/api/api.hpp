@@ -54,6 +54,14 @@ struct ApiContext {
 // ctx.web_ui is set. `ctx` must outlive the router.
 void RegisterRoutes(http::Router& router, const ApiContext& ctx);
 
+// Browser sessions and one-time sign-in codes are kept in the store (api/auth.cpp), so that every
+// node knows every cookie. How http::Sessions looks a session up there: on the read pool.
+http::SessionLoader StoreSessionLoader(engine::Engine& engine);
+// A one-time sign-in code for `token`, valid for `ttl_s` seconds, stored so that any node redeems
+// it, once (GET /api/v1/auth/login).
+void MakeLoginCode(engine::Engine& engine, const Clock& clock, std::string token, int64_t ttl_s,
+                   engine::Done<std::string> done);
+
 // The interval a poller of an investigation in `state` should wait, in ms; nullopt when it should
 // stop (terminal states).
 std::optional<int> RecommendedIntervalMs(const ApiOptions& options, core::State state);

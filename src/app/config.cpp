@@ -102,6 +102,12 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
       "events waiting for one subscriber before it is cut as too slow")
       ->check(CLI::Range(size_t{16}, size_t{10'000'000}));
   cmd.add_option_function<int>(
+         "--session-cache-ms", [&c](int ms) { c.session_cache = std::chrono::milliseconds(ms); },
+         "how long a node trusts its last lookup of a session cookie in the store: the bound on "
+         "how long a sign-out on another node takes to reach it (default 5000)")
+      ->envname("VIGIL_SESSION_CACHE_MS")
+      ->check(CLI::Range(0, 300000));
+  cmd.add_option_function<int>(
          "--head-check-interval-ms",
          [&c](int ms) { c.bridge.head_check_interval = std::chrono::milliseconds(ms); },
          "several nodes on PostgreSQL: how often the investigations in memory are compared with "
@@ -119,6 +125,9 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
   opt("--rate-limit-max-requests", c.rate_limit.max_requests, "RATE_LIMIT_MAX_REQUESTS",
       "requests per window in the default budget (the others are multiples of it)")
       ->check(CLI::Range(1, 1'000'000));
+  opt("--rate-limit-nodes", c.rate_limit.nodes, "RATE_LIMIT_NODES",
+      "nodes sharing the budgets: each node allows its share of every budget")
+      ->check(CLI::Range(1, 1000));
   opt("--rate-limit-window-seconds", c.rate_limit.window_seconds, "RATE_LIMIT_WINDOW_SECONDS",
       "the window in which a spent budget refills")
       ->check(CLI::Range(1, 86400));

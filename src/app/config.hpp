@@ -43,6 +43,9 @@ struct ServeConfig {
   http::ServerOptions server;
   live::HubOptions hub;
   live::BridgeOptions bridge;
+  // VIGIL_SESSION_CACHE_MS: how long a node trusts its last lookup of a session cookie in the
+  // store; the bound on how long a sign-out on another node takes to reach this one.
+  std::chrono::milliseconds session_cache{5000};
   engine::EngineOptions engine;
   api::ApiOptions api;
 };

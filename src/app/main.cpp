@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <optional>
 
@@ -135,8 +136,8 @@ int Serve(ServeConfig& config) {
   }
   auth->RequireIssuer(config.jwt_issuer);
   auth->RequireAudience(config.jwt_audience);
-  auto sessions = std::make_shared<http::Sessions>(clock);
-  auth->UseSessions(sessions);
+  auto sessions = std::make_shared<http::Sessions>(clock, config.session_cache,
+                                                   api::StoreSessionLoader(engine));
   http::Router router;
   api::ApiContext ctx{
       engine,
@@ -149,7 +150,7 @@ int Serve(ServeConfig& config) {
       std::make_shared<http::RateLimiter>(config.rate_limit),
       web_ui};
   // The steps around every handler (http/steps.hpp), in order.
-  router.Use(http::Authenticate(auth));
+  router.Use(http::Authenticate(auth, sessions));
   router.Use(http::LimitRate(ctx.rate_limiter, clock));
   router.AllowOrigins(config.cors_origin_list);
   // The server charges each admitted request once its answer is known (http/rate_limit.hpp).
@@ -178,7 +179,15 @@ int Serve(ServeConfig& config) {
     auto token =
         http::MintToken(config.jwt_secret, "demo", {"read", "dev"}, 7 * 86400, clock.NowMs());
     // A link that signs a browser in once, without the token in the URL.
-    std::string code = token ? sessions->LoginCode(*token, 3600) : "";
+    std::string code;
+    if (token) {
+      std::promise<Result<std::string>> made;
+      api::MakeLoginCode(engine, clock, *token, 3600,
+                         [&made](Result<std::string> r) { made.set_value(std::move(r)); });
+      auto stored = made.get_future().get();
+      if (stored) code = std::move(*stored);
+      if (!stored) log->error("cannot store the sign-in code: {}", Describe(stored.error()));
+    }
     std::printf(
         "\n  vigil is running at http://%s:%u  (demo mode: simulated investigations)\n"
         "  sign a browser in as the user demo (one use, within an hour):\n\n"

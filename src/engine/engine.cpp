@@ -604,6 +604,8 @@ void Engine::HasEvent(const core::Principal& principal, const std::string& inves
           });
 }
 
+void Engine::PostRead(std::function<void()> task) { readers_.Post(std::move(task)); }
+
 void Engine::ReadEvents(store::EventQuery query, Done<std::vector<core::Event>> done) {
   readers_.Post(
       [this, query = std::move(query), done = std::move(done)] { done(store_.ReadEvents(query)); });

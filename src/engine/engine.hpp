@@ -149,6 +149,13 @@ class Engine {
     }
   }
 
+  // A read of anything but an investigation's log (sessions, ...): `read` runs on the read pool,
+  // and `done` gets its result there.
+  template <typename T>
+  void Read(std::function<Result<T>(store::Store&)> read, Done<T> done) {
+    PostRead([this, read = std::move(read), done = std::move(done)] { done(read(store_)); });
+  }
+
   // The snapshot if it is in memory; nullptr otherwise. Never blocks on I/O.
   SnapshotPtr Cached(const std::string& investigation_id) const;
   // The snapshot if it is in memory and `principal` may see it; nullptr otherwise (then Get
@@ -221,6 +228,7 @@ class Engine {
   // Submit for a job that writes no investigation (Write).
   void SubmitWrite(std::function<Result<void>(store::WriteTransaction&)> write,
                    std::function<void(Result<void>)> done);
+  void PostRead(std::function<void()> task);
   void WriterLoop();
   void RunGroup(std::vector<Job>& jobs);
   // Answers every job of a group with `error` (its transaction is rolled back by its owner).

@@ -598,6 +598,10 @@ class SwitchableStore final : public store::Store {
       std::span<const std::string> ids) override {
     return inner_.ReadHeads(ids);
   }
+  Result<std::optional<store::SessionRow>> GetSession(store::SessionKind kind,
+                                                      const std::string& id) override {
+    return inner_.GetSession(kind, id);
+  }
 
  private:
   store::Store& inner_;

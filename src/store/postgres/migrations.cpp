@@ -85,8 +85,22 @@ CREATE TRIGGER events_append_only_truncate BEFORE TRUNCATE ON events
   FOR EACH STATEMENT EXECUTE FUNCTION vigil_events_append_only();
 )sql";
 
+// Browser sessions and one-time sign-in codes (store.hpp SessionRow), shared by every node and
+// kept across restarts. kind is 'session' or 'login_code'; expired rows are deleted by the next
+// insert (the index finds them).
+constexpr const char kSchema2[] = R"sql(
+CREATE TABLE vigil_sessions (
+  id           TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  kind         TEXT   NOT NULL,
+  token        TEXT   NOT NULL,
+  expires_at_s BIGINT NOT NULL
+);
+CREATE INDEX vigil_sessions_by_expiry ON vigil_sessions (expires_at_s);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kSchema1},
+    {2, kSchema2},
 };
 
 // "VIGL" in ASCII: the key of the advisory lock that migrations take.

@@ -84,8 +84,22 @@ BEGIN
 END;
 )sql";
 
+// Browser sessions and one-time sign-in codes (store.hpp SessionRow), shared by every node and
+// kept across restarts. kind is 'session' or 'login_code'; expired rows are deleted by the next
+// insert (the index finds them).
+constexpr const char kSchema2[] = R"sql(
+CREATE TABLE vigil_sessions (
+  id           TEXT    NOT NULL PRIMARY KEY,
+  kind         TEXT    NOT NULL,
+  token        TEXT    NOT NULL,
+  expires_at_s INTEGER NOT NULL
+);
+CREATE INDEX vigil_sessions_by_expiry ON vigil_sessions (expires_at_s);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kSchema1},
+    {2, kSchema2},
 };
 
 // How long `vigil migrate` waits for a running server's write transaction to finish.
