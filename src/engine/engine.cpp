@@ -287,9 +287,11 @@ void Engine::IngestCaughtUp(std::unordered_map<std::string, int64_t> heads) {
     SnapshotPtr cached = Cached(id);
     if (!cached || cached->version() >= version) continue;  // caught up meanwhile
     auto read = ReadAhead(cached);
-    // A copy that cannot be brought level is dropped: the next reader folds it from the store.
     if (!read) {
-      Forget(id);
+      // The store cannot be read now (an outage): the copy is kept, behind but whole, so that
+      // reads and streams of it go on; the bridge's head check brings it level once the store
+      // answers. Any other failure: the copy is dropped, and the next reader folds it again.
+      if (read.error().code != ErrorCode::kUnavailable) Forget(id);
       continue;
     }
     event_count += read->events.size();
