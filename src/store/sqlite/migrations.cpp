@@ -84,10 +84,13 @@ BEGIN
 END;
 )sql";
 
-// Browser sessions and one-time sign-in codes (store.hpp SessionRow), shared by every node and
-// kept across restarts. kind is 'session' or 'login_code'; expired rows are deleted by the next
-// insert (the index finds them).
 constexpr const char kSchema2[] = R"sql(
+-- Schema 2: browser sessions and one-time sign-in codes (store.hpp SessionRow), shared by every
+-- node on the database and kept across restarts.
+--   * id is random (64 hex digits) and unique across both kinds; kind is 'session' or
+--     'login_code'; token is the bearer token the row stands for until expires_at_s.
+--   * A code is redeemed by deleting it (DELETE ... RETURNING), so it is redeemed once.
+--   * Expired rows are deleted by the next insert; vigil_sessions_by_expiry finds them.
 CREATE TABLE vigil_sessions (
   id           TEXT    NOT NULL PRIMARY KEY,
   kind         TEXT    NOT NULL,
