@@ -44,6 +44,13 @@ void SetUpLogging(const std::string& level) {
   spdlog::set_default_logger(spdlog::get("app"));
 }
 
+// Every line says which node wrote it, once the configuration says which this is.
+void NameNodeInLogs(const std::string& node_id) {
+  spdlog::apply_all([&node_id](const std::shared_ptr<spdlog::logger>& logger) {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] " + node_id + " %v");
+  });
+}
+
 // Writes the port atomically, so a reader never sees a partial file.
 bool WritePortFile(const std::string& path, uint16_t port) {
   std::string tmp = path + ".tmp";
@@ -64,6 +71,7 @@ int Serve(ServeConfig& config) {
     log->error("configuration: {}", Describe(ok.error()));
     return 2;
   }
+  NameNodeInLogs(config.node_id);
   // Read whole before anything starts: a wrong directory is a configuration error.
   std::shared_ptr<const http::StaticFiles> web_ui;
   if (!config.web_root.empty()) {
@@ -149,6 +157,11 @@ int Serve(ServeConfig& config) {
       auth,
       std::make_shared<http::RateLimiter>(config.rate_limit),
       web_ui};
+  ctx.node_id = config.node_id;
+  ctx.bridge = &bridge;
+  auto request_metrics = std::make_shared<http::RequestMetrics>();
+  ctx.request_metrics = request_metrics;
+  config.server.request_metrics = request_metrics;
   // The steps around every handler (http/steps.hpp), in order.
   router.Use(http::Authenticate(auth, sessions));
   router.Use(http::LimitRate(ctx.rate_limiter, clock));
@@ -168,8 +181,8 @@ int Serve(ServeConfig& config) {
   std::string host = config.server.address.find(':') != std::string::npos
                          ? "[" + config.server.address + "]"
                          : config.server.address;
-  log->info("vigil listening on http://{}:{} (database {})", host, server->port(),
-            store::RedactedLocation(config.db));
+  log->info("vigil listening on http://{}:{} (database {}, node {})", host, server->port(),
+            store::RedactedLocation(config.db), config.node_id);
   if (!config.port_file.empty() && !WritePortFile(config.port_file, server->port())) {
     log->error("cannot write the port file {}", config.port_file);
     return 1;

@@ -1,8 +1,28 @@
-#include "live/metrics.hpp"
+#include "base/histogram.hpp"
 
 #include <cstdio>
 
-namespace vigil::live {
+namespace vigil {
+
+void WriteMetricHead(std::string& out, std::string_view name, std::string_view help,
+                     std::string_view type) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+std::string MetricLabelValue(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    if (c == '\\' || c == '"') out += '\\';
+    out += c;
+  }
+  return out;
+}
 
 void LatencyHistogram::Observe(int64_t ns) {
   if (ns < 0) ns = 0;
@@ -15,25 +35,33 @@ void LatencyHistogram::Observe(int64_t ns) {
 }
 
 void LatencyHistogram::Write(std::string& out, const char* name, const char* help) const {
-  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
-  out.append("# TYPE ").append(name).append(" histogram\n");
+  WriteMetricHead(out, name, help, "histogram");
+  WriteSeries(out, name, "");
+}
+
+void LatencyHistogram::WriteSeries(std::string& out, std::string_view name,
+                                   std::string_view labels) const {
+  const std::string n(name);
+  const std::string with = labels.empty() ? "" : std::string(labels) + ",";
+  const std::string braces = labels.empty() ? "" : "{" + std::string(labels) + "}";
   uint64_t cumulative = 0;
-  char line[160];
+  char bound[32];
   for (size_t i = 0; i <= kBounds.size(); ++i) {
     cumulative += counts_[i].load(std::memory_order_relaxed);
     if (i < kBounds.size()) {
-      std::snprintf(line, sizeof line, "%s_bucket{le=\"%g\"} %llu\n", name, kBounds[i],
-                    static_cast<unsigned long long>(cumulative));
+      std::snprintf(bound, sizeof bound, "%g", kBounds[i]);
     } else {
-      std::snprintf(line, sizeof line, "%s_bucket{le=\"+Inf\"} %llu\n", name,
-                    static_cast<unsigned long long>(cumulative));
+      std::snprintf(bound, sizeof bound, "+Inf");
     }
-    out.append(line);
+    out.append(n).append("_bucket{").append(with).append("le=\"").append(bound).append("\"} ");
+    out.append(std::to_string(cumulative)).append("\n");
   }
-  std::snprintf(line, sizeof line, "%s_sum %.6f\n%s_count %llu\n", name,
-                static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9, name,
-                static_cast<unsigned long long>(count_.load(std::memory_order_relaxed)));
-  out.append(line);
+  char sum[64];
+  std::snprintf(sum, sizeof sum, "%.6f",
+                static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9);
+  out.append(n).append("_sum").append(braces).append(" ").append(sum).append("\n");
+  out.append(n).append("_count").append(braces).append(" ");
+  out.append(std::to_string(count_.load(std::memory_order_relaxed))).append("\n");
 }
 
-}  // namespace vigil::live
+}  // namespace vigil

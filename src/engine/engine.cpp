@@ -302,6 +302,7 @@ void Engine::IngestCaughtUp(std::unordered_map<std::string, int64_t> heads) {
     std::lock_guard lock(stats_mu_);
     stats_.caught_up += event_count;
   }
+  ObserveCatchUp(caught_up);
   PublishCommitted(caught_up);
 }
 
@@ -335,6 +336,7 @@ Result<void> Engine::LockGroup(store::WriteTransaction& txn, const std::vector<J
 }
 
 void Engine::RunGroup(std::vector<Job>& jobs) {
+  const int64_t begun_ns = clock_.MonotonicNs();
   auto txn = store_.BeginWrite();
   if (!txn) {
     NoteWrite(&txn.error());
@@ -401,6 +403,8 @@ void Engine::RunGroup(std::vector<Job>& jobs) {
   if (auto told = (*txn)->AnnounceHeads(announced); !told) return FailGroup(jobs, told.error());
   if (auto committed = (*txn)->Commit(); !committed) return FailGroup(jobs, committed.error());
   NoteWrite(nullptr);
+  commit_latency_.Observe(clock_.MonotonicNs() - begun_ns);
+  ObserveCatchUp(std::span<const Committed>(published.data(), own_from));
   {
     std::lock_guard lock(stats_mu_);
     ++stats_.commits;
@@ -434,6 +438,13 @@ void Engine::PublishCommitted(std::span<Committed> commits) {
 void Engine::FailGroup(std::vector<Job>& jobs, const Error& error) {
   NoteWrite(&error);
   for (Job& job : jobs) job.finish(Fail(error));
+}
+
+void Engine::ObserveCatchUp(std::span<const Committed> commits) {
+  const int64_t now_ms = clock_.NowMs();
+  for (const Committed& c : commits) {
+    for (const core::Event& e : c.events) catch_up_lag_.Observe((now_ms - e.id.ts_ms) * 1'000'000);
+  }
 }
 
 void Engine::NoteWrite(const Error* error) {

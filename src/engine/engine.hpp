@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "base/clock.hpp"
+#include "base/histogram.hpp"
 #include "base/result.hpp"
 #include "core/decide.hpp"
 #include "core/event.hpp"
@@ -211,6 +212,14 @@ class Engine {
     uint64_t caught_up = 0;         // events committed by other nodes, fed in by catch-ups
   };
   Stats stats() const;
+  // From a group's BEGIN to its COMMIT returning, for groups that committed.
+  const LatencyHistogram& commit_latency() const { return commit_latency_; }
+  // Other nodes' events as this node caught up with them: from the time in the event's id (when
+  // the writing node decided it, just before its commit) to their publication here. Across nodes
+  // it includes the difference between their clocks.
+  const LatencyHistogram& catch_up_lag() const { return catch_up_lag_; }
+  // The store's read pool.
+  store::PoolStats pool_stats() const { return store_.pool_stats(); }
 
  private:
   struct Job;
@@ -261,6 +270,8 @@ class Engine {
   // each commit's events and snapshot installed, then the commit listeners told. Runs on the
   // writer thread.
   void PublishCommitted(std::span<Committed> commits);
+  // Observes the catch-up lag of events other nodes committed (catch_up_lag).
+  void ObserveCatchUp(std::span<const Committed> commits);
   // After a commit: appends `events` to the investigation's recent log, then installs `snapshot`.
   void InstallCommitted(const SnapshotPtr& snapshot, std::span<const core::Event> events,
                         std::span<const SharedEventPtr> shared);
@@ -284,6 +295,8 @@ class Engine {
 
   mutable std::mutex stats_mu_;
   Stats stats_;  // Guarded by stats_mu_
+  LatencyHistogram commit_latency_;
+  LatencyHistogram catch_up_lag_;
 
   // The outcome of the writer's last transaction: when (monotonic ns; 0 before the first), and
   // its error when it failed.

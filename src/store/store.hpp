@@ -161,9 +161,17 @@ class HeadListener {
   virtual Result<Batch> Wait(std::chrono::milliseconds timeout) = 0;
 };
 
+// How the read pool is doing: reads that found every connection lent and waited, and how long.
+struct PoolStats {
+  uint64_t waits = 0;
+  uint64_t wait_ns = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
+
+  virtual PoolStats pool_stats() const { return {}; }
 
   // kUnavailable when the database cannot be written now (the caller may retry).
   virtual Result<std::unique_ptr<WriteTransaction>> BeginWrite() = 0;

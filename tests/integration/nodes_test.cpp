@@ -171,6 +171,29 @@ TEST(NodesPostgresTest, AReportOnOneNodeReachesSubscribersOnTheOthers) {
   // And /events on B answers from the same log.
   HttpClient b("127.0.0.1", nodes.port(1));
   EXPECT_EQ(ReadLog(b, id, Alice()), ReadLog(a, id, Alice()));
+  // B counted the hints it received and the lag of what it caught up with, and says which it is.
+  HttpResult metrics = b.Get("/metrics", BearerJson(TestToken("root", {"admin"})));
+  ASSERT_EQ(metrics.status, 200);
+  auto value = [&metrics](const std::string& name) {
+    const size_t at = metrics.body.find("\n" + name + " ");
+    return at == std::string::npos
+               ? -1.0
+               : std::stod(metrics.body.substr(
+                     at + name.size() + 2, metrics.body.find('\n', at + 1) - at - name.size() - 2));
+  };
+  const double caught_up = value("vigil_cross_node_lag_seconds_count");
+  EXPECT_GE(caught_up, kReports);
+  EXPECT_GE(value("vigil_bridge_hints_total"), kReports);
+  std::printf(
+      "cross-node lag on B (event id time -> published on B): mean %.2f ms over %.0f events\n",
+      1000 * value("vigil_cross_node_lag_seconds_sum") / caught_up, caught_up);
+  const size_t label = metrics.body.find("vigil_node_info{node_id=\"");
+  ASSERT_NE(label, std::string::npos);
+  const size_t from = label + std::string("vigil_node_info{node_id=\"").size();
+  const std::string node_b = metrics.body.substr(from, metrics.body.find('"', from) - from);
+  EXPECT_FALSE(node_b.empty());
+  EXPECT_NE(nodes[1].ReadLog().find("[app] " + node_b + " vigil listening"), std::string::npos)
+      << "every log line names the node";
 }
 
 // Eight writers spread over three nodes append to one investigation at once: the log is one

@@ -491,6 +491,11 @@ class PostgresStore final : public Store {
   static constexpr const char kSelectSession[] =
       "SELECT token, expires_at_s FROM vigil_sessions WHERE id = $1 AND kind = $2";
 
+  PoolStats pool_stats() const override {
+    auto [waits, wait_ns] = readers_.waits();
+    return {waits, wait_ns};
+  }
+
   Result<std::optional<SessionRow>> GetSession(SessionKind kind, const std::string& id) override {
     auto reader = readers_.Borrow();
     auto rows = Retrying(*reader, [&](Connection& db) {

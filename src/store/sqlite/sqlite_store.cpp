@@ -358,6 +358,11 @@ class SqliteStore final : public Store {
   static constexpr const char kSelectSession[] =
       "SELECT token, expires_at_s FROM vigil_sessions WHERE id = ? AND kind = ?";
 
+  PoolStats pool_stats() const override {
+    auto [waits, wait_ns] = readers_.waits();
+    return {waits, wait_ns};
+  }
+
   Result<std::optional<SessionRow>> GetSession(SessionKind kind, const std::string& id) override {
     auto reader = readers_.Borrow();
     auto stmt = reader->Prepare(kSelectSession);
