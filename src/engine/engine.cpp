@@ -325,6 +325,9 @@ Result<void> Engine::LockGroup(store::WriteTransaction& txn, const std::vector<J
     auto read = cached->version() < head.version
                     ? ReadAhead(cached)
                     : Result<Committed>(Fail(InternalError("ahead of the store")));
+    // The store cannot be read now (an outage): the group fails, and the copy is kept for the
+    // readers and streams of it, as a catch-up keeps it (IngestCaughtUp).
+    if (!read && read.error().code == ErrorCode::kUnavailable) return Fail(read.error());
     if (!read || read->snapshot->version() != head.version) {
       Forget(head.id);
       continue;
