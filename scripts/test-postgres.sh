@@ -8,7 +8,12 @@
 #                                              URL (superuser, password, no database) to
 #                                              STATE_DIR/url
 #   scripts/test-postgres.sh stop STATE_DIR    stop it and remove its folder and STATE_DIR/url
+#   scripts/test-postgres.sh pause STATE_DIR   stop the server as an outage would (pg_ctl stop -m
+#                                              fast: open sessions are ended), keeping its data
+#   scripts/test-postgres.sh resume STATE_DIR  start a paused server again, on the same port
 #
+# The fault tests start a server of their own with a STATE_DIR of their own, to pause and resume
+# it without disturbing the tests that share the fixture's.
 # Run as root, the server runs as the user `postgres` (the Debian package makes it), since
 # PostgreSQL refuses to run as root; otherwise as the current user. It uses Debian's binaries
 # (/usr/lib/postgresql/*/bin, from `scripts/install-deps.sh --postgres`). Tests reach it over TCP
@@ -16,7 +21,7 @@
 # is stopped by the next start.
 set -euo pipefail
 
-usage() { echo "usage: $0 start|stop STATE_DIR" >&2; exit 2; }
+usage() { echo "usage: $0 start|stop|pause|resume STATE_DIR" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 action="$1"
 state="$2"
@@ -45,10 +50,21 @@ stop() {
       as_server "$bin/pg_ctl" stop -D "$data/pgdata" -m immediate -w -t 30 >/dev/null 2>&1 || true
   fi
   case "$data" in /tmp/vigil-postgres-*) rm -rf "$data" ;; esac
-  rm -f "$state/data_dir" "$state/url"
+  rm -f "$state/data_dir" "$state/url" "$state/port"
 }
 
 case "$action" in
+  pause)
+    data="$(cat "$state/data_dir")"
+    as_server "$bin/pg_ctl" stop -D "$data/pgdata" -m fast -w -t 60 >/dev/null
+    echo "test-postgres: paused"
+    ;;
+  resume)
+    data="$(cat "$state/data_dir")"
+    as_server "$bin/pg_ctl" start -D "$data/pgdata" -o "-p $(cat "$state/port")" \
+      -l "$data/server.log" -w -t 60 >/dev/null
+    echo "test-postgres: resumed"
+    ;;
   stop)
     stop
     echo "test-postgres: stopped"
@@ -99,6 +115,7 @@ EOF
     fi
     umask 077
     echo "postgresql://postgres:$password@127.0.0.1:$port" > "$state/url"
+    echo "$port" > "$state/port"
     echo "test-postgres: listening on 127.0.0.1:$port (data in $data)"
     ;;
   *) usage ;;

@@ -10,9 +10,11 @@
 #include "engine/engine.hpp"
 #include "http/auth.hpp"
 #include "http/rate_limit.hpp"
+#include "http/request_metrics.hpp"
 #include "http/router.hpp"
 #include "http/sessions.hpp"
 #include "http/static_files.hpp"
+#include "live/bridge.hpp"
 #include "live/hub.hpp"
 #include "live/limits.hpp"
 
@@ -48,11 +50,24 @@ struct ApiContext {
   std::shared_ptr<http::RateLimiter> rate_limiter;  // null: no limits
   // The web UI's files, served at the paths the API does not use; null: no UI (VIGIL_WEB_ROOT).
   std::shared_ptr<const http::StaticFiles> web_ui;
+  // For /metrics: this node's name (VIGIL_NODE_ID), the answers the server counted, and the
+  // bridge to other nodes (null: none).
+  std::string node_id;
+  std::shared_ptr<const http::RequestMetrics> request_metrics;
+  const live::Bridge* bridge = nullptr;
 };
 
 // Registers every /api/v1 route, /healthz, /readyz and /metrics, and the web UI's files when
 // ctx.web_ui is set. `ctx` must outlive the router.
 void RegisterRoutes(http::Router& router, const ApiContext& ctx);
+
+// Browser sessions and one-time sign-in codes are kept in the store (api/auth.cpp), so that every
+// node knows every cookie. How http::Sessions looks a session up there: on the read pool.
+http::SessionLoader StoreSessionLoader(engine::Engine& engine);
+// A one-time sign-in code for `token`, valid for `ttl_s` seconds, stored so that any node redeems
+// it, once (GET /api/v1/auth/login).
+void MakeLoginCode(engine::Engine& engine, const Clock& clock, std::string token, int64_t ttl_s,
+                   engine::Done<std::string> done);
 
 // The interval a poller of an investigation in `state` should wait, in ms; nullopt when it should
 // stop (terminal states).

@@ -1,5 +1,6 @@
 // Browser sessions (http/sessions.hpp): open one with a bearer token, see who is signed in, close
-// it; and the one-time login link of demo mode.
+// it; and the one-time login link of demo mode. Both are kept in the store, so that every node on
+// one database knows them and a restart signs nobody out.
 //
 //   POST   /api/v1/auth/session   bearer token → 201, Set-Cookie (HttpOnly, SameSite=Strict)
 //   GET    /api/v1/auth/session   who is asking, and how
@@ -41,6 +42,47 @@ std::string WhoAmI(const core::Principal& p, std::string_view via) {
   return body;
 }
 
+// Stores a new session or code for `token` until `expires_at_s`; `done` gets its id once the
+// group it was written in has committed.
+void StoreNew(engine::Engine& engine, const Clock& clock, store::SessionKind kind,
+              std::string token, int64_t expires_at_s, engine::Done<std::string> done) {
+  store::SessionRow row{http::RandomId(), std::move(token), expires_at_s};
+  const int64_t now_s = clock.NowMs() / 1000;
+  std::string id = row.id;
+  engine.Write<void>(
+      [kind, row = std::move(row), now_s](store::WriteTransaction& txn) {
+        return txn.InsertSession(kind, row, now_s);
+      },
+      [id = std::move(id), done = std::move(done)](Result<void> r) {
+        if (!r) return done(Fail(r.error()));
+        done(id);
+      });
+}
+
+// Opens a session for `token` (verified: `principal`), and answers with its cookie: `status`
+// 201 with who is signed in, or 303 to the UI.
+void OpenSession(const ApiContext& ctx, const Request& req, Responder respond, std::string token,
+                 core::Principal principal, int status) {
+  const int64_t expires_at_s = principal.expires_at_s;
+  StoreNew(ctx.engine, ctx.clock, store::SessionKind::kSession, token, expires_at_s,
+           [&ctx, &req, respond, token, principal = std::move(principal), status,
+            expires_at_s](Result<std::string> id) {
+             if (!id) return RespondError(req, respond, id.error());
+             ctx.sessions->Remember(*id, {token, expires_at_s});
+             http::Response res;
+             if (status == 201) {
+               res = Json(201, WhoAmI(principal, "cookie"));
+             } else {
+               res.status = status;
+               res.Set("Location", "/");
+               res.Set("Cache-Control", "no-store");
+             }
+             const int64_t now_s = ctx.clock.NowMs() / 1000;
+             res.Set("Set-Cookie", SessionCookie(ctx, *id, expires_at_s - now_s));
+             respond(std::move(res));
+           });
+}
+
 void Open(const ApiContext& ctx, const Request& req, Responder respond) {
   if (req.via_session) {
     return RespondError(
@@ -48,47 +90,56 @@ void Open(const ApiContext& ctx, const Request& req, Responder respond) {
         Error(ErrorCode::kInvalidArgument,
               "send the bearer token in the Authorization header to open a session"));
   }
-  const int64_t now_s = ctx.clock.NowMs() / 1000;
-  std::string id =
-      ctx.sessions->Open(std::string(http::BearerToken(req)), req.principal.expires_at_s);
-  http::Response res = Json(201, WhoAmI(req.principal, "cookie"));
-  res.Set("Set-Cookie", SessionCookie(ctx, id, req.principal.expires_at_s - now_s));
-  respond(std::move(res));
+  OpenSession(ctx, req, respond, std::string(http::BearerToken(req)), req.principal, 201);
 }
 
 void Show(const ApiContext&, const Request& req, Responder respond) {
   respond(Json(200, WhoAmI(req.principal, req.via_session ? "cookie" : "bearer")));
 }
 
+// Ends the session on this node at once, and in the store, so that every other node refuses it
+// once its cached lookup is older than the cache's lifetime (VIGIL_SESSION_CACHE_MS).
 void Close(const ApiContext& ctx, const Request& req, Responder respond) {
-  std::string_view id = http::CookieValue(req.Header("cookie"), http::kSessionCookie);
-  if (!id.empty()) ctx.sessions->Close(id);
-  http::Response res;
-  res.status = 204;
-  res.Set("Set-Cookie", SessionCookie(ctx, "", 0));
-  res.Set("Cache-Control", "no-store");
-  respond(std::move(res));
+  std::string id(http::CookieValue(req.Header("cookie"), http::kSessionCookie));
+  auto cleared = [&ctx]() {
+    http::Response res;
+    res.status = 204;
+    res.Set("Set-Cookie", SessionCookie(ctx, "", 0));
+    res.Set("Cache-Control", "no-store");
+    return res;
+  };
+  if (id.empty()) return respond(cleared());
+  ctx.sessions->Forget(id);
+  ctx.engine.Write<std::optional<store::SessionRow>>(
+      [id](store::WriteTransaction& txn) {
+        return txn.TakeSession(store::SessionKind::kSession, id);
+      },
+      [&req, respond, cleared](Result<std::optional<store::SessionRow>> r) {
+        if (!r) return RespondError(req, respond, r.error());
+        respond(cleared());
+      });
 }
 
 void Login(const ApiContext& ctx, const Request& req, Responder respond) {
   std::optional<std::string_view> code = req.Query("code");
-  std::optional<std::string> token;
-  if (code && !code->empty()) token = ctx.sessions->Redeem(*code);
-  if (!token) {
-    return RespondError(
+  auto unknown = [&req, respond]() {
+    RespondError(
         req, respond,
         Error(ErrorCode::kNotFound, "this login link is unknown, used or expired", "code"));
-  }
-  auto principal = ctx.auth->Verify(*token);
-  if (!principal) return RespondError(req, respond, principal.error());
-  const int64_t now_s = ctx.clock.NowMs() / 1000;
-  std::string id = ctx.sessions->Open(std::move(*token), principal->expires_at_s);
-  http::Response res;
-  res.status = 303;
-  res.Set("Location", "/");
-  res.Set("Cache-Control", "no-store");
-  res.Set("Set-Cookie", SessionCookie(ctx, id, principal->expires_at_s - now_s));
-  respond(std::move(res));
+  };
+  if (!code || code->empty()) return unknown();
+  // Taken from the store in a write: of two nodes asked for the same code, one gets it.
+  ctx.engine.Write<std::optional<store::SessionRow>>(
+      [code = std::string(*code)](store::WriteTransaction& txn) {
+        return txn.TakeSession(store::SessionKind::kLoginCode, code);
+      },
+      [&ctx, &req, respond, unknown](Result<std::optional<store::SessionRow>> taken) {
+        if (!taken) return RespondError(req, respond, taken.error());
+        if (!*taken || (*taken)->expires_at_s <= ctx.clock.NowMs() / 1000) return unknown();
+        auto principal = ctx.auth->Verify((*taken)->token);
+        if (!principal) return RespondError(req, respond, principal.error());
+        OpenSession(ctx, req, respond, std::move((*taken)->token), std::move(*principal), 303);
+      });
 }
 
 // The caller's own budgets, without spending any.
@@ -123,6 +174,27 @@ void RateLimitStatus(const ApiContext& ctx, const Request& req, Responder respon
 }
 
 }  // namespace
+
+http::SessionLoader StoreSessionLoader(engine::Engine& engine) {
+  return [&engine](std::string id,
+                   std::function<void(Result<std::optional<http::SessionEntry>>)> done) {
+    engine.Read<std::optional<store::SessionRow>>(
+        [id = std::move(id)](store::Store& store) {
+          return store.GetSession(store::SessionKind::kSession, id);
+        },
+        [done = std::move(done)](Result<std::optional<store::SessionRow>> r) {
+          if (!r) return done(Fail(r.error()));
+          if (!*r) return done(std::optional<http::SessionEntry>());
+          done(http::SessionEntry{std::move((*r)->token), (*r)->expires_at_s});
+        });
+  };
+}
+
+void MakeLoginCode(engine::Engine& engine, const Clock& clock, std::string token, int64_t ttl_s,
+                   engine::Done<std::string> done) {
+  StoreNew(engine, clock, store::SessionKind::kLoginCode, std::move(token),
+           clock.NowMs() / 1000 + ttl_s, std::move(done));
+}
 
 void RegisterAuthRoutes(http::Router& router, const ApiContext& ctx) {
   const std::string path = "/api/v1/auth/session";

@@ -1,6 +1,9 @@
 // GET /metrics: counters in the Prometheus text format (version 0.0.4), for admins.
+#include <cstdio>
+
 #include "api/api.hpp"
 #include "api/handler_util.hpp"
+#include "base/histogram.hpp"
 
 namespace vigil::api {
 
@@ -8,8 +11,7 @@ namespace {
 
 void Counter(std::string& out, const char* name, const char* help, const char* type,
              uint64_t value) {
-  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
-  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+  WriteMetricHead(out, name, help, type);
   out.append(name).append(" ").append(std::to_string(value)).append("\n");
 }
 
@@ -69,25 +71,44 @@ void Metrics(const ApiContext& ctx, const http::Request& req, http::Responder re
           hs.topics);
   m.delivery.Write(out, "vigil_live_delivery_seconds",
                    "From an event's commit to its write to a subscriber's socket.");
-  out.append(
-      "# HELP vigil_live_investigation_subscribers Followers of each followed investigation.\n"
-      "# TYPE vigil_live_investigation_subscribers gauge\n");
-  for (const auto& [id, n] : ctx.hub.SubscribersByInvestigation()) {
-    std::string label;
-    for (char c : id) {
-      if (c == '\\' || c == '"') label += '\\';
-      if (c == '\n') {
-        label += "\\n";
-        continue;
-      }
-      label += c;
-    }
-    out.append("vigil_live_investigation_subscribers{investigation_id=\"")
-        .append(label)
-        .append("\"} ")
-        .append(std::to_string(n))
-        .append("\n");
-  }
+  Counter(out, "vigil_live_investigation_subscribers_max",
+          "The most followers any one investigation has now.", "gauge",
+          ctx.hub.MaxSubscribersPerInvestigation());
+
+  // The node, its writer and its store.
+  WriteMetricHead(out, "vigil_node_info", "This node (VIGIL_NODE_ID); always 1.", "gauge");
+  out.append("vigil_node_info{node_id=\"").append(MetricLabelValue(ctx.node_id)).append("\"} 1\n");
+  ctx.engine.commit_latency().Write(out, "vigil_commit_seconds",
+                                    "From a group's BEGIN to its COMMIT returning.");
+  store::PoolStats pool = ctx.engine.pool_stats();
+  Counter(out, "vigil_store_pool_waits_total",
+          "Reads that found every connection of the read pool lent, and waited.", "counter",
+          pool.waits);
+  char seconds[64];
+  std::snprintf(seconds, sizeof seconds, "%.6f", static_cast<double>(pool.wait_ns) / 1e9);
+  WriteMetricHead(out, "vigil_store_pool_wait_seconds_total",
+                  "Time reads waited for a connection of the read pool.", "counter");
+  out.append("vigil_store_pool_wait_seconds_total ").append(seconds).append("\n");
+
+  // Other nodes on the same database.
+  Counter(out, "vigil_cross_node_events_total",
+          "Events other nodes committed, fed in by catch-ups.", "counter", s.caught_up);
+  ctx.engine.catch_up_lag().Write(
+      out, "vigil_cross_node_lag_seconds",
+      "From the time in another node's event id (just before its commit) to its publication "
+      "here.");
+  live::Bridge::Stats bs = ctx.bridge ? ctx.bridge->stats() : live::Bridge::Stats{};
+  Counter(out, "vigil_bridge_hints_total", "Heads announced by other nodes and received.",
+          "counter", bs.hints);
+  Counter(out, "vigil_bridge_head_checks_total",
+          "Comparisons of every head in memory with the store's.", "counter", bs.head_checks);
+  Counter(out, "vigil_bridge_resyncs_total",
+          "Head checks made because the listener connected again.", "counter", bs.resyncs);
+  Counter(out, "vigil_bridge_listener_errors_total",
+          "Waits for other nodes' hints that failed (connection lost or not made).", "counter",
+          bs.listener_errors);
+
+  if (ctx.request_metrics) ctx.request_metrics->Write(out);
   http::Response res;
   res.status = 200;
   res.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");

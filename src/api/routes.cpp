@@ -1,4 +1,6 @@
 // Route table, health and readiness, and the web UI's files.
+#include <chrono>
+
 #include "api/api.hpp"
 #include "api/handler_util.hpp"
 
@@ -13,18 +15,23 @@ void RegisterAuthRoutes(http::Router& router, const ApiContext& ctx);
 
 namespace {
 
-// Ready when the store answers a read.
+// How old the outcome of the writer's last transaction may be to answer /readyz from memory: a
+// busy node never asks the store for it, an idle one begins and commits an empty transaction.
+constexpr std::chrono::milliseconds kWriteOutcomeFresh{1000};
+
+// Ready when the node can write to the store: 200 {"status":"ready","writable":true}; otherwise
+// 503 unavailable (Retry-After) with "writable": false. Reads of investigations in memory and
+// open streams go on meanwhile; a load balancer that should keep sending them reads looks at
+// /healthz.
 void Ready(const ApiContext& ctx, const http::Request& req, http::Responder respond) {
-  store::InvestigationQuery probe;
-  probe.owner = "";
-  probe.limit = 1;
-  ctx.engine.List(probe, [&req, respond](Result<std::vector<store::InvestigationRow>> r) {
+  ctx.engine.CheckWritable(kWriteOutcomeFresh, [&req, respond](Result<void> r) {
     if (!r) {
-      return RespondError(
-          req, respond,
-          Error(ErrorCode::kUnavailable, "the store is not answering: " + r.error().message));
+      Error error(ErrorCode::kUnavailable, "the store cannot be written now: " + r.error().message);
+      error.cause = r.error().cause;
+      error.extra["writable"] = false;
+      return RespondError(req, respond, error);
     }
-    respond(Json(200, R"({"status":"ready"})"));
+    respond(Json(200, R"({"status":"ready","writable":true})"));
   });
 }
 

@@ -1,10 +1,15 @@
 #include "app/config.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "store/open.hpp"
@@ -101,6 +106,14 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
   opt("--live-queue-max-events", c.hub.max_queue, "LIVE_QUEUE_MAX_EVENTS",
       "events waiting for one subscriber before it is cut as too slow")
       ->check(CLI::Range(size_t{16}, size_t{10'000'000}));
+  opt("--node-id", c.node_id, "VIGIL_NODE_ID",
+      "this node's name in its logs and metrics (default: host name and port)");
+  cmd.add_option_function<int>(
+         "--session-cache-ms", [&c](int ms) { c.session_cache = std::chrono::milliseconds(ms); },
+         "how long a node trusts its last lookup of a session cookie in the store: the bound on "
+         "how long a sign-out on another node takes to reach it (default 5000)")
+      ->envname("VIGIL_SESSION_CACHE_MS")
+      ->check(CLI::Range(0, 300000));
   cmd.add_option_function<int>(
          "--head-check-interval-ms",
          [&c](int ms) { c.bridge.head_check_interval = std::chrono::milliseconds(ms); },
@@ -119,6 +132,9 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
   opt("--rate-limit-max-requests", c.rate_limit.max_requests, "RATE_LIMIT_MAX_REQUESTS",
       "requests per window in the default budget (the others are multiples of it)")
       ->check(CLI::Range(1, 1'000'000));
+  opt("--rate-limit-nodes", c.rate_limit.nodes, "RATE_LIMIT_NODES",
+      "nodes sharing the budgets: each node allows its share of every budget")
+      ->check(CLI::Range(1, 1000));
   opt("--rate-limit-window-seconds", c.rate_limit.window_seconds, "RATE_LIMIT_WINDOW_SECONDS",
       "the window in which a spent budget refills")
       ->check(CLI::Range(1, 86400));
@@ -149,6 +165,27 @@ void AddServeOptions(CLI::App& cmd, ServeConfig& c) {
       ->check(CLI::Range(1, 10000));
 }
 
+namespace {
+
+// The host name and the port; with port 0 (picked at start), the host name and 8 random hex
+// digits, so that two such nodes on one host still differ.
+std::string DefaultNodeId(uint16_t port) {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
+    std::snprintf(host, sizeof host, "vigil");
+  std::string id;
+  for (const char* p = host; *p != '\0' && id.size() < 48; ++p) {
+    const char ch = *p;
+    id += std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' ? ch : '_';
+  }
+  if (port != 0) return id + ":" + std::to_string(port);
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "-%08x", static_cast<unsigned>(std::random_device{}()));
+  return id + suffix;
+}
+
+}  // namespace
+
 Result<void> ValidateServeConfig(ServeConfig& c) {
   if (auto db = store::ParseStoreLocation(c.db); !db) return Fail(db.error());
   size_t colon = c.listen.rfind(':');
@@ -168,6 +205,19 @@ Result<void> ValidateServeConfig(ServeConfig& c) {
     c.server.address = c.server.address.substr(1, c.server.address.size() - 2);
   }
   c.server.port = static_cast<uint16_t>(port);
+
+  if (c.node_id.empty()) c.node_id = DefaultNodeId(c.server.port);
+  const bool node_id_ok =
+      c.node_id.size() <= 64 && std::all_of(c.node_id.begin(), c.node_id.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' ||
+               ch == '_' || ch == ':';
+      });
+  if (!node_id_ok) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "--node-id / VIGIL_NODE_ID must be at most 64 letters, digits and . - _ :, got '" +
+                    c.node_id + "'",
+                "node-id");
+  }
 
   const char* secret = std::getenv("VIGIL_JWT_SECRET");
   c.jwt_secret = secret ? secret : "";

@@ -43,6 +43,12 @@ struct ServeConfig {
   http::ServerOptions server;
   live::HubOptions hub;
   live::BridgeOptions bridge;
+  // VIGIL_SESSION_CACHE_MS: how long a node trusts its last lookup of a session cookie in the
+  // store; the bound on how long a sign-out on another node takes to reach this one.
+  std::chrono::milliseconds session_cache{5000};
+  // VIGIL_NODE_ID: this node's name in its logs and metrics; empty: the host name and the port
+  // (a random suffix when the port is picked at start), set by ValidateServeConfig.
+  std::string node_id;
   engine::EngineOptions engine;
   api::ApiOptions api;
 };

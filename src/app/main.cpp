@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <optional>
 
@@ -44,6 +45,13 @@ void SetUpLogging(const std::string& level) {
   spdlog::set_default_logger(spdlog::get("app"));
 }
 
+// Every line says which node wrote it, once the configuration says which this is.
+void NameNodeInLogs(const std::string& node_id) {
+  spdlog::apply_all([&node_id](const std::shared_ptr<spdlog::logger>& logger) {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] " + node_id + " %v");
+  });
+}
+
 // Writes the port atomically, so a reader never sees a partial file.
 bool WritePortFile(const std::string& path, uint16_t port) {
   std::string tmp = path + ".tmp";
@@ -64,6 +72,7 @@ int Serve(ServeConfig& config) {
     log->error("configuration: {}", Describe(ok.error()));
     return 2;
   }
+  NameNodeInLogs(config.node_id);
   // Read whole before anything starts: a wrong directory is a configuration error.
   std::shared_ptr<const http::StaticFiles> web_ui;
   if (!config.web_root.empty()) {
@@ -136,8 +145,8 @@ int Serve(ServeConfig& config) {
   }
   auth->RequireIssuer(config.jwt_issuer);
   auth->RequireAudience(config.jwt_audience);
-  auto sessions = std::make_shared<http::Sessions>(clock);
-  auth->UseSessions(sessions);
+  auto sessions = std::make_shared<http::Sessions>(clock, config.session_cache,
+                                                   api::StoreSessionLoader(engine));
   http::Router router;
   api::ApiContext ctx{
       engine,
@@ -149,8 +158,13 @@ int Serve(ServeConfig& config) {
       auth,
       std::make_shared<http::RateLimiter>(config.rate_limit),
       web_ui};
+  ctx.node_id = config.node_id;
+  ctx.bridge = &bridge;
+  auto request_metrics = std::make_shared<http::RequestMetrics>();
+  ctx.request_metrics = request_metrics;
+  config.server.request_metrics = request_metrics;
   // The steps around every handler (http/steps.hpp), in order.
-  router.Use(http::Authenticate(auth));
+  router.Use(http::Authenticate(auth, sessions));
   router.Use(http::LimitRate(ctx.rate_limiter, clock));
   router.AllowOrigins(config.cors_origin_list);
   // The server charges each admitted request once its answer is known (http/rate_limit.hpp).
@@ -168,8 +182,8 @@ int Serve(ServeConfig& config) {
   std::string host = config.server.address.find(':') != std::string::npos
                          ? "[" + config.server.address + "]"
                          : config.server.address;
-  log->info("vigil listening on http://{}:{} (database {})", host, server->port(),
-            store::RedactedLocation(config.db));
+  log->info("vigil listening on http://{}:{} (database {}, node {})", host, server->port(),
+            store::RedactedLocation(config.db), config.node_id);
   if (!config.port_file.empty() && !WritePortFile(config.port_file, server->port())) {
     log->error("cannot write the port file {}", config.port_file);
     return 1;
@@ -179,7 +193,15 @@ int Serve(ServeConfig& config) {
     auto token =
         http::MintToken(config.jwt_secret, "demo", {"read", "dev"}, 7 * 86400, clock.NowMs());
     // A link that signs a browser in once, without the token in the URL.
-    std::string code = token ? sessions->LoginCode(*token, 3600) : "";
+    std::string code;
+    if (token) {
+      std::promise<Result<std::string>> made;
+      api::MakeLoginCode(engine, clock, *token, 3600,
+                         [&made](Result<std::string> r) { made.set_value(std::move(r)); });
+      auto stored = made.get_future().get();
+      if (stored) code = std::move(*stored);
+      if (!stored) log->error("cannot store the sign-in code: {}", Describe(stored.error()));
+    }
     std::printf(
         "\n  vigil is running at http://%s:%u  (demo mode: simulated investigations)\n"
         "  sign a browser in as the user demo (one use, within an hour):\n\n"

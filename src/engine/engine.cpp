@@ -287,9 +287,11 @@ void Engine::IngestCaughtUp(std::unordered_map<std::string, int64_t> heads) {
     SnapshotPtr cached = Cached(id);
     if (!cached || cached->version() >= version) continue;  // caught up meanwhile
     auto read = ReadAhead(cached);
-    // A copy that cannot be brought level is dropped: the next reader folds it from the store.
     if (!read) {
-      Forget(id);
+      // The store cannot be read now (an outage): the copy is kept, behind but whole, so that
+      // reads and streams of it go on; the bridge's head check brings it level once the store
+      // answers. Any other failure: the copy is dropped, and the next reader folds it again.
+      if (read.error().code != ErrorCode::kUnavailable) Forget(id);
       continue;
     }
     event_count += read->events.size();
@@ -300,6 +302,7 @@ void Engine::IngestCaughtUp(std::unordered_map<std::string, int64_t> heads) {
     std::lock_guard lock(stats_mu_);
     stats_.caught_up += event_count;
   }
+  ObserveCatchUp(caught_up);
   PublishCommitted(caught_up);
 }
 
@@ -322,6 +325,9 @@ Result<void> Engine::LockGroup(store::WriteTransaction& txn, const std::vector<J
     auto read = cached->version() < head.version
                     ? ReadAhead(cached)
                     : Result<Committed>(Fail(InternalError("ahead of the store")));
+    // The store cannot be read now (an outage): the group fails, and the copy is kept for the
+    // readers and streams of it, as a catch-up keeps it (IngestCaughtUp).
+    if (!read && read.error().code == ErrorCode::kUnavailable) return Fail(read.error());
     if (!read || read->snapshot->version() != head.version) {
       Forget(head.id);
       continue;
@@ -333,8 +339,10 @@ Result<void> Engine::LockGroup(store::WriteTransaction& txn, const std::vector<J
 }
 
 void Engine::RunGroup(std::vector<Job>& jobs) {
+  const int64_t begun_ns = clock_.MonotonicNs();
   auto txn = store_.BeginWrite();
   if (!txn) {
+    NoteWrite(&txn.error());
     for (Job& job : jobs) job.finish(Fail(txn.error()));
     return;
   }
@@ -397,6 +405,9 @@ void Engine::RunGroup(std::vector<Job>& jobs) {
   for (auto& [id, version] : heads) announced.push_back({id, version});
   if (auto told = (*txn)->AnnounceHeads(announced); !told) return FailGroup(jobs, told.error());
   if (auto committed = (*txn)->Commit(); !committed) return FailGroup(jobs, committed.error());
+  NoteWrite(nullptr);
+  commit_latency_.Observe(clock_.MonotonicNs() - begun_ns);
+  ObserveCatchUp(std::span<const Committed>(published.data(), own_from));
   {
     std::lock_guard lock(stats_mu_);
     ++stats_.commits;
@@ -428,7 +439,39 @@ void Engine::PublishCommitted(std::span<Committed> commits) {
 }
 
 void Engine::FailGroup(std::vector<Job>& jobs, const Error& error) {
+  NoteWrite(&error);
   for (Job& job : jobs) job.finish(Fail(error));
+}
+
+void Engine::ObserveCatchUp(std::span<const Committed> commits) {
+  const int64_t now_ms = clock_.NowMs();
+  for (const Committed& c : commits) {
+    for (const core::Event& e : c.events) catch_up_lag_.Observe((now_ms - e.id.ts_ms) * 1'000'000);
+  }
+}
+
+void Engine::NoteWrite(const Error* error) {
+  if (error != nullptr && error->code != ErrorCode::kUnavailable) return;
+  std::lock_guard lock(health_mu_);
+  last_write_ns_ = std::max<int64_t>(clock_.MonotonicNs(), 1);
+  if (error == nullptr) {
+    last_write_error_.reset();
+  } else {
+    last_write_error_ = *error;
+  }
+}
+
+void Engine::CheckWritable(std::chrono::milliseconds fresh, Done<void> done) {
+  {
+    std::lock_guard lock(health_mu_);
+    const int64_t age_ns = clock_.MonotonicNs() - last_write_ns_;
+    if (last_write_ns_ != 0 && age_ns <= std::chrono::nanoseconds(fresh).count()) {
+      if (last_write_error_) return done(Fail(*last_write_error_));
+      return done({});
+    }
+  }
+  // Nothing recent to go by: begin and commit an empty transaction, as a group would.
+  SubmitWrite([](store::WriteTransaction&) -> Result<void> { return {}; }, std::move(done));
 }
 
 void Engine::InstallCommitted(const SnapshotPtr& snapshot, std::span<const core::Event> events,
@@ -576,6 +619,8 @@ void Engine::HasEvent(const core::Principal& principal, const std::string& inves
             done(!page->events.empty() && page->events.front()->id() == event_id);
           });
 }
+
+void Engine::PostRead(std::function<void()> task) { readers_.Post(std::move(task)); }
 
 void Engine::ReadEvents(store::EventQuery query, Done<std::vector<core::Event>> done) {
   readers_.Post(

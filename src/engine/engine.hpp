@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -35,6 +36,7 @@
 #include <vector>
 
 #include "base/clock.hpp"
+#include "base/histogram.hpp"
 #include "base/result.hpp"
 #include "core/decide.hpp"
 #include "core/event.hpp"
@@ -148,6 +150,13 @@ class Engine {
     }
   }
 
+  // A read of anything but an investigation's log (sessions, ...): `read` runs on the read pool,
+  // and `done` gets its result there.
+  template <typename T>
+  void Read(std::function<Result<T>(store::Store&)> read, Done<T> done) {
+    PostRead([this, read = std::move(read), done = std::move(done)] { done(read(store_)); });
+  }
+
   // The snapshot if it is in memory; nullptr otherwise. Never blocks on I/O.
   SnapshotPtr Cached(const std::string& investigation_id) const;
   // The snapshot if it is in memory and `principal` may see it; nullptr otherwise (then Get
@@ -184,6 +193,13 @@ class Engine {
   std::vector<store::InvestigationHead> HotHeads() const;
   void List(store::InvestigationQuery query, Done<std::vector<store::InvestigationRow>> done);
 
+  // Whether this node can write to the store now (/readyz). Answered at once from the outcome of
+  // the writer's last transaction when that is at most `fresh` old — no store call, so a busy
+  // node, or one whose store just failed, answers from memory; otherwise an empty write
+  // transaction (begin, commit) is queued like any job and its outcome answers. The error is the
+  // store's: kUnavailable when the database cannot be reached or written.
+  void CheckWritable(std::chrono::milliseconds fresh, Done<void> done);
+
   // Counters for /metrics and tests.
   struct Stats {
     uint64_t commits = 0;
@@ -196,6 +212,14 @@ class Engine {
     uint64_t caught_up = 0;         // events committed by other nodes, fed in by catch-ups
   };
   Stats stats() const;
+  // From a group's BEGIN to its COMMIT returning, for groups that committed.
+  const LatencyHistogram& commit_latency() const { return commit_latency_; }
+  // Other nodes' events as this node caught up with them: from the time in the event's id (when
+  // the writing node decided it, just before its commit) to their publication here. Across nodes
+  // it includes the difference between their clocks.
+  const LatencyHistogram& catch_up_lag() const { return catch_up_lag_; }
+  // The store's read pool.
+  store::PoolStats pool_stats() const { return store_.pool_stats(); }
 
  private:
   struct Job;
@@ -213,11 +237,15 @@ class Engine {
   // Submit for a job that writes no investigation (Write).
   void SubmitWrite(std::function<Result<void>(store::WriteTransaction&)> write,
                    std::function<void(Result<void>)> done);
+  void PostRead(std::function<void()> task);
   void WriterLoop();
   void RunGroup(std::vector<Job>& jobs);
   // Answers every job of a group with `error` (its transaction is rolled back by its owner).
   void FailGroup(std::vector<Job>& jobs, const Error& error);
   Result<SnapshotPtr> LoadBlocking(const std::string& investigation_id);
+  // Records the outcome of a transaction of the writer's (CheckWritable): success at a commit,
+  // an error when the store could not be written (kUnavailable; others are a job's own).
+  void NoteWrite(const Error* error);
   // Drops an investigation from memory (found stale); it is folded again when next used.
   void Forget(const std::string& investigation_id);
   // A change committed to the store: the investigation after it, and its events.
@@ -242,6 +270,8 @@ class Engine {
   // each commit's events and snapshot installed, then the commit listeners told. Runs on the
   // writer thread.
   void PublishCommitted(std::span<Committed> commits);
+  // Observes the catch-up lag of events other nodes committed (catch_up_lag).
+  void ObserveCatchUp(std::span<const Committed> commits);
   // After a commit: appends `events` to the investigation's recent log, then installs `snapshot`.
   void InstallCommitted(const SnapshotPtr& snapshot, std::span<const core::Event> events,
                         std::span<const SharedEventPtr> shared);
@@ -265,6 +295,14 @@ class Engine {
 
   mutable std::mutex stats_mu_;
   Stats stats_;  // Guarded by stats_mu_
+  LatencyHistogram commit_latency_;
+  LatencyHistogram catch_up_lag_;
+
+  // The outcome of the writer's last transaction: when (monotonic ns; 0 before the first), and
+  // its error when it failed.
+  mutable std::mutex health_mu_;
+  int64_t last_write_ns_ = 0;              // Guarded by health_mu_
+  std::optional<Error> last_write_error_;  // Guarded by health_mu_
 };
 
 }  // namespace vigil::engine

@@ -19,7 +19,6 @@
 #include <unordered_map>
 
 #include "http/message.hpp"
-#include "http/sessions.hpp"
 
 namespace vigil::http {
 namespace {
@@ -296,19 +295,7 @@ Result<core::Principal> Authenticator::Verify(std::string_view token) const {
   return std::move(verified->principal);
 }
 
-Result<core::Principal> Authenticator::Authenticate(const Request& request,
-                                                    bool* via_cookie) const {
-  std::string_view header = TrimSpaces(request.Header("authorization"));
-  if (header.empty() && sessions_) {
-    std::string_view id = CookieValue(request.Header("cookie"), kSessionCookie);
-    if (!id.empty()) {
-      std::optional<std::string> token = sessions_->Token(id);
-      if (!token) return Unauthenticated("the session has ended; sign in again");
-      if (via_cookie) *via_cookie = true;
-      return Verify(*token);
-    }
-    return Unauthenticated("missing bearer token or session cookie");
-  }
+Result<core::Principal> Authenticator::Authenticate(const Request& request) const {
   std::string_view token = BearerToken(request);
   if (token.empty()) return Unauthenticated("missing bearer token");
   return Verify(token);

@@ -1,5 +1,5 @@
-// Bearer tokens: JWT, HS256 with a shared secret (VIGIL_JWT_SECRET); and the browser session
-// cookie that stands for one (http/sessions.hpp).
+// Bearer tokens: JWT, HS256 with a shared secret (VIGIL_JWT_SECRET). The browser session cookie
+// that stands for one (http/sessions.hpp) is the Authenticate step's (http/steps.hpp).
 //
 // A token carries `sub` (the user id), `roles` (an array of "read", "dev", "admin", or a string
 // with them separated by spaces or commas) and `exp`; `nbf` and `iat` are honoured when present.
@@ -20,7 +20,6 @@
 namespace vigil::http {
 
 struct Request;
-class Sessions;
 
 // HS256 verifies with the shared secret; RS256 and ES256 with a public key (PEM).
 enum class TokenAlgorithm { kHS256, kRS256, kES256 };
@@ -38,9 +37,8 @@ class Authenticator {
   // the same token costs one lookup, not an HMAC and a JSON parse; expiry is still checked
   // against the clock on every call.
   Result<core::Principal> Verify(std::string_view token) const;
-  // From `Authorization: Bearer <token>`; without that header, from the session cookie when
-  // sessions are enabled (then `*via_cookie` is set).
-  Result<core::Principal> Authenticate(const Request& request, bool* via_cookie = nullptr) const;
+  // From `Authorization: Bearer <token>`.
+  Result<core::Principal> Authenticate(const Request& request) const;
   // Verifies with `algorithm` and this public key (PEM) instead of HS256 and the secret; tokens
   // of any other algorithm are refused. Before the server starts.
   void UsePublicKey(TokenAlgorithm algorithm, std::string pem);
@@ -48,8 +46,6 @@ class Authenticator {
   // checked. Before the server starts.
   void RequireIssuer(std::string issuer) { issuer_ = std::move(issuer); }
   void RequireAudience(std::string audience) { audience_ = std::move(audience); }
-  // Enables the session cookie (http/sessions.hpp). Before the server starts.
-  void UseSessions(std::shared_ptr<const Sessions> sessions) { sessions_ = std::move(sessions); }
 
  private:
   class TokenCache;
@@ -58,7 +54,6 @@ class Authenticator {
   const Clock& clock_;
   int leeway_seconds_;
   std::unique_ptr<TokenCache> cache_;
-  std::shared_ptr<const Sessions> sessions_;
   std::string issuer_;
   std::string audience_;
   TokenAlgorithm algorithm_ = TokenAlgorithm::kHS256;

@@ -35,18 +35,26 @@ std::string_view BudgetName(Budget b) {
 
 int RateLimiter::Limit(Budget budget) const {
   const int n = options_.max_requests;
+  int whole = n;
   switch (budget) {
     case Budget::kRead:
-      return n * 10;
+      whole = n * 10;
+      break;
     case Budget::kReport:
-      return n * 20;
+      whole = n * 20;
+      break;
     case Budget::kStream:
-      return std::max(1, n / 2);
+      whole = std::max(1, n / 2);
+      break;
     case Budget::kAuth:
-      return std::max(1, n / 6);
+      whole = std::max(1, n / 6);
+      break;
     default:
-      return n;
+      break;
   }
+  // This node's share of the budget, when several share the same clients.
+  const int nodes = std::max(1, options_.nodes);
+  return std::max(1, (whole + nodes - 1) / nodes);
 }
 
 double RateLimiter::ConditionalLimit(Budget budget) const {

@@ -53,6 +53,10 @@ struct RateLimitOptions {
   bool backoff = true;      // RATE_LIMIT_ENABLE_BACKOFF
   int max_backoff_seconds = 300;
   int conditional_factor = 5;  // RATE_LIMIT_CONDITIONAL_FACTOR: the conditional ceiling / budget
+  // RATE_LIMIT_NODES: the nodes a balancer spreads the same clients over. Each node keeps its own
+  // buckets, each the budget divided by this (rounded up, at least 1), so that a client whose
+  // requests go to every node is allowed about the budget in all.
+  int nodes = 1;
 };
 
 // Routes are grouped in budgets, each with a bucket of its own per principal: a poller, a

@@ -211,14 +211,28 @@ void Router::Dispatch(Request& request, Responder respond) const {
     if (is_capture(*best, i)) request.path_params.emplace_back(parts[i]);
   }
 
-  const Matched matched{best->options, cors};
-  for (const Step& step : steps_) {
+  RunSteps(0, request, Matched{best->options, cors}, *best, std::move(respond));
+}
+
+void Router::RunSteps(size_t from, Request& request, const Matched& matched, const Route& route,
+                      Responder respond) const {
+  for (size_t i = from; i < steps_.size(); ++i) {
+    const Step& step = steps_[i];
+    if (step.run_async) {
+      step.run_async(request, matched,
+                     [this, i, &request, matched, &route,
+                      respond = std::move(respond)](std::optional<Response> answer) mutable {
+                       if (answer) return respond(std::move(*answer));
+                       RunSteps(i + 1, request, matched, route, std::move(respond));
+                     });
+      return;
+    }
     if (std::optional<Response> answer = step.run(request, matched)) {
       respond(std::move(*answer));
       return;
     }
   }
-  best->handler(request, std::move(respond));
+  route.handler(request, std::move(respond));
 }
 
 }  // namespace vigil::http

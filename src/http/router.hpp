@@ -56,14 +56,21 @@ struct Matched {
   bool allowed_origin;  // the request comes from an origin CORS allows (VIGIL_CORS_ORIGINS)
 };
 
+// How a step that waits says what `run` returns: exactly once, from any thread.
+using StepDone = std::function<void(std::optional<Response>)>;
+
 // A step around every route's handler: `run` lets the request go on (nullopt) or answers it
 // itself. It may fill in the request (its principal, whom it is charged to) for the steps and
 // the handler after it. `authenticates`: it sets the principal of every route whose options ask
 // for one, or answers 401 — a route that needs a principal can only be added after such a step.
+// A step that may have to wait (a lookup in the store) sets `run_async` instead of `run`: the
+// steps after it and the handler then run on the thread that calls `next` (the Request stays
+// valid until the answer).
 struct Step {
   std::string name;
   bool authenticates = false;
   std::function<std::optional<Response>(Request& request, const Matched& route)> run;
+  std::function<void(Request& request, const Matched& route, StepDone next)> run_async;
 };
 
 class Router {
@@ -95,6 +102,10 @@ class Router {
     uint64_t captures = 0;
     size_t capture_count = 0;
   };
+  // Runs the steps from `from` on, then the route's handler.
+  void RunSteps(size_t from, Request& request, const Matched& matched, const Route& route,
+                Responder respond) const;
+
   std::vector<Route> routes_;
   std::vector<Step> steps_;
   bool authenticates_ = false;  // a step authenticates

@@ -17,6 +17,7 @@
 
 #include "base/result.hpp"
 #include "http/message.hpp"
+#include "http/request_metrics.hpp"
 
 namespace vigil::http {
 
@@ -42,6 +43,8 @@ struct ServerOptions {
   // admitted under the conditional ceiling whose answer is not a 304 is refused (429) when its
   // budget cannot pay for it.
   std::function<void(RateLimitState& rate, const Request& request, Response& response)> on_answer;
+  // Counts every answer written, with its latency (http/request_metrics.hpp); null: none.
+  std::shared_ptr<RequestMetrics> request_metrics;
 };
 
 using Dispatcher = std::function<void(Request&, Responder)>;

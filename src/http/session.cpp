@@ -408,9 +408,13 @@ class Session {
   }
 
   void LogExchange(int status, size_t bytes, const beast::error_code& ec) {
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                                exchange_.start)
-                          .count();
+    const auto took = std::chrono::steady_clock::now() - exchange_.start;
+    const double ms = std::chrono::duration<double, std::milli>(took).count();
+    if (impl_.options.request_metrics) {
+      impl_.options.request_metrics->Observe(
+          exchange_.method, exchange_.route, status,
+          std::chrono::duration_cast<std::chrono::nanoseconds>(took).count());
+    }
     impl_.log->info("{} {} {} {} {:.1f}ms {}{}", MethodName(exchange_.method),
                     exchange_.route.empty() ? exchange_.path : exchange_.route, status, bytes, ms,
                     exchange_.request_id, ec ? " (write failed: " + ec.message() + ")" : "");

@@ -50,65 +50,75 @@ std::string_view CookieValue(std::string_view header, std::string_view name) {
   return {};
 }
 
-void Sessions::Prune(std::unordered_map<std::string, Entry>& map) {
-  if (map.size() < max_sessions_) return;
+void Sessions::Prune() {
+  if (cached_.size() < max_sessions_) return;
   const int64_t now_s = clock_.NowMs() / 1000;
-  for (auto it = map.begin(); it != map.end();) {
-    it = it->second.expires_at_s <= now_s ? map.erase(it) : std::next(it);
+  const int64_t stale_ns = clock_.MonotonicNs() - std::chrono::nanoseconds(ttl_).count();
+  for (auto it = cached_.begin(); it != cached_.end();) {
+    const Cached& c = it->second;
+    const bool gone = c.loaded_ns <= stale_ns || !c.entry || c.entry->expires_at_s <= now_s;
+    it = gone ? cached_.erase(it) : std::next(it);
   }
-  // Still full of live sessions: the oldest to expire make room.
-  while (map.size() >= max_sessions_) {
-    auto oldest = map.begin();
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      if (it->second.expires_at_s < oldest->second.expires_at_s) oldest = it;
+  // Still full of live sessions: the oldest lookups make room (they are asked again when used).
+  while (cached_.size() >= max_sessions_) {
+    auto oldest = cached_.begin();
+    for (auto it = cached_.begin(); it != cached_.end(); ++it) {
+      if (it->second.loaded_ns < oldest->second.loaded_ns) oldest = it;
     }
-    map.erase(oldest);
+    cached_.erase(oldest);
   }
 }
 
-std::string Sessions::Open(std::string token, int64_t expires_at_s) {
-  std::string id = RandomId();
+Sessions::Known Sessions::Lookup(std::string_view id, std::string* token) const {
   std::lock_guard lock(mu_);
-  Prune(sessions_);
-  sessions_[id] = Entry{std::move(token), expires_at_s};
-  return id;
-}
-
-std::optional<std::string> Sessions::Token(std::string_view id) const {
-  std::lock_guard lock(mu_);
-  auto it = sessions_.find(std::string(id));
-  if (it == sessions_.end() || it->second.expires_at_s <= clock_.NowMs() / 1000) {
-    return std::nullopt;
+  auto it = cached_.find(std::string(id));
+  if (it == cached_.end()) return loader_ ? Known::kAsk : Known::kEnded;
+  const Cached& c = it->second;
+  if (loader_ && clock_.MonotonicNs() - c.loaded_ns > std::chrono::nanoseconds(ttl_).count()) {
+    return Known::kAsk;
   }
-  return it->second.token;
+  if (!c.entry || c.entry->expires_at_s <= clock_.NowMs() / 1000) return Known::kEnded;
+  *token = c.entry->token;
+  return Known::kValid;
 }
 
-void Sessions::Close(std::string_view id) {
-  std::lock_guard lock(mu_);
-  sessions_.erase(std::string(id));
+void Sessions::Load(std::string id, std::function<void(Result<std::optional<SessionEntry>>)> done) {
+  auto live = [this](std::optional<SessionEntry> entry) {
+    if (entry && entry->expires_at_s <= clock_.NowMs() / 1000) entry.reset();
+    return entry;
+  };
+  if (!loader_) {
+    std::string token;
+    if (Lookup(id, &token) != Known::kValid) return done(std::optional<SessionEntry>());
+    std::lock_guard lock(mu_);
+    return done(live(cached_[id].entry));
+  }
+  loader_(id, [this, id, live, done = std::move(done)](Result<std::optional<SessionEntry>> found) {
+    if (!found) return done(Fail(found.error()));
+    {
+      std::lock_guard lock(mu_);
+      Prune();
+      cached_[id] = Cached{*found, clock_.MonotonicNs()};
+    }
+    done(live(std::move(*found)));
+  });
 }
 
-std::string Sessions::LoginCode(std::string token, int64_t ttl_s) {
-  std::string code = RandomId();
+void Sessions::Remember(std::string id, SessionEntry entry) {
   std::lock_guard lock(mu_);
-  Prune(codes_);
-  codes_[code] = Entry{std::move(token), clock_.NowMs() / 1000 + ttl_s};
-  return code;
+  Prune();
+  cached_[std::move(id)] = Cached{std::move(entry), clock_.MonotonicNs()};
 }
 
-std::optional<std::string> Sessions::Redeem(std::string_view code) {
+void Sessions::Forget(std::string_view id) {
   std::lock_guard lock(mu_);
-  auto it = codes_.find(std::string(code));
-  if (it == codes_.end()) return std::nullopt;
-  Entry entry = std::move(it->second);
-  codes_.erase(it);
-  if (entry.expires_at_s <= clock_.NowMs() / 1000) return std::nullopt;
-  return std::move(entry.token);
+  // Remembered as ended: a request already on its way here does not load it back.
+  cached_[std::string(id)] = Cached{std::nullopt, clock_.MonotonicNs()};
 }
 
 size_t Sessions::size() const {
   std::lock_guard lock(mu_);
-  return sessions_.size();
+  return cached_.size();
 }
 
 }  // namespace vigil::http

@@ -40,29 +40,67 @@ Result<void> CheckSessionRequest(const Request& request, bool allowed_origin) {
   return {};
 }
 
+// The request authenticated as `principal`, or the answer that refuses it.
+std::optional<Response> Admit(Request& request, const Matched& route,
+                              Result<core::Principal> principal, bool via_cookie) {
+  if (!principal) {
+    Response response = Problem(principal.error(), request);
+    response.Set("WWW-Authenticate", "Bearer");
+    return response;
+  }
+  request.principal = std::move(*principal);
+  request.via_session = via_cookie;
+  if (via_cookie) {
+    if (auto ok = CheckSessionRequest(request, route.allowed_origin); !ok) {
+      return Problem(ok.error(), request);
+    }
+  }
+  return std::nullopt;
+}
+
+Error SessionEnded() {
+  return Error(ErrorCode::kUnauthenticated, "the session has ended; sign in again");
+}
+
 }  // namespace
 
-Step Authenticate(std::shared_ptr<const Authenticator> auth) {
-  return {
-      "authenticate", /*authenticates=*/true,
-      [auth = std::move(auth)](Request& request, const Matched& route) -> std::optional<Response> {
-        if (!route.options.auth) return std::nullopt;
-        bool via_cookie = false;
-        Result<core::Principal> principal = auth->Authenticate(request, &via_cookie);
-        if (!principal) {
-          Response response = Problem(principal.error(), request);
-          response.Set("WWW-Authenticate", "Bearer");
-          return response;
-        }
-        request.principal = std::move(*principal);
-        request.via_session = via_cookie;
-        if (via_cookie) {
-          if (auto ok = CheckSessionRequest(request, route.allowed_origin); !ok) {
-            return Problem(ok.error(), request);
-          }
-        }
-        return std::nullopt;
-      }};
+Step Authenticate(std::shared_ptr<const Authenticator> auth, std::shared_ptr<Sessions> sessions) {
+  Step step{"authenticate", /*authenticates=*/true, {}, {}};
+  step.run_async = [auth = std::move(auth), sessions = std::move(sessions)](
+                       Request& request, const Matched& route, StepDone next) {
+    if (!route.options.auth) return next(std::nullopt);
+    // A bearer token wins; the cookie counts only without an Authorization header.
+    std::string_view header = request.Header("authorization");
+    const bool no_header = header.find_first_not_of(" \t") == std::string_view::npos;
+    std::string_view id;
+    if (sessions && no_header) {
+      id = CookieValue(request.Header("cookie"), kSessionCookie);
+      if (id.empty()) {
+        return next(Admit(
+            request, route,
+            Fail(ErrorCode::kUnauthenticated, "missing bearer token or session cookie"), false));
+      }
+    }
+    if (id.empty()) return next(Admit(request, route, auth->Authenticate(request), false));
+    std::string token;
+    switch (sessions->Lookup(id, &token)) {
+      case Sessions::Known::kValid:
+        return next(Admit(request, route, auth->Verify(token), true));
+      case Sessions::Known::kEnded:
+        return next(Admit(request, route, Fail(SessionEnded()), true));
+      case Sessions::Known::kAsk:
+        break;
+    }
+    // Not known here, or not lately: the store says (on the read pool; the steps after this one
+    // and the handler run there).
+    sessions->Load(std::string(id),
+                   [auth, &request, route, next](Result<std::optional<SessionEntry>> found) {
+                     if (!found) return next(Problem(found.error(), request));
+                     if (!*found) return next(Admit(request, route, Fail(SessionEnded()), true));
+                     next(Admit(request, route, auth->Verify((*found)->token), true));
+                   });
+  };
+  return step;
 }
 
 Step LimitRate(std::shared_ptr<RateLimiter> limiter, const Clock& clock) {

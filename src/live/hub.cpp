@@ -282,14 +282,11 @@ Hub::Stats Hub::stats() const {
   return s;
 }
 
-std::vector<std::pair<std::string, uint64_t>> Hub::SubscribersByInvestigation() const {
-  std::vector<std::pair<std::string, uint64_t>> out;
+uint64_t Hub::MaxSubscribersPerInvestigation() const {
+  uint64_t most = 0;
   std::lock_guard lock(mu_);
-  out.reserve(topics_.size());
-  for (const auto& [id, topic] : topics_) {
-    if (topic.count) out.emplace_back(id, topic.count);
-  }
-  return out;
+  for (const auto& [id, topic] : topics_) most = std::max<uint64_t>(most, topic.count);
+  return most;
 }
 
 }  // namespace vigil::live

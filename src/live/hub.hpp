@@ -25,7 +25,7 @@
 // durable, so nothing is lost). A topic with no subscriber left is removed at once — or, when a
 // delivery task is posted or a pass under way for it, as soon as that is over.
 //
-// Thread-safety: Publish, stats and SubscribersByInvestigation from any thread. Subscribe and
+// Thread-safety: Publish, stats and MaxSubscribersPerInvestigation from any thread. Subscribe and
 // Unsubscribe of a subscriber bound to an executor on that executor's thread (or once it runs no
 // more, as when the server stops); of an unbound one from any thread. Take and Push of a bound
 // subscriber run on its executor's thread only, and take no lock.
@@ -140,8 +140,9 @@ class Hub {
   };
   Stats stats() const;
   LiveMetrics& metrics() { return metrics_; }
-  // Subscribers per investigation, for the ones that have any.
-  std::vector<std::pair<std::string, uint64_t>> SubscribersByInvestigation() const;
+  // The most subscribers any one investigation has now (0 without any): an aggregate, so that
+  // /metrics never carries an investigation's id.
+  uint64_t MaxSubscribersPerInvestigation() const;
 
  private:
   // The subscribers of one investigation bound to one executor. The map entry that holds it is

@@ -1,27 +1,15 @@
 // Counters of live delivery, for /metrics: lock-free, updated by the streams as they go.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <cstdint>
 #include <string>
 
+#include "base/histogram.hpp"
+
 namespace vigil::live {
 
-// A latency histogram with fixed bounds (seconds), in the Prometheus shape: cumulative buckets.
-class LatencyHistogram {
- public:
-  static constexpr std::array<double, 12> kBounds = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
-                                                     0.1,   0.2,   0.5,   1.0,  2.0,  5.0};
-  void Observe(int64_t ns);
-  // "# HELP …", "# TYPE … histogram", the buckets, _sum and _count.
-  void Write(std::string& out, const char* name, const char* help) const;
-
- private:
-  std::array<std::atomic<uint64_t>, kBounds.size() + 1> counts_{};  // the last: above every bound
-  std::atomic<uint64_t> sum_ns_{0};
-  std::atomic<uint64_t> count_{0};
-};
+using vigil::LatencyHistogram;  // base/histogram.hpp
 
 struct LiveMetrics {
   std::atomic<int64_t> sse_open{0};  // SSE streams open now

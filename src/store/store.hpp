@@ -54,6 +54,18 @@ struct InvestigationHead {
   friend bool operator==(const InvestigationHead&, const InvestigationHead&) = default;
 };
 
+// A browser session, or a one-time sign-in code (http/sessions.hpp, api/auth.cpp): a random id
+// standing for a bearer token until it expires. In the store, so that every node on one database
+// knows every cookie and a restart signs nobody out.
+enum class SessionKind { kSession, kLoginCode };
+struct SessionRow {
+  std::string id;
+  std::string token;
+  int64_t expires_at_s = 0;
+
+  friend bool operator==(const SessionRow&, const SessionRow&) = default;
+};
+
 struct EventQuery {
   std::string investigation_id;
   core::EventId after;                 // exclusive; zero reads from the start
@@ -112,6 +124,15 @@ class WriteTransaction {
   // earlier in this transaction).
   virtual Result<std::optional<core::EventId>> FindByKey(const std::string& investigation_id,
                                                          const std::string& key) = 0;
+  // Stores a session or a sign-in code; kConflict when the id is taken. Rows of either kind that
+  // expired at or before `now_s` are deleted with it: they can never be used again.
+  virtual Result<void> InsertSession(SessionKind kind, const SessionRow& row, int64_t now_s) = 0;
+  // Deletes the session or code `id` of `kind` and returns it as it was; nullopt when there was
+  // none. Of two transactions taking the same one, only the first to commit gets it (a code is
+  // redeemed once, whichever node is asked).
+  virtual Result<std::optional<SessionRow>> TakeSession(SessionKind kind,
+                                                        const std::string& id) = 0;
+
   // Durable when it returns success: survives a crash of the process.
   virtual Result<void> Commit() = 0;
 };
@@ -140,9 +161,17 @@ class HeadListener {
   virtual Result<Batch> Wait(std::chrono::milliseconds timeout) = 0;
 };
 
+// How the read pool is doing: reads that found every connection lent and waited, and how long.
+struct PoolStats {
+  uint64_t waits = 0;
+  uint64_t wait_ns = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
+
+  virtual PoolStats pool_stats() const { return {}; }
 
   // kUnavailable when the database cannot be written now (the caller may retry).
   virtual Result<std::unique_ptr<WriteTransaction>> BeginWrite() = 0;
@@ -152,6 +181,8 @@ class Store {
       const InvestigationQuery& query) = 0;
   // Events after `query.after`, ascending by id.
   virtual Result<std::vector<core::Event>> ReadEvents(const EventQuery& query) = 0;
+  // The session or code `id` of `kind`, expired or not; nullopt when there is none.
+  virtual Result<std::optional<SessionRow>> GetSession(SessionKind kind, const std::string& id) = 0;
   // The stored heads of the investigations named in `ids` that exist, ascending by id.
   virtual Result<std::vector<InvestigationHead>> ReadHeads(std::span<const std::string> ids) = 0;
   // A listener for the heads other nodes announce, on a connection of its own; null when the

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "support/result_matchers.hpp"
 
@@ -36,6 +38,16 @@ class ServeConfigTest : public ::testing::Test {
       dir_ = mkdtemp(tmpl);
     }
     return dir_;
+  }
+
+  // Parses no flags with these variables set, then unsets them.
+  void ParseWithEnvironment(std::vector<std::pair<const char*, const char*>> variables) {
+    for (const auto& [name, value] : variables) setenv(name, value, 1);
+    CLI::App app;
+    AddServeOptions(app, config_);
+    const char* argv[] = {"serve"};
+    EXPECT_NO_THROW(app.parse(1, argv));
+    for (const auto& [name, value] : variables) unsetenv(name);
   }
 
   ServeConfig config_;
@@ -212,19 +224,46 @@ TEST_F(ServeConfigTest, AFlagOutOfItsRangeIsRefusedByTheParser) {
 // Several nodes: the head check's interval, from its flag or its variable, within its range.
 TEST_F(ServeConfigTest, TheHeadCheckIntervalIsReadAndBounded) {
   EXPECT_EQ(config_.bridge.head_check_interval, std::chrono::milliseconds(1000));
-  setenv("HEAD_CHECK_INTERVAL_MS", "250", 1);
-  {
-    CLI::App app;
-    AddServeOptions(app, config_);
-    const char* argv[] = {"serve"};
-    EXPECT_NO_THROW(app.parse(1, argv));
-  }
-  unsetenv("HEAD_CHECK_INTERVAL_MS");
+  ParseWithEnvironment({{"HEAD_CHECK_INTERVAL_MS", "250"}});
   EXPECT_EQ(config_.bridge.head_check_interval, std::chrono::milliseconds(250));
   CLI::App app;
   AddServeOptions(app, config_);
   const char* argv[] = {"serve", "--head-check-interval-ms", "10"};
   EXPECT_THROW(app.parse(3, argv), CLI::ValidationError);
+}
+
+// Several nodes: the session cache's lifetime and the nodes sharing the rate-limit budgets, read
+// from their variables and bounded.
+TEST_F(ServeConfigTest, TheSessionCacheAndTheRateLimitNodesAreReadAndBounded) {
+  EXPECT_EQ(config_.session_cache, std::chrono::milliseconds(5000));
+  EXPECT_EQ(config_.rate_limit.nodes, 1);
+  ParseWithEnvironment({{"VIGIL_SESSION_CACHE_MS", "0"}, {"RATE_LIMIT_NODES", "3"}});
+  EXPECT_EQ(config_.session_cache, std::chrono::milliseconds(0));
+  EXPECT_EQ(config_.rate_limit.nodes, 3);
+  for (const char* bad : {"--rate-limit-nodes=0", "--session-cache-ms=-1"}) {
+    CLI::App app;
+    AddServeOptions(app, config_);
+    const char* argv[] = {"serve", bad};
+    EXPECT_THROW(app.parse(2, argv), CLI::ValidationError) << bad;
+  }
+}
+
+// The node's name: the host name and port by default; a given one is checked.
+TEST_F(ServeConfigTest, TheNodeIdIsTheHostAndPortByDefaultAndIsChecked) {
+  ASSERT_TRUE(IsOk(ValidateServeConfig(config_)));
+  EXPECT_TRUE(config_.node_id.ends_with(":8080")) << config_.node_id;
+  config_.node_id = "";
+  config_.listen = "127.0.0.1:0";
+  ASSERT_TRUE(IsOk(ValidateServeConfig(config_)));
+  EXPECT_EQ(config_.node_id.find(':'), std::string::npos) << "a random suffix, not port 0";
+  config_.node_id = "node-a.eu:1";
+  EXPECT_TRUE(IsOk(ValidateServeConfig(config_)));
+  for (const std::string& bad :
+       {std::string("has space"), std::string("quote\""), std::string(65, 'a')}) {
+    config_.node_id = bad;
+    EXPECT_TRUE(FailsWith(ValidateServeConfig(config_), ErrorCode::kInvalidArgument, "node-id"))
+        << bad;
+  }
 }
 
 TEST(ParseDurationTest, ReadsSecondsMinutesHoursAndDays) {

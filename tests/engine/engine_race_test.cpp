@@ -58,6 +58,14 @@ class HookedTxn : public store::WriteTransaction {
                                                  const std::string& k) override {
     return inner_->FindByKey(i, k);
   }
+  Result<void> InsertSession(store::SessionKind kind, const store::SessionRow& row,
+                             int64_t now_s) override {
+    return inner_->InsertSession(kind, row, now_s);
+  }
+  Result<std::optional<store::SessionRow>> TakeSession(store::SessionKind kind,
+                                                       const std::string& id) override {
+    return inner_->TakeSession(kind, id);
+  }
   Result<void> Commit() override {
     if (before_commit_) before_commit_();
     auto r = inner_->Commit();
@@ -103,6 +111,10 @@ class HookedStore : public store::Store {
   Result<std::vector<store::InvestigationHead>> ReadHeads(
       std::span<const std::string> ids) override {
     return inner_->ReadHeads(ids);
+  }
+  Result<std::optional<store::SessionRow>> GetSession(store::SessionKind kind,
+                                                      const std::string& id) override {
+    return inner_->GetSession(kind, id);
   }
 
  private:

@@ -568,3 +568,132 @@ TEST_F(EngineTest, CatchUpFeedsAnotherWritersEventsThroughThePublishPath) {
 
 }  // namespace
 }  // namespace vigil::engine
+
+namespace vigil::engine {
+namespace {
+
+// A store whose writes can be made to fail as an unreachable database's do (kUnavailable).
+class SwitchableStore final : public store::Store {
+ public:
+  explicit SwitchableStore(store::Store& inner) : inner_(inner) {}
+  std::atomic<bool> down{false};
+  std::atomic<bool> reads_down{false};
+  std::atomic<int> begun{0};
+
+  Result<std::unique_ptr<store::WriteTransaction>> BeginWrite() override {
+    ++begun;
+    if (down) return Fail(ErrorCode::kUnavailable, "the database cannot be reached");
+    return inner_.BeginWrite();
+  }
+  Result<std::optional<store::InvestigationRow>> GetInvestigation(const std::string& id) override {
+    return inner_.GetInvestigation(id);
+  }
+  Result<std::vector<store::InvestigationRow>> ListInvestigations(
+      const store::InvestigationQuery& query) override {
+    return inner_.ListInvestigations(query);
+  }
+  Result<std::vector<core::Event>> ReadEvents(const store::EventQuery& query) override {
+    if (reads_down) return Fail(ErrorCode::kUnavailable, "the database cannot be reached");
+    return inner_.ReadEvents(query);
+  }
+  Result<std::vector<store::InvestigationHead>> ReadHeads(
+      std::span<const std::string> ids) override {
+    return inner_.ReadHeads(ids);
+  }
+  Result<std::optional<store::SessionRow>> GetSession(store::SessionKind kind,
+                                                      const std::string& id) override {
+    return inner_.GetSession(kind, id);
+  }
+
+ private:
+  store::Store& inner_;
+};
+
+// Whether the node can write: a fresh outcome of the writer's answers from memory, an old one is
+// checked by an empty transaction, and a failed write is reported until one succeeds.
+TEST_F(EngineTest, CheckWritableAnswersFromTheLastWriteOrChecksTheStore) {
+  Close();
+  auto opened = store::OpenSqliteStore({.path = path_});
+  ASSERT_TRUE(opened);
+  auto inner = std::move(*opened);
+  SwitchableStore store(*inner);
+  ManualClock clock(1'000'000);
+  Engine engine(store, clock);
+  engine.Start();
+  auto writable = [&](std::chrono::milliseconds fresh) {
+    return Await<void>([&](auto done) { engine.CheckWritable(fresh, done); });
+  };
+
+  // Nothing written yet: an empty transaction answers.
+  EXPECT_TRUE(vigil::test::IsOk(writable(std::chrono::milliseconds(1000))));
+  EXPECT_EQ(store.begun.load(), 1);
+  // Fresh: from memory, the store is not asked.
+  EXPECT_TRUE(vigil::test::IsOk(writable(std::chrono::milliseconds(1000))));
+  EXPECT_EQ(store.begun.load(), 1);
+
+  // The database goes away: a write fails, and so does every check while that is fresh.
+  store.down = true;
+  auto data = core::ParseCreateRequest(json::parse(R"({"name": "case"})"), {});
+  ASSERT_TRUE(data);
+  auto created = Await<SnapshotPtr>([&](auto done) { engine.Create(User("alice"), *data, done); });
+  EXPECT_TRUE(vigil::test::FailsWith(created, ErrorCode::kUnavailable));
+  const int after_failure = store.begun.load();
+  EXPECT_TRUE(
+      vigil::test::FailsWith(writable(std::chrono::milliseconds(1000)), ErrorCode::kUnavailable));
+  EXPECT_EQ(store.begun.load(), after_failure) << "a fresh failure answers from memory";
+
+  // Back: once the failure is old, the check asks the store again and finds it writable.
+  store.down = false;
+  clock.Advance(1001);
+  EXPECT_TRUE(vigil::test::IsOk(writable(std::chrono::milliseconds(1000))));
+  EXPECT_EQ(store.begun.load(), after_failure + 1);
+  engine.Stop();
+}
+
+// Told that another node committed while the store cannot be read (an outage), the engine keeps
+// its copy, behind but whole, so that reads and streams of it go on; once the store answers, the
+// next catch-up brings it level.
+TEST_F(EngineTest, ACatchUpDuringAnOutageKeepsTheCopyInMemory) {
+  Close();
+  auto opened = store::OpenSqliteStore({.path = path_});
+  ASSERT_TRUE(opened);
+  auto inner = std::move(*opened);
+  SwitchableStore store(*inner);
+  SystemClock clock;
+  Engine engine(store, clock);
+  engine.Start();
+  auto data = core::ParseCreateRequest(json::parse(R"({"name": "case"})"), {});
+  ASSERT_TRUE(data);
+  auto created = Await<SnapshotPtr>([&](auto done) { engine.Create(User("alice"), *data, done); });
+  ASSERT_TRUE(created);
+  const std::string id = (*created)->id();
+  // Another node's report, written to the store behind this engine's back.
+  {
+    auto other = store::OpenSqliteStore({.path = path_});
+    ASSERT_TRUE(other);
+    Engine writer(**other, clock);
+    writer.Start();
+    ASSERT_TRUE(Await<ReportOutcome>(
+        [&](auto done) { writer.Report(User("alice"), id, {Risk(0.5)}, done); }));
+    writer.Stop();
+  }
+  // The writer handles catch-ups before the next group: a no-op write waits for it.
+  auto caught_up = [&] {
+    engine.CatchUp({{id, 2}});
+    ASSERT_TRUE(vigil::test::IsOk(Await<void>([&](auto done) {
+      engine.Write<void>([](store::WriteTransaction&) -> Result<void> { return {}; }, done);
+    })));
+  };
+  store.reads_down = true;
+  caught_up();
+  ASSERT_NE(engine.Cached(id), nullptr) << "kept through the outage";
+  EXPECT_EQ(engine.Cached(id)->version(), 1);
+  store.reads_down = false;
+  caught_up();
+  ASSERT_NE(engine.Cached(id), nullptr);
+  EXPECT_EQ(engine.Cached(id)->version(), 2) << "brought level once the store answers";
+  engine.Stop();
+}
+
+}  // namespace
+}  // namespace vigil::engine

@@ -7,6 +7,7 @@
 
 #include "base/clock.hpp"
 #include "http/auth.hpp"
+#include "http/sessions.hpp"
 #include "http/steps.hpp"
 
 namespace vigil::http {
@@ -27,7 +28,7 @@ Handler Echo() {
 class RouterTest : public ::testing::Test {
  protected:
   RouterTest() : clock_(kNowMs), auth_(std::make_shared<Authenticator>(kSecret, clock_)) {
-    router_.Use(Authenticate(auth_));
+    router_.Use(Authenticate(auth_, nullptr));
   }
 
   Response Dispatch(Method method, std::string path, Request* seen = nullptr,
@@ -148,6 +149,65 @@ TEST_F(RouterTest, AuthSetsThePrincipal) {
   EXPECT_TRUE(seen.principal.can_read);
   EXPECT_TRUE(seen.principal.can_write);
   EXPECT_FALSE(seen.principal.is_admin);
+}
+
+// A step that waits: the session cookie of a session this node has not looked up is asked of
+// the store; the request goes on (the handler runs) only when the answer comes, on the thread
+// that gives it; a cookie the store does not know is 401; a store that cannot answer, 503.
+TEST_F(RouterTest, ACookieNotLookedUpWaitsForTheStoreBeforeTheHandlerRuns) {
+  std::function<void(Result<std::optional<SessionEntry>>)> pending;
+  auto sessions = std::make_shared<Sessions>(
+      clock_, std::chrono::milliseconds(5000),
+      [&pending](std::string, std::function<void(Result<std::optional<SessionEntry>>)> done) {
+        pending = std::move(done);
+      });
+  Router router;
+  router.Use(Authenticate(auth_, sessions));
+  router.Add(Method::kGet, "/secret", Echo());
+  auto token = MintToken(kSecret, "alice", {"read"}, 3600, kNowMs);
+  ASSERT_TRUE(token.has_value());
+
+  auto ask = [&](const std::string& cookie, std::optional<Response>& answer, Request& request) {
+    request.method = Method::kGet;
+    request.path = "/secret";
+    request.headers = {{"cookie", "vigil_session=" + cookie}};
+    router.Dispatch(request, [&answer](Response r) { answer = std::move(r); });
+  };
+  Request request;
+  std::optional<Response> answer;
+  ask("known", answer, request);
+  EXPECT_FALSE(answer.has_value()) << "waiting for the store";
+  ASSERT_TRUE(pending);
+  pending(std::optional<SessionEntry>(SessionEntry{*token, kNowMs / 1000 + 3600}));
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(request.principal.subject, "alice");
+  EXPECT_TRUE(request.via_session);
+
+  // Looked up now: answered at once, without the store.
+  pending = nullptr;
+  Request again;
+  std::optional<Response> at_once;
+  ask("known", at_once, again);
+  ASSERT_TRUE(at_once.has_value());
+  EXPECT_EQ(at_once->status, 200);
+  EXPECT_FALSE(pending);
+
+  Request unknown;
+  std::optional<Response> refused;
+  ask("unknown", refused, unknown);
+  ASSERT_TRUE(pending);
+  pending(std::optional<SessionEntry>());
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 401);
+
+  Request down;
+  std::optional<Response> unavailable;
+  ask("other", unavailable, down);
+  ASSERT_TRUE(pending);
+  pending(Fail(ErrorCode::kUnavailable, "the store is down"));
+  ASSERT_TRUE(unavailable.has_value());
+  EXPECT_EQ(unavailable->status, 503);
 }
 
 TEST_F(RouterTest, OpenRoutesNeedNoToken) {

@@ -1,10 +1,12 @@
-// Browser sessions and one-time sign-in codes (http/sessions.hpp), with the clock in the test's
-// hands: open, look up, expire, close, the bound on how many are kept; and the cookie parser.
+// Each node's cache of browser sessions (http/sessions.hpp), with the clock and the store in the
+// test's hands: lookups trusted for the cache's lifetime, expiry, the bound; and the cookie parser.
 #include "http/sessions.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <map>
 #include <set>
 #include <string>
 
@@ -20,121 +22,122 @@ bool IsHexId(const std::string& id) {
          });
 }
 
+// A store of sessions in the test's hands: what the loader finds, and how often it is asked.
 class SessionsTest : public ::testing::Test {
  protected:
+  SessionLoader Loader() {
+    return [this](std::string id, std::function<void(Result<std::optional<SessionEntry>>)> done) {
+      ++asked_;
+      if (down_) return done(Fail(ErrorCode::kUnavailable, "the store is down"));
+      auto it = stored_.find(id);
+      if (it == stored_.end()) return done(std::optional<SessionEntry>());
+      done(it->second);
+    };
+  }
+  // Load's answer, which the loader above gives at once.
+  Result<std::optional<SessionEntry>> Load(Sessions& sessions, const std::string& id) {
+    Result<std::optional<SessionEntry>> out = std::optional<SessionEntry>();
+    sessions.Load(id, [&out](Result<std::optional<SessionEntry>> r) { out = std::move(r); });
+    return out;
+  }
+  Sessions::Known Lookup(Sessions& sessions, const std::string& id, std::string* token = nullptr) {
+    std::string ignored;
+    return sessions.Lookup(id, token ? token : &ignored);
+  }
+
   ManualClock clock_{kNowMs};
+  std::map<std::string, SessionEntry> stored_;
+  bool down_ = false;
+  int asked_ = 0;
 };
 
-TEST_F(SessionsTest, AnOpenedSessionNamesItsToken) {
-  Sessions sessions(clock_);
-  std::string a = sessions.Open("token-a", kNowS + 3600);
-  std::string b = sessions.Open("token-b", kNowS + 3600);
-  EXPECT_TRUE(IsHexId(a)) << a;
-  EXPECT_NE(a, b);
-  EXPECT_EQ(sessions.Token(a), "token-a");
-  EXPECT_EQ(sessions.Token(b), "token-b");
-  EXPECT_EQ(sessions.size(), 2u);
-}
+using Known = Sessions::Known;
 
-TEST_F(SessionsTest, AnUnknownIdHasNoToken) {
-  Sessions sessions(clock_);
-  std::string id = sessions.Open("token", kNowS + 3600);
-  EXPECT_EQ(sessions.Token(""), std::nullopt);
-  EXPECT_EQ(sessions.Token("not-a-session"), std::nullopt);
-  EXPECT_EQ(sessions.Token(id.substr(0, 63)), std::nullopt) << "a prefix is another id";
-  EXPECT_EQ(sessions.Token(id + "0"), std::nullopt);
+// A cookie this node has not looked up is asked of the store; the answer is trusted for the
+// cache's lifetime, then asked again — so a session ended elsewhere ends here within it.
+TEST_F(SessionsTest, ALookupIsTrustedForTheCacheLifetimeThenAskedAgain) {
+  Sessions sessions(clock_, std::chrono::milliseconds(5000), Loader());
+  stored_["s"] = {"token", kNowS + 3600};
+  EXPECT_EQ(Lookup(sessions, "s"), Known::kAsk);
+  auto loaded = Load(sessions, "s");
+  ASSERT_TRUE(loaded);
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ((*loaded)->token, "token");
+  std::string token;
+  EXPECT_EQ(Lookup(sessions, "s", &token), Known::kValid);
+  EXPECT_EQ(token, "token");
+  EXPECT_EQ(asked_, 1);
+
+  stored_.erase("s");  // signed out on another node
+  clock_.Advance(5000);
+  EXPECT_EQ(Lookup(sessions, "s"), Known::kValid) << "within the lifetime";
+  clock_.Advance(1);
+  EXPECT_EQ(Lookup(sessions, "s"), Known::kAsk) << "past it";
+  auto gone = Load(sessions, "s");
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(gone->has_value());
+  EXPECT_EQ(Lookup(sessions, "s"), Known::kEnded) << "what the store said is remembered too";
+  EXPECT_EQ(asked_, 2);
 }
 
 TEST_F(SessionsTest, ASessionEndsWhenItsTokenExpires) {
-  Sessions sessions(clock_);
-  std::string id = sessions.Open("token", kNowS + 60);
+  Sessions sessions(clock_, std::chrono::milliseconds(600'000), Loader());
+  stored_["s"] = {"token", kNowS + 60};
+  ASSERT_TRUE(Load(sessions, "s"));
   clock_.Advance(59'999);
-  EXPECT_EQ(sessions.Token(id), "token") << "a millisecond before";
+  EXPECT_EQ(Lookup(sessions, "s"), Known::kValid) << "a millisecond before";
   clock_.Advance(1);
-  EXPECT_EQ(sessions.Token(id), std::nullopt) << "at the expiry";
+  EXPECT_EQ(Lookup(sessions, "s"), Known::kEnded) << "at the expiry";
+  stored_["old"] = {"token", kNowS};
+  auto expired = Load(sessions, "old");
+  ASSERT_TRUE(expired);
+  EXPECT_FALSE(expired->has_value()) << "an expired session is never valid";
 }
 
-TEST_F(SessionsTest, ASessionOpenedAlreadyExpiredIsNeverValid) {
-  Sessions sessions(clock_);
-  EXPECT_EQ(sessions.Token(sessions.Open("token", kNowS)), std::nullopt);
-  EXPECT_EQ(sessions.Token(sessions.Open("token", kNowS - 1)), std::nullopt);
+// Remembered when opened here, ended here at once when closed here.
+TEST_F(SessionsTest, RememberAndForgetActOnThisNodeAtOnce) {
+  Sessions sessions(clock_, std::chrono::milliseconds(5000), Loader());
+  sessions.Remember("s", {"token", kNowS + 3600});
+  std::string token;
+  EXPECT_EQ(Lookup(sessions, "s", &token), Known::kValid);
+  EXPECT_EQ(token, "token");
+  sessions.Forget("s");
+  EXPECT_EQ(Lookup(sessions, "s"), Known::kEnded);
+  EXPECT_EQ(asked_, 0);
 }
 
-TEST_F(SessionsTest, CloseEndsOneSession) {
-  Sessions sessions(clock_);
-  std::string a = sessions.Open("token-a", kNowS + 3600);
-  std::string b = sessions.Open("token-b", kNowS + 3600);
-  sessions.Close(a);
-  EXPECT_EQ(sessions.Token(a), std::nullopt);
-  EXPECT_EQ(sessions.Token(b), "token-b");
-  EXPECT_EQ(sessions.size(), 1u);
-  sessions.Close(a);  // again: nothing happens
-  sessions.Close("unknown");
-  EXPECT_EQ(sessions.size(), 1u);
+// A store that cannot answer: the error reaches the caller, and nothing is remembered.
+TEST_F(SessionsTest, AStoreThatCannotAnswerIsAnErrorAndNothingIsRemembered) {
+  Sessions sessions(clock_, std::chrono::milliseconds(5000), Loader());
+  down_ = true;
+  auto failed = Load(sessions, "s");
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(Lookup(sessions, "s"), Known::kAsk);
 }
 
-// At the bound, expired sessions make room first; then the ones closest to expiring.
-TEST_F(SessionsTest, AtTheBoundTheSessionsClosestToExpiringMakeRoom) {
-  Sessions sessions(clock_, /*max_sessions=*/3);
-  std::string late = sessions.Open("late", kNowS + 300);
-  std::string soon = sessions.Open("soon", kNowS + 100);
-  std::string mid = sessions.Open("mid", kNowS + 200);
-  std::string next = sessions.Open("next", kNowS + 400);
-  EXPECT_EQ(sessions.size(), 3u);
-  EXPECT_EQ(sessions.Token(soon), std::nullopt) << "the one closest to expiring went";
-  EXPECT_EQ(sessions.Token(late), "late");
-  EXPECT_EQ(sessions.Token(mid), "mid");
-  EXPECT_EQ(sessions.Token(next), "next");
-
-  clock_.Set((kNowS + 250) * 1000);  // "mid" has expired; the others are live
-  std::string last = sessions.Open("last", kNowS + 500);
-  EXPECT_EQ(sessions.size(), 3u);
-  EXPECT_EQ(sessions.Token(last), "last");
-  EXPECT_EQ(sessions.Token(late), "late") << "an expired one made room, not a live one";
-  EXPECT_EQ(sessions.Token(next), "next");
-}
-
-TEST_F(SessionsTest, ACodeIsRedeemedOnce) {
-  Sessions sessions(clock_);
-  std::string code = sessions.LoginCode("token", 60);
-  EXPECT_TRUE(IsHexId(code)) << code;
-  EXPECT_EQ(sessions.Redeem(code), "token");
-  EXPECT_EQ(sessions.Redeem(code), std::nullopt) << "single use";
-}
-
-TEST_F(SessionsTest, ACodeExpiresAfterItsTtl) {
-  Sessions sessions(clock_);
-  std::string fresh = sessions.LoginCode("token", 60);
-  std::string stale = sessions.LoginCode("token", 60);
-  clock_.Advance(59'999);
-  EXPECT_EQ(sessions.Redeem(fresh), "token");
+// At the bound, stale and ended lookups make room first; then the oldest.
+TEST_F(SessionsTest, AtTheBoundTheOldestLookupsMakeRoom) {
+  Sessions sessions(clock_, std::chrono::milliseconds(5000), Loader(), /*max_sessions=*/3);
+  sessions.Remember("a", {"a", kNowS + 3600});
   clock_.Advance(1);
-  EXPECT_EQ(sessions.Redeem(stale), std::nullopt);
-  clock_.Set(kNowMs);
-  EXPECT_EQ(sessions.Redeem(stale), std::nullopt) << "an expired code is used up by the attempt";
+  sessions.Remember("b", {"b", kNowS + 3600});
+  clock_.Advance(1);
+  sessions.Remember("c", {"c", kNowS + 3600});
+  clock_.Advance(1);
+  sessions.Remember("d", {"d", kNowS + 3600});
+  EXPECT_EQ(sessions.size(), 3u);
+  EXPECT_EQ(Lookup(sessions, "a"), Known::kAsk) << "the oldest went";
+  EXPECT_EQ(Lookup(sessions, "d"), Known::kValid);
 }
 
-TEST_F(SessionsTest, CodesAndSessionsAreNotInterchangeable) {
-  Sessions sessions(clock_);
-  std::string code = sessions.LoginCode("token", 60);
-  std::string id = sessions.Open("token", kNowS + 60);
-  EXPECT_EQ(sessions.Token(code), std::nullopt) << "a code is not a session";
-  EXPECT_EQ(sessions.Redeem(id), std::nullopt) << "a session is not a code";
-  EXPECT_EQ(sessions.Redeem("unknown"), std::nullopt);
-  EXPECT_EQ(sessions.size(), 1u) << "codes are not counted as sessions";
-  EXPECT_EQ(sessions.Redeem(code), "token") << "the failed attempts did not use it";
-  EXPECT_EQ(sessions.Token(id), "token");
-}
-
-TEST_F(SessionsTest, CodesAreBoundedLikeSessions) {
-  Sessions sessions(clock_, /*max_sessions=*/2);
-  std::string first = sessions.LoginCode("first", 30);
-  std::string second = sessions.LoginCode("second", 60);
-  std::string third = sessions.LoginCode("third", 90);
-  EXPECT_EQ(sessions.Redeem(first), std::nullopt) << "the one closest to expiring went";
-  EXPECT_EQ(sessions.Redeem(second), "second");
-  EXPECT_EQ(sessions.Redeem(third), "third");
-  EXPECT_EQ(sessions.size(), 0u);
+// Without a store: what this node remembers is all there is.
+TEST_F(SessionsTest, WithoutALoaderMemoryIsAllThereIs) {
+  Sessions sessions(clock_, std::chrono::milliseconds(5000));
+  EXPECT_EQ(Lookup(sessions, "s"), Known::kEnded);
+  sessions.Remember("s", {"token", kNowS + 60});
+  clock_.Advance(10'000);
+  EXPECT_EQ(Lookup(sessions, "s"), Known::kValid) << "nothing to ask again";
 }
 
 TEST(RandomIdTest, IsSixtyFourHexDigitsAndDoesNotRepeat) {

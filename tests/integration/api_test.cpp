@@ -134,6 +134,20 @@ TEST_F(ApiTest, MetricsAreForAdmins) {
   EXPECT_EQ(r.body.find("vigil_events_appended_total 0\n"), std::string::npos)
       << "an investigation was created, so at least one event was appended";
   EXPECT_NE(r.body.find("vigil_hot_investigations "), std::string::npos);
+  // Requests by route pattern and status class, never by path or id.
+  EXPECT_NE(
+      r.body.find("vigil_http_requests_total{method=\"POST\",route=\"/api/v1/investigations\","
+                  "status=\"2xx\"} 1\n"),
+      std::string::npos)
+      << r.body;
+  EXPECT_NE(
+      r.body.find("vigil_http_request_duration_seconds_bucket{method=\"GET\",route=\"/metrics\","
+                  "status=\"4xx\",le=\"+Inf\"} 2\n"),
+      std::string::npos)
+      << "the 401 and the 403 before this request";
+  EXPECT_NE(r.body.find("vigil_commit_seconds_count "), std::string::npos);
+  EXPECT_NE(r.body.find("vigil_node_info{node_id=\""), std::string::npos);
+  EXPECT_EQ(r.body.find("inv_"), std::string::npos) << "no investigation id in any label";
 }
 
 TEST_F(ApiTest, ApiNeedsAValidToken) {

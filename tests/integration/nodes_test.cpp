@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -170,6 +171,29 @@ TEST(NodesPostgresTest, AReportOnOneNodeReachesSubscribersOnTheOthers) {
   // And /events on B answers from the same log.
   HttpClient b("127.0.0.1", nodes.port(1));
   EXPECT_EQ(ReadLog(b, id, Alice()), ReadLog(a, id, Alice()));
+  // B counted the hints it received and the lag of what it caught up with, and says which it is.
+  HttpResult metrics = b.Get("/metrics", BearerJson(TestToken("root", {"admin"})));
+  ASSERT_EQ(metrics.status, 200);
+  auto value = [&metrics](const std::string& name) {
+    const size_t at = metrics.body.find("\n" + name + " ");
+    return at == std::string::npos
+               ? -1.0
+               : std::stod(metrics.body.substr(
+                     at + name.size() + 2, metrics.body.find('\n', at + 1) - at - name.size() - 2));
+  };
+  const double caught_up = value("vigil_cross_node_lag_seconds_count");
+  EXPECT_GE(caught_up, kReports);
+  EXPECT_GE(value("vigil_bridge_hints_total"), kReports);
+  std::printf(
+      "cross-node lag on B (event id time -> published on B): mean %.2f ms over %.0f events\n",
+      1000 * value("vigil_cross_node_lag_seconds_sum") / caught_up, caught_up);
+  const size_t label = metrics.body.find("vigil_node_info{node_id=\"");
+  ASSERT_NE(label, std::string::npos);
+  const size_t from = label + std::string("vigil_node_info{node_id=\"").size();
+  const std::string node_b = metrics.body.substr(from, metrics.body.find('"', from) - from);
+  EXPECT_FALSE(node_b.empty());
+  EXPECT_NE(nodes[1].ReadLog().find("[app] " + node_b + " vigil listening"), std::string::npos)
+      << "every log line names the node";
 }
 
 // Eight writers spread over three nodes append to one investigation at once: the log is one
@@ -224,7 +248,13 @@ TEST(NodesPostgresTest, EightWritersOnThreeNodesAppendOneDenseLog) {
   for (size_t node = 0; node < 3; ++node) {
     SCOPED_TRACE("node " + std::to_string(node));
     HttpClient c("127.0.0.1", nodes.port(node));
+    // The last writes were answered by other nodes: this one has them within milliseconds (the
+    // cross-node guarantee), not necessarily at once.
     std::vector<json::value> log = ReadLog(c, id, Alice());
+    for (const auto deadline = Clock::now() + 10s; log.size() < total && Clock::now() < deadline;) {
+      std::this_thread::sleep_for(10ms);
+      log = ReadLog(c, id, Alice());
+    }
     ASSERT_EQ(log.size(), total);
     std::vector<std::string> ids;
     for (const json::value& item : log) ids.emplace_back(item.at("event_id").as_string());
@@ -323,6 +353,100 @@ TEST(NodesPostgresTest, ANodeWhoseListenerIsEndedResyncsAndLosesNothing) {
     std::this_thread::sleep_for(10ms);
   }
   EXPECT_NE(nodes[1].ReadLog().find("resynchronizing"), std::string::npos) << nodes[1].ReadLog();
+}
+
+// The cookie of a session opened on one node: "vigil_session=<id>".
+std::string SignIn(HttpClient& client) {
+  HttpResult r = client.Post("/api/v1/auth/session", "",
+                             {{"Authorization", "Bearer " + TestToken("alice", {"read", "dev"})}});
+  EXPECT_EQ(r.status, 201) << r.body;
+  std::string set_cookie = r.Header("set-cookie");
+  return set_cookie.substr(0, set_cookie.find(';'));
+}
+
+// Sessions are in the store: a cookie made on A works on B and C; signed out on A, it is refused
+// on B (which had it cached) within the cache's lifetime; a sign-in code printed by A is redeemed
+// once, on any node.
+TEST(NodesPostgresTest, ASessionMadeOnOneNodeWorksOnEveryNodeAndEndsOnEveryNode) {
+  constexpr int kCacheMs = 500;
+  Nodes nodes(
+      3, {"--session-cache-ms", std::to_string(kCacheMs), "--demo", "--demo-investigations", "0"});
+  ASSERT_TRUE(nodes.ok(3));
+  HttpClient a("127.0.0.1", nodes.port(0));
+  HttpClient b("127.0.0.1", nodes.port(1));
+  HttpClient c("127.0.0.1", nodes.port(2));
+  const std::string cookie = SignIn(a);
+  for (HttpClient* client : {&a, &b, &c}) {
+    HttpResult who = client->Get("/api/v1/auth/session", {{"Cookie", cookie}});
+    ASSERT_EQ(who.status, 200) << who.body;
+    EXPECT_EQ(who.Json().at("via"), "cookie");
+  }
+  // B has it cached now; A signs it out.
+  HttpResult out = a.Request("DELETE", "/api/v1/auth/session", "",
+                             {{"Cookie", cookie}, {"X-Requested-With", "vigil"}});
+  ASSERT_EQ(out.status, 204) << out.body;
+  const auto signed_out = Clock::now();
+  EXPECT_EQ(a.Get("/api/v1/auth/session", {{"Cookie", cookie}}).status, 401) << "at once on A";
+  // B and C had it cached: each refuses it within the cache's lifetime (with room for load).
+  for (HttpClient* other : {&b, &c}) {
+    int status = 200;
+    while (status == 200 && Clock::now() < signed_out + 10s) {
+      status = other->Get("/api/v1/auth/session", {{"Cookie", cookie}}).status;
+    }
+    const auto refused_after =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - signed_out).count();
+    std::printf("a sign-out on A reached another node after %lld ms (cache %d ms)\n",
+                static_cast<long long>(refused_after), kCacheMs);
+    EXPECT_EQ(status, 401);
+    EXPECT_LT(refused_after, kCacheMs + 2000);
+  }
+
+  // A's sign-in link: the code is in the store.
+  const std::regex link_re("/api/v1/auth/login\\?code=([0-9a-f]{64})");
+  std::smatch m;
+  std::string log;
+  const auto deadline = Clock::now() + 10s;
+  while (!std::regex_search(log = nodes[0].ReadLog(), m, link_re) && Clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_FALSE(m.empty()) << "node A prints a sign-in link";
+  const std::string link = "/api/v1/auth/login?code=" + m[1].str();
+  HttpResult first = b.Get(link);
+  ASSERT_EQ(first.status, 303) << first.body;
+  std::string redeemed = first.Header("set-cookie");
+  redeemed = redeemed.substr(0, redeemed.find(';'));
+  EXPECT_EQ(c.Get("/api/v1/auth/session", {{"Cookie", redeemed}}).status, 200);
+  EXPECT_EQ(c.Get(link).status, 404) << "once, whichever node is asked";
+  EXPECT_EQ(a.Get(link).status, 404);
+}
+
+// Rate limits across nodes: each node allows its share of the budget (RATE_LIMIT_NODES), so a
+// user who spreads a flood over three nodes is allowed about one budget in all, not three.
+TEST(NodesPostgresTest, AFloodSpreadOverThreeNodesIsLimitedToAboutOneBudget) {
+  constexpr int kBudget = 30;
+  Nodes nodes(3, {"--rate-limit", "true", "--rate-limit-max-requests", std::to_string(kBudget),
+                  "--rate-limit-nodes", "3", "--rate-limit-backoff", "false"});
+  ASSERT_TRUE(nodes.ok(3));
+  std::vector<std::unique_ptr<HttpClient>> clients;
+  for (size_t i = 0; i < 3; ++i) {
+    clients.push_back(std::make_unique<HttpClient>("127.0.0.1", nodes.port(i)));
+  }
+  int admitted = 0, refused = 0;
+  const auto started = Clock::now();
+  for (int n = 0; n < 3 * kBudget; ++n) {
+    const int status =
+        clients[static_cast<size_t>(n % 3)]->Get("/api/v1/investigations", Alice()).status;
+    if (status == 200) ++admitted;
+    if (status == 429) ++refused;
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  std::printf("a flood of %d requests over three nodes: %d admitted, %d refused in %.2f s\n",
+              3 * kBudget, admitted, refused, seconds);
+  EXPECT_EQ(admitted + refused, 3 * kBudget);
+  // The budget, plus what refills while the flood lasts (a budget per window, 60 s).
+  const int refill = static_cast<int>(seconds * kBudget / 60.0) + 3;
+  EXPECT_GE(admitted, kBudget);
+  EXPECT_LE(admitted, kBudget + refill);
 }
 
 }  // namespace

@@ -152,6 +152,41 @@ TEST_F(SessionTest, SigningOutEndsTheSession) {
   EXPECT_EQ(client_->Get("/api/v1/investigations", {{"Cookie", cookie}}).status, 401);
 }
 
+// Sessions are kept in the store: a restart signs nobody out, and a session signed out before
+// it stays signed out after it.
+TEST(SessionRestartTest, ARestartSignsNobodyOut) {
+  VigilOptions options;
+  options.db_path = MakeTempDir() + "/vigil.db";
+  auto server = VigilProcess::Start(options);
+  ASSERT_NE(server, nullptr);
+  auto sign_in = [](HttpClient& client) {
+    HttpResult r = client.Post("/api/v1/auth/session", "",
+                               {{"Authorization", "Bearer " + TestToken("alice", {"read"})}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    std::string set_cookie = r.Header("set-cookie");
+    return set_cookie.substr(0, set_cookie.find(';'));
+  };
+  std::string kept, ended;
+  {
+    HttpClient client("127.0.0.1", server->port());
+    kept = sign_in(client);
+    ended = sign_in(client);
+    ASSERT_EQ(client
+                  .Request("DELETE", "/api/v1/auth/session", "",
+                           {{"Cookie", ended}, {"X-Requested-With", "vigil"}})
+                  .status,
+              204);
+  }
+  options.port = server->port();
+  server.reset();
+  server = VigilProcess::Start(options);
+  ASSERT_NE(server, nullptr);
+  HttpClient client("127.0.0.1", server->port());
+  HttpResult who = client.Get("/api/v1/auth/session", {{"Cookie", kept}});
+  EXPECT_EQ(who.status, 200) << who.body;
+  EXPECT_EQ(client.Get("/api/v1/auth/session", {{"Cookie", ended}}).status, 401);
+}
+
 TEST_F(SessionTest, TheDemoLoginLinkWorksOnce) {
   // The link is printed once the server listens; wait for it.
   const std::regex link_re("/api/v1/auth/login\\?code=([0-9a-f]{64})");

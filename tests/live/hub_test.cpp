@@ -84,6 +84,7 @@ TEST(HubTest, EmptyTopicsAreRemovedAtOnce) {
   SubscriberPtr c = hub.Subscribe("other", [] {});
   EXPECT_EQ(hub.stats().topics, 2u);
   EXPECT_EQ(hub.stats().subscribers, 3u);
+  EXPECT_EQ(hub.MaxSubscribersPerInvestigation(), 2u) << "inv's two";
   hub.Unsubscribe(a);
   hub.Unsubscribe(a);  // idempotent
   EXPECT_EQ(hub.stats().subscribers, 2u);
@@ -93,7 +94,7 @@ TEST(HubTest, EmptyTopicsAreRemovedAtOnce) {
   hub.Unsubscribe(c);
   EXPECT_EQ(hub.stats().topics, 0u);
   EXPECT_EQ(hub.stats().subscribers, 0u);
-  EXPECT_TRUE(hub.SubscribersByInvestigation().empty());
+  EXPECT_EQ(hub.MaxSubscribersPerInvestigation(), 0u);
 }
 
 // An executor whose tasks run when the test says, on the test's thread.
@@ -202,7 +203,7 @@ TEST(HubTest, TheLastToLeaveDuringADeliveryRemovesTheTopicAfterIt) {
   hub.Publish(SnapshotOf("inv", 2), Events("inv", 2, 1));
   thread.RunAll();  // the second delivery finds no one
   EXPECT_EQ(hub.stats().topics, 0u);
-  EXPECT_TRUE(hub.SubscribersByInvestigation().empty());
+  EXPECT_EQ(hub.MaxSubscribersPerInvestigation(), 0u);
   hub.Publish(SnapshotOf("inv", 3), Events("inv", 3, 1));
   EXPECT_EQ(thread.pending(), 0u) << "nothing is posted for a topic that is gone";
 }
@@ -255,7 +256,7 @@ TEST(HubTest, ATaskDroppedWithoutRunningLeavesNothingWaitingForIt) {
   hub.Publish(SnapshotOf("inv", 3), Events("inv", 3, 1));
   thread.DropAll();
   EXPECT_EQ(hub.stats().topics, 0u);
-  EXPECT_TRUE(hub.SubscribersByInvestigation().empty());
+  EXPECT_EQ(hub.MaxSubscribersPerInvestigation(), 0u);
 }
 
 TEST(HubTest, TakeIntoTheSameBufferReusesIt) {

@@ -1,6 +1,8 @@
 // What the contract suite does not cover of the PostgreSQL store: its schema's versions, lost
 // connections, and appends long enough to take several pipelines. Against the real test server
 // (tests/CMakeLists.txt), each test in a database of its own.
+#include "store/postgres/postgres_store.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -311,6 +313,42 @@ TEST_F(PostgresNodesTest, WritersLockingTheSameInvestigationsTakeTurnsAndSeeTheN
   auto seen = second.get();
   ASSERT_TRUE(IsOk(seen));
   EXPECT_EQ(*seen, (std::vector<InvestigationHead>{{"inv-x", 2}, {"inv-y", 1}}));
+}
+
+// A writer waiting on another node's lock gives up after its lock_timeout, with kUnavailable
+// (503, retry), instead of holding every write of its node; a lock_timeout set in the URL wins
+// over the store's own.
+TEST_F(PostgresNodesTest, AWriterWaitingForALockGivesUpAfterItsLockTimeout) {
+  {
+    auto tx = a_->BeginWrite();
+    ASSERT_TRUE(IsOk(tx));
+    ASSERT_TRUE(IsOk((*tx)->InsertInvestigation(Investigation("inv-x"))));
+    ASSERT_TRUE(IsOk((*tx)->Commit()));
+  }
+  auto held = a_->BeginWrite();
+  ASSERT_TRUE(IsOk(held));
+  ASSERT_TRUE(IsOk((*held)->LockInvestigations(std::vector<std::string>{"inv-x"})));
+
+  using Clock = std::chrono::steady_clock;
+  auto waits = [](Store& store) {
+    auto tx = store.BeginWrite();
+    EXPECT_TRUE(IsOk(tx));
+    const auto start = Clock::now();
+    auto locked = (*tx)->LockInvestigations(std::vector<std::string>{"inv-x"});
+    EXPECT_TRUE(FailsWith(locked, ErrorCode::kUnavailable));
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+  };
+  auto own = OpenPostgresStore({.uri = url_, .read_connections = 1, .lock_timeout_ms = 300});
+  ASSERT_TRUE(IsOk(own));
+  const auto own_wait = waits(**own);
+  EXPECT_GE(own_wait.count(), 250);
+  EXPECT_LT(own_wait.count(), 5000);
+
+  auto by_url = OpenPostgresStore({.uri = url_ + "?options=-c%20lock_timeout%3D100",
+                                   .read_connections = 1,
+                                   .lock_timeout_ms = 60'000});
+  ASSERT_TRUE(IsOk(by_url));
+  EXPECT_LT(waits(**by_url).count(), 5000) << "the URL's lock_timeout wins";
 }
 
 // Waits on `listener` until `want` heads arrived or 10 s passed; returns what arrived.

@@ -866,3 +866,88 @@ INSTANTIATE_TEST_SUITE_P(Backends, ListTest, ::testing::ValuesIn(kBackends),
 
 }  // namespace
 }  // namespace vigil::store
+
+namespace vigil::store {
+namespace {
+
+// --- Browser sessions and sign-in codes ---
+
+// A session stored in one transaction is read by any reader after the commit, and survives
+// reopening the store (a restart); codes and sessions are apart even with the same id.
+TEST_P(StoreContractTest, SessionsAreStoredReadAndKeptAcrossReopening) {
+  const SessionRow session{"s-1", "token-a", 2'000'000'000};
+  {
+    auto tx = Begin();
+    ASSERT_NE(tx, nullptr);
+    ASSERT_TRUE(IsOk(tx->InsertSession(SessionKind::kSession, session, 1'800'000'000)));
+    EXPECT_TRUE(IsOk(tx->InsertSession(SessionKind::kLoginCode, {"c-1", "token-b", 2'000'000'000},
+                                       1'800'000'000)));
+    auto unseen = store_->GetSession(SessionKind::kSession, "s-1");
+    ASSERT_TRUE(IsOk(unseen));
+    EXPECT_FALSE(unseen->has_value()) << "not before the commit";
+    ASSERT_TRUE(IsOk(tx->Commit()));
+  }
+  Reopen();
+  auto found = store_->GetSession(SessionKind::kSession, "s-1");
+  ASSERT_TRUE(IsOk(found));
+  EXPECT_EQ(*found, std::optional<SessionRow>(session));
+  auto other_kind = store_->GetSession(SessionKind::kLoginCode, "s-1");
+  ASSERT_TRUE(IsOk(other_kind));
+  EXPECT_FALSE(other_kind->has_value());
+  auto unknown = store_->GetSession(SessionKind::kSession, "s-2");
+  ASSERT_TRUE(IsOk(unknown));
+  EXPECT_FALSE(unknown->has_value());
+
+  auto tx = Begin();
+  ASSERT_NE(tx, nullptr);
+  EXPECT_TRUE(FailsWith(tx->InsertSession(SessionKind::kSession, session, 1'800'000'000),
+                        ErrorCode::kConflict))
+      << "an id is stored once";
+}
+
+// Taking a code deletes it: the first taker gets it, a second (later transaction) gets nothing;
+// a rolled-back take leaves it. Inserting deletes what has expired.
+TEST_P(StoreContractTest, ACodeIsTakenOnceAndExpiredRowsGoWithTheNextInsert) {
+  {
+    auto tx = Begin();
+    ASSERT_NE(tx, nullptr);
+    ASSERT_TRUE(IsOk(tx->InsertSession(SessionKind::kLoginCode, {"c-1", "token", 2000}, 1000)));
+    ASSERT_TRUE(IsOk(tx->InsertSession(SessionKind::kSession, {"old", "token", 1500}, 1000)));
+    ASSERT_TRUE(IsOk(tx->Commit()));
+  }
+  {
+    auto tx = Begin();
+    ASSERT_NE(tx, nullptr);
+    auto taken = tx->TakeSession(SessionKind::kLoginCode, "c-1");
+    ASSERT_TRUE(IsOk(taken));
+    EXPECT_TRUE(taken->has_value());
+  }  // rolled back: still there
+  {
+    auto tx = Begin();
+    ASSERT_NE(tx, nullptr);
+    EXPECT_TRUE(IsOk(tx->TakeSession(SessionKind::kSession, "c-1")));
+    auto taken = tx->TakeSession(SessionKind::kLoginCode, "c-1");
+    ASSERT_TRUE(IsOk(taken));
+    EXPECT_EQ(*taken, std::optional<SessionRow>(SessionRow{"c-1", "token", 2000}));
+    ASSERT_TRUE(IsOk(tx->Commit()));
+  }
+  {
+    auto tx = Begin();
+    ASSERT_NE(tx, nullptr);
+    auto again = tx->TakeSession(SessionKind::kLoginCode, "c-1");
+    ASSERT_TRUE(IsOk(again));
+    EXPECT_FALSE(again->has_value()) << "taken once";
+    // Now 1500 has passed: "old" expired and goes with this insert.
+    ASSERT_TRUE(IsOk(tx->InsertSession(SessionKind::kSession, {"new", "token", 3000}, 1500)));
+    ASSERT_TRUE(IsOk(tx->Commit()));
+  }
+  auto old = store_->GetSession(SessionKind::kSession, "old");
+  ASSERT_TRUE(IsOk(old));
+  EXPECT_FALSE(old->has_value());
+  auto fresh = store_->GetSession(SessionKind::kSession, "new");
+  ASSERT_TRUE(IsOk(fresh));
+  EXPECT_TRUE(fresh->has_value());
+}
+
+}  // namespace
+}  // namespace vigil::store

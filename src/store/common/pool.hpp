@@ -5,7 +5,9 @@
 // A Lease is its holder's alone. The pool must outlive its leases.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -46,14 +48,29 @@ class ConnectionPool {
 
   Lease Borrow() {
     std::unique_lock lock(mu_);
-    returned_.wait(lock, [this] { return !idle_.empty(); });
+    if (idle_.empty()) {
+      const auto since = std::chrono::steady_clock::now();
+      returned_.wait(lock, [this] { return !idle_.empty(); });
+      ++waits_;
+      wait_ns_ += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                            std::chrono::steady_clock::now() - since)
+                                            .count());
+    }
     std::unique_ptr<Connection> connection = std::move(idle_.back());
     idle_.pop_back();
     return Lease(this, std::move(connection));
   }
 
+  // Borrows that found every connection lent, and the time they waited in all.
+  std::pair<uint64_t, uint64_t> waits() const {
+    std::lock_guard lock(mu_);
+    return {waits_, wait_ns_};
+  }
+
  private:
-  std::mutex mu_;
+  mutable std::mutex mu_;
+  uint64_t waits_ = 0;                             // Guarded by mu_
+  uint64_t wait_ns_ = 0;                           // Guarded by mu_
   std::condition_variable returned_;               // signalled when a connection joins idle_
   std::vector<std::unique_ptr<Connection>> idle_;  // Guarded by mu_
 };

@@ -22,6 +22,8 @@ Error DatabaseError(ErrorCode code, std::string cause) {
   return error;
 }
 
+Error SessionExists() { return Error(ErrorCode::kConflict, "a session with this id exists"); }
+
 Error InvestigationExists(const std::string& id) {
   return Error(ErrorCode::kConflict, "investigation " + id + " already exists");
 }

@@ -43,6 +43,13 @@ Error AppendRefused(AppendRule rule, const core::Event& event);
 
 // The parts of a stored row that need checking: kInternal when the database holds what this build
 // never writes (an unknown state or type, a stored form without a data object).
+// How a session's kind is stored.
+inline const char* SessionKindName(SessionKind kind) {
+  return kind == SessionKind::kSession ? "session" : "login_code";
+}
+// kConflict: a session or code with this id exists (ids are random: a second insert of one).
+Error SessionExists();
+
 Result<core::State> StoredState(std::string_view state, const std::string& investigation_id);
 Result<core::EventType> StoredEventType(std::string_view type, const core::Event& event);
 // Sets event.data from the "data" member of event.wire.
@@ -51,6 +58,12 @@ Result<void> DecodeStoredData(core::Event& event);
 // Reads a row selected as
 //   id, owner, name, state, run_id, version, last_ts, last_seq, created_at_ms, updated_at_ms,
 //   completion_percent, snapshot
+// A session row read as (token, expires_at_s).
+template <typename Row>
+SessionRow ReadSession(const Row& r, const std::string& id) {
+  return SessionRow{id, std::string(r.ColumnText(0)), r.ColumnInt64(1)};
+}
+
 template <typename Row>
 Result<InvestigationRow> ReadInvestigation(const Row& r) {
   InvestigationRow row;

@@ -85,8 +85,25 @@ CREATE TRIGGER events_append_only_truncate BEFORE TRUNCATE ON events
   FOR EACH STATEMENT EXECUTE FUNCTION vigil_events_append_only();
 )sql";
 
+constexpr const char kSchema2[] = R"sql(
+-- Schema 2: browser sessions and one-time sign-in codes (store.hpp SessionRow), shared by every
+-- node on the database and kept across restarts.
+--   * id is random (64 hex digits) and unique across both kinds; kind is 'session' or
+--     'login_code'; token is the bearer token the row stands for until expires_at_s.
+--   * A code is redeemed by deleting it (DELETE ... RETURNING), so it is redeemed once.
+--   * Expired rows are deleted by the next insert; vigil_sessions_by_expiry finds them.
+CREATE TABLE vigil_sessions (
+  id           TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  kind         TEXT   NOT NULL,
+  token        TEXT   NOT NULL,
+  expires_at_s BIGINT NOT NULL
+);
+CREATE INDEX vigil_sessions_by_expiry ON vigil_sessions (expires_at_s);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kSchema1},
+    {2, kSchema2},
 };
 
 // "VIGL" in ASCII: the key of the advisory lock that migrations take.

@@ -23,7 +23,8 @@ std::string Trimmed(const char* text) {
 
 bool IsUnavailable(std::string_view sqlstate) {
   return sqlstate.starts_with("08") || sqlstate.starts_with("53") || sqlstate.starts_with("57P") ||
-         sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" || sqlstate == "25006";
+         sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" || sqlstate == "57014" ||
+         sqlstate == "25006";
 }
 
 Error NulRefused() {
@@ -127,11 +128,18 @@ Result<pg_conn*> Connection::Connect(const ConnectOptions& options) {
     return Fail(std::move(error));
   }
   // Durable commits whatever the server's or the role's default says; readers cannot write.
-  const char* setup = options.read_only
+  std::string setup = options.read_only
                           ? "SET synchronous_commit = on; SET default_transaction_read_only = on"
                           : "SET synchronous_commit = on";
-  PGresult* set = PQexec(conn, setup);
-  if (PQresultStatus(set) != PGRES_COMMAND_OK) {
+  // Timeouts where the session has none of its own (the URL's options, the role's settings win).
+  for (auto [name, ms] : {std::pair{"lock_timeout", options.lock_timeout_ms},
+                          std::pair{"statement_timeout", options.statement_timeout_ms}}) {
+    if (ms <= 0) continue;
+    setup += std::string("; SELECT set_config('") + name + "', '" + std::to_string(ms) +
+             "', false) WHERE current_setting('" + name + "') = '0'";
+  }
+  PGresult* set = PQexec(conn, setup.c_str());
+  if (PQresultStatus(set) != PGRES_COMMAND_OK && PQresultStatus(set) != PGRES_TUPLES_OK) {
     Error error = PgError(set, conn, "setting up the database session");
     PQclear(set);
     PQfinish(conn);

@@ -35,7 +35,8 @@ struct Failure {
 // The vigil Error for a failed `result` (null when libpq had none to give) on `conn`:
 //   the connection is lost or cannot be made, SQLSTATE class 08 (connection), 53 (resources),
 //   57P0x (the server is shutting down or starting), 40001/40P01 (serialization, deadlock),
-//   55P03 (lock not available), 25006 (a read-only server)              -> kUnavailable (retry)
+//   55P03 (lock not available: lock_timeout), 57014 (canceled: statement_timeout),
+//   25006 (a read-only server)                                          -> kUnavailable (retry)
 //   class 23 (integrity constraint)                                     -> kConflict
 //   anything else                                                       -> kInternal
 // The message is one fixed sentence per code; the cause is `what` and the server's or libpq's
@@ -107,6 +108,12 @@ struct Notification {
 struct ConnectOptions {
   std::string uri;         // a libpq URI (postgresql://...) or connection string
   bool read_only = false;  // the session refuses writes (default_transaction_read_only)
+  // The writer's: a statement that waits longer than this for a lock (another node's group), or
+  // runs longer than this at all, is cancelled by the server (55P03, 57014: kUnavailable), so a
+  // write never hangs. 0: the server's setting. Applied only where the session's setting is 0
+  // (the server's default), so a URL's `options=-c lock_timeout=...`, or a role's setting, wins.
+  int lock_timeout_ms = 0;
+  int statement_timeout_ms = 0;
 };
 
 class Connection {

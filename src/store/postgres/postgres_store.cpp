@@ -362,6 +362,38 @@ class PostgresWriteTransaction final : public WriteTransaction {
                          static_cast<int32_t>((*rows)[0].ColumnInt64(1))};
   }
 
+  static constexpr const char kDeleteExpiredSessions[] =
+      "DELETE FROM vigil_sessions WHERE expires_at_s <= $1";
+  static constexpr const char kInsertSession[] =
+      "INSERT INTO vigil_sessions (id, kind, token, expires_at_s) VALUES ($1, $2, $3, $4)"
+      " ON CONFLICT (id) DO NOTHING";
+  static constexpr const char kTakeSession[] =
+      "DELETE FROM vigil_sessions WHERE id = $1 AND kind = $2 RETURNING token, expires_at_s";
+
+  Result<void> InsertSession(SessionKind kind, const SessionRow& row, int64_t now_s) override {
+    if (auto usable = CheckUsable(); !usable) return usable;
+    if (auto done = db_->Run(kDeleteExpiredSessions, Params().Bind(now_s)); !done) {
+      return Forward(done);
+    }
+    auto done = db_->Run(kInsertSession, Params()
+                                             .Bind(row.id)
+                                             .Bind(common::SessionKindName(kind))
+                                             .Bind(row.token)
+                                             .Bind(row.expires_at_s));
+    if (!done) return Forward(done);
+    if (done->affected() == 0) return Fail(common::SessionExists());
+    return {};
+  }
+
+  // The row lock of the DELETE makes a second taker wait, and then find nothing.
+  Result<std::optional<SessionRow>> TakeSession(SessionKind kind, const std::string& id) override {
+    if (auto usable = CheckUsable(); !usable) return tl::unexpected(usable.error());
+    auto rows = db_->Run(kTakeSession, Params().Bind(id).Bind(common::SessionKindName(kind)));
+    if (!rows) return Forward(rows);
+    if (rows->size() == 0) return std::optional<SessionRow>();
+    return std::optional<SessionRow>(common::ReadSession((*rows)[0], id));
+  }
+
   Result<void> Commit() override {
     if (auto usable = CheckUsable(); !usable) return usable;
     finished_ = true;
@@ -454,6 +486,24 @@ class PostgresStore final : public Store {
       return Forward(begun);
     }
     return std::make_unique<PostgresWriteTransaction>(writer_.get(), &writer_in_use_, &token_);
+  }
+
+  static constexpr const char kSelectSession[] =
+      "SELECT token, expires_at_s FROM vigil_sessions WHERE id = $1 AND kind = $2";
+
+  PoolStats pool_stats() const override {
+    auto [waits, wait_ns] = readers_.waits();
+    return {waits, wait_ns};
+  }
+
+  Result<std::optional<SessionRow>> GetSession(SessionKind kind, const std::string& id) override {
+    auto reader = readers_.Borrow();
+    auto rows = Retrying(*reader, [&](Connection& db) {
+      return db.Run(kSelectSession, Params().Bind(id).Bind(common::SessionKindName(kind)));
+    });
+    if (!rows) return Forward(rows);
+    if (rows->size() == 0) return std::optional<SessionRow>();
+    return std::optional<SessionRow>(common::ReadSession((*rows)[0], id));
   }
 
   static constexpr const char kSelectInvestigation[] =
@@ -644,9 +694,9 @@ struct Inspected {
   std::unique_ptr<Connection> db;
   postgres::SchemaState state;
 };
-Result<Inspected> ConnectAndInspect(const std::string& uri, Error foreign) {
-  if (auto checked = CheckPostgresUri(uri); !checked) return Forward(checked);
-  auto db = Connection::Open({.uri = uri});
+Result<Inspected> ConnectAndInspect(const postgres::ConnectOptions& options, Error foreign) {
+  if (auto checked = CheckPostgresUri(options.uri); !checked) return Forward(checked);
+  auto db = Connection::Open(options);
   if (!db) return Forward(db);
   auto state = postgres::ReadSchemaState(**db);
   if (!state) return Forward(state);
@@ -657,10 +707,14 @@ Result<Inspected> ConnectAndInspect(const std::string& uri, Error foreign) {
 }  // namespace
 
 Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options) {
+  // The connection inspected becomes the writer's.
   auto inspected = ConnectAndInspect(
-      options.uri, Error(ErrorCode::kUnavailable,
-                         "the PostgreSQL database has tables named like vigil's that vigil did not "
-                         "make: check --db, or give vigil a database of its own"));
+      {.uri = options.uri,
+       .lock_timeout_ms = options.lock_timeout_ms,
+       .statement_timeout_ms = options.statement_timeout_ms},
+      Error(ErrorCode::kUnavailable,
+            "the PostgreSQL database has tables named like vigil's that vigil did not "
+            "make: check --db, or give vigil a database of its own"));
   if (!inspected) return Forward(inspected);
   const int64_t version = inspected->state.version;
   const int needed = PostgresSchemaVersion();
@@ -682,9 +736,10 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options)
 
 Result<MigrationReport> MigratePostgres(const std::string& uri) {
   auto inspected = ConnectAndInspect(
-      uri, Error(ErrorCode::kInvalidArgument,
-                 "the PostgreSQL database has tables named like vigil's (investigations, events) "
-                 "that vigil did not make; refusing to migrate it"));
+      {.uri = uri},
+      Error(ErrorCode::kInvalidArgument,
+            "the PostgreSQL database has tables named like vigil's (investigations, events) "
+            "that vigil did not make; refusing to migrate it"));
   if (!inspected) return Forward(inspected);
   Connection& db = *inspected->db;
   const int target = PostgresSchemaVersion();

@@ -30,6 +30,11 @@ namespace vigil::store {
 struct PostgresOptions {
   std::string uri;  // a libpq URI: postgresql://[user[:password]@][host][:port][/dbname][?...]
   int read_connections = 4;
+  // The writer session's lock_timeout and statement_timeout, unless the URL (options=-c ...) or
+  // the role sets its own: a group that waits this long for another node's lock, or a statement
+  // that runs this long, fails with kUnavailable (503, retry) instead of holding every write.
+  int lock_timeout_ms = 5000;
+  int statement_timeout_ms = 10000;
 };
 
 // The schema version this build reads and writes.

@@ -221,6 +221,46 @@ class SqliteWriteTransaction final : public WriteTransaction {
     return core::EventId{stmt->ColumnInt64(0), static_cast<int32_t>(stmt->ColumnInt64(1))};
   }
 
+  static constexpr const char kDeleteExpiredSessions[] =
+      "DELETE FROM vigil_sessions WHERE expires_at_s <= ?";
+  static constexpr const char kInsertSession[] =
+      "INSERT INTO vigil_sessions (id, kind, token, expires_at_s) VALUES (?, ?, ?, ?)"
+      " ON CONFLICT (id) DO NOTHING";
+  static constexpr const char kTakeSession[] =
+      "DELETE FROM vigil_sessions WHERE id = ? AND kind = ? RETURNING token, expires_at_s";
+
+  Result<void> InsertSession(SessionKind kind, const SessionRow& row, int64_t now_s) override {
+    if (auto usable = CheckUsable(); !usable) return usable;
+    auto expired = db_->Prepare(kDeleteExpiredSessions);
+    if (!expired) return Forward(expired);
+    expired->Bind(now_s);
+    if (auto done = expired->Run(); !done) return done;
+    auto stmt = db_->Prepare(kInsertSession);
+    if (!stmt) return Forward(stmt);
+    stmt->Bind(row.id).Bind(common::SessionKindName(kind)).Bind(row.token).Bind(row.expires_at_s);
+    if (auto done = stmt->Run(); !done) return done;
+    if (db_->Changes() == 0) return Fail(common::SessionExists());
+    return {};
+  }
+
+  Result<std::optional<SessionRow>> TakeSession(SessionKind kind, const std::string& id) override {
+    if (auto usable = CheckUsable(); !usable) return tl::unexpected(usable.error());
+    auto stmt = db_->Prepare(kTakeSession);
+    if (!stmt) return Forward(stmt);
+    stmt->Bind(id).Bind(common::SessionKindName(kind));
+    auto row = stmt->Step();
+    if (!row) return Forward(row);
+    if (!*row) return std::optional<SessionRow>();
+    SessionRow taken = common::ReadSession(*stmt, id);
+    // RETURNING yields its rows before the delete is complete: finish the statement.
+    while (true) {
+      auto more = stmt->Step();
+      if (!more) return Forward(more);
+      if (!*more) break;
+    }
+    return std::optional<SessionRow>(std::move(taken));
+  }
+
   Result<void> Commit() override {
     if (auto usable = CheckUsable(); !usable) return usable;
     finished_ = true;
@@ -314,6 +354,25 @@ class SqliteStore final : public Store {
       "SELECT id, owner, name, state, run_id, version, last_ts, last_seq, created_at_ms,"
       " updated_at_ms, completion_percent, snapshot"
       " FROM investigations WHERE id = ?";
+
+  static constexpr const char kSelectSession[] =
+      "SELECT token, expires_at_s FROM vigil_sessions WHERE id = ? AND kind = ?";
+
+  PoolStats pool_stats() const override {
+    auto [waits, wait_ns] = readers_.waits();
+    return {waits, wait_ns};
+  }
+
+  Result<std::optional<SessionRow>> GetSession(SessionKind kind, const std::string& id) override {
+    auto reader = readers_.Borrow();
+    auto stmt = reader->Prepare(kSelectSession);
+    if (!stmt) return Forward(stmt);
+    stmt->Bind(id).Bind(common::SessionKindName(kind));
+    auto row = stmt->Step();
+    if (!row) return Forward(row);
+    if (!*row) return std::optional<SessionRow>();
+    return std::optional<SessionRow>(common::ReadSession(*stmt, id));
+  }
 
   Result<std::optional<InvestigationRow>> GetInvestigation(const std::string& id) override {
     auto reader = readers_.Borrow();

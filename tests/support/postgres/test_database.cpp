@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 
 namespace vigil::test {
@@ -36,14 +37,11 @@ std::optional<std::string> TestPostgresServer(std::string* why) {
 
 std::string DatabaseOf(const std::string& url) { return url.substr(url.rfind('/') + 1); }
 
-std::optional<std::string> RunAdminSql(const std::string& sql, const std::string& database) {
-  std::string why;
-  auto server = TestPostgresServer(&why);
-  if (!server) {
-    ADD_FAILURE() << why;
-    return std::nullopt;
-  }
-  std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb((*server + "/" + database).c_str()),
+namespace {
+
+std::optional<std::string> RunSqlOn(const std::string& server, const std::string& sql,
+                                    const std::string& database) {
+  std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb((server + "/" + database).c_str()),
                                                   PQfinish);
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     ADD_FAILURE() << "cannot connect to the test PostgreSQL server: " << PQerrorMessage(conn.get());
@@ -61,6 +59,27 @@ std::optional<std::string> RunAdminSql(const std::string& sql, const std::string
   return std::string();
 }
 
+std::string MakeDatabaseOn(const std::string& server, const std::string& name) {
+  // Names come from the tests (letters, digits, '_', '-'); quoted, so case and '-' are kept.
+  if (!RunSqlOn(server, "DROP DATABASE IF EXISTS \"" + name + "\" WITH (FORCE)", "postgres")) {
+    return "";
+  }
+  if (!RunSqlOn(server, "CREATE DATABASE \"" + name + "\"", "postgres")) return "";
+  return server + "/" + name;
+}
+
+}  // namespace
+
+std::optional<std::string> RunAdminSql(const std::string& sql, const std::string& database) {
+  std::string why;
+  auto server = TestPostgresServer(&why);
+  if (!server) {
+    ADD_FAILURE() << why;
+    return std::nullopt;
+  }
+  return RunSqlOn(*server, sql, database);
+}
+
 std::string MakePostgresDatabase(const std::string& name) {
   std::string why;
   auto server = TestPostgresServer(&why);
@@ -68,10 +87,33 @@ std::string MakePostgresDatabase(const std::string& name) {
     ADD_FAILURE() << why;
     return "";
   }
-  // Names come from the tests (letters, digits, '_', '-'); quoted, so case and '-' are kept.
-  if (!RunAdminSql("DROP DATABASE IF EXISTS \"" + name + "\" WITH (FORCE)")) return "";
-  if (!RunAdminSql("CREATE DATABASE \"" + name + "\"")) return "";
-  return *server + "/" + name;
+  return MakeDatabaseOn(*server, name);
+}
+
+OwnPostgresServer::OwnPostgresServer(const std::string& state_dir) : state_dir_(state_dir) {
+  if (Run("start")) url_ = ReadLine(state_dir_ + "/url");
+  if (url_.empty()) ADD_FAILURE() << "the test's own PostgreSQL server did not start";
+}
+
+OwnPostgresServer::~OwnPostgresServer() { (void)Run("stop"); }
+
+std::string OwnPostgresServer::MakeDatabase(const std::string& name) {
+  return url_.empty() ? "" : MakeDatabaseOn(url_, name);
+}
+
+bool OwnPostgresServer::Pause() { return Run("pause"); }
+bool OwnPostgresServer::Resume() { return Run("resume"); }
+
+bool OwnPostgresServer::Run(const std::string& action) {
+  // The script's output goes to a file beside its state, and into the failure when it fails.
+  const std::string log = state_dir_ + "/script.log";
+  const std::string command = std::string("'") + VIGIL_TEST_POSTGRES_SCRIPT + "' " + action + " '" +
+                              state_dir_ + "' >'" + log + "' 2>&1";
+  if (std::system(command.c_str()) == 0) return true;
+  std::ifstream in(log);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ADD_FAILURE() << "scripts/test-postgres.sh " << action << " failed: " << text;
+  return false;
 }
 
 std::string PostgresDatabaseFor(const std::string& dir) {

@@ -35,4 +35,30 @@ std::optional<std::string> RunAdminSql(const std::string& sql,
 // The database name of a URL MakePostgresDatabase returned.
 std::string DatabaseOf(const std::string& url);
 
+// A PostgreSQL server of the test's own (scripts/test-postgres.sh with a state folder of its
+// own), for the tests that stop and start it as an outage would: the fixture's server is shared
+// by the tests running at the same time. Stopped and removed when destroyed.
+class OwnPostgresServer {
+ public:
+  // Starts it (initdb, a free port): a few seconds. url() is "" after a test failure.
+  explicit OwnPostgresServer(const std::string& state_dir);
+  ~OwnPostgresServer();
+  OwnPostgresServer(const OwnPostgresServer&) = delete;
+  OwnPostgresServer& operator=(const OwnPostgresServer&) = delete;
+
+  // postgresql://user:password@127.0.0.1:port, no database.
+  const std::string& url() const { return url_; }
+  // A new, empty database on it; returns its URL ("" after a test failure).
+  std::string MakeDatabase(const std::string& name);
+  // pg_ctl stop -m fast (every session ended, the port closed), keeping the data; and start
+  // again on the same port. False after a test failure.
+  bool Pause();
+  bool Resume();
+
+ private:
+  bool Run(const std::string& action);
+  std::string state_dir_;
+  std::string url_;
+};
+
 }  // namespace vigil::test
