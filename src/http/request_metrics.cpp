@@ -1,26 +1,43 @@
 #include "http/request_metrics.hpp"
 
+#include <atomic>
+
 namespace vigil::http {
 namespace {
 
-std::string Labels(const std::string& method, const std::string& route, char status_class) {
-  return "method=\"" + method + "\",route=\"" + MetricLabelValue(route) + "\",status=\"" +
+std::string Labels(Method method, std::string_view route, char status_class) {
+  return "method=\"" + std::string(MethodName(method)) + "\",route=\"" +
+         MetricLabelValue(route.empty() ? std::string_view("other") : route) + "\",status=\"" +
          status_class + "xx\"";
 }
 
+std::atomic<uint64_t> next_id{1};
+
 }  // namespace
+
+RequestMetrics::RequestMetrics() : id_(next_id.fetch_add(1, std::memory_order_relaxed)) {}
 
 void RequestMetrics::Observe(Method method, std::string_view route, int status, int64_t ns) {
   const char status_class =
       status >= 100 && status <= 599 ? static_cast<char>('0' + status / 100) : '5';
-  Key key{std::string(MethodName(method)), route.empty() ? "other" : std::string(route),
-          status_class};
+  const Key key{method, route.empty() ? nullptr : route.data(), route.size(), status_class};
+  // A connection's requests mostly go to the route of the one before: each thread remembers its
+  // last series, and takes the lock only for another.
+  struct Last {
+    uint64_t owner = 0;
+    Key key;
+    LatencyHistogram* series = nullptr;
+  };
+  thread_local Last last;
   LatencyHistogram* series = nullptr;
-  {
+  if (last.owner == id_ && last.key == key) {
+    series = last.series;
+  } else {
     std::lock_guard lock(mu_);
     std::unique_ptr<LatencyHistogram>& slot = series_[key];
     if (!slot) slot = std::make_unique<LatencyHistogram>();
     series = slot.get();
+    last = {id_, key, series};
   }
   series->Observe(ns);  // series are never removed: the pointer stays good
 }
@@ -30,9 +47,9 @@ void RequestMetrics::Write(std::string& out) const {
   WriteMetricHead(out, "vigil_http_requests_total",
                   "HTTP requests answered, by method, route pattern and status class.", "counter");
   for (const auto& [key, series] : series_) {
-    const auto& [method, route, status_class] = key;
+    const auto& [method, route, route_size, status_class] = key;
     out.append("vigil_http_requests_total{")
-        .append(Labels(method, route, status_class))
+        .append(Labels(method, std::string_view(route, route_size), status_class))
         .append("} ")
         .append(std::to_string(series->count()))
         .append("\n");
@@ -42,9 +59,9 @@ void RequestMetrics::Write(std::string& out) const {
                   "class.",
                   "histogram");
   for (const auto& [key, series] : series_) {
-    const auto& [method, route, status_class] = key;
+    const auto& [method, route, route_size, status_class] = key;
     series->WriteSeries(out, "vigil_http_request_duration_seconds",
-                        Labels(method, route, status_class));
+                        Labels(method, std::string_view(route, route_size), status_class));
   }
 }
 

@@ -23,12 +23,18 @@ namespace vigil::http {
 
 class RequestMetrics {
  public:
+  RequestMetrics();
+
   void Observe(Method method, std::string_view route, int status, int64_t ns);
   // Both families, heads included.
   void Write(std::string& out) const;
 
  private:
-  using Key = std::tuple<std::string, std::string, char>;  // method, route, status class digit
+  // Method, route, status class digit. The route is the router's own copy of its pattern (it
+  // outlives every request), kept by its address: a lookup per request allocates nothing and
+  // compares no text. Empty: no route matched.
+  using Key = std::tuple<Method, const char*, size_t, char>;
+  const uint64_t id_;  // unique in the process: what a thread's last lookup remembers
   mutable std::mutex mu_;
   std::map<Key, std::unique_ptr<LatencyHistogram>> series_;  // Guarded by mu_ (the map)
 };
