@@ -31,7 +31,7 @@ function budgetOf(method, path) {
   return path.startsWith('/api/') ? 'default' : null;
 }
 
-test('the UI stays inside the default rate limits, streaming and polling, in three tabs', async () => {
+test('the UI stays inside the default rate limits, streaming and polling, in three tabs', async (t) => {
   const token = vigil.token('demo');
   // The followed investigation is one the test keeps running and changing, as an agent would: a
   // demo run can fail or finish inside the window, and an ended investigation is never polled.
@@ -44,6 +44,8 @@ test('the UI stays inside the default rate limits, streaming and polling, in thr
       await new Promise((r) => setTimeout(r, 500));
     }
   })();
+  producer.catch(() => {});  // its failure is reported where it is awaited, not as unhandled
+  t.after(() => { producing = false; });  // however the test ends, the producer stops
   const context = await signedInContext(browser, vigil, token);
   const seen = [];
   context.on('response', (res) => {
